@@ -62,12 +62,12 @@ const MeshPoints = 468
 
 // Face is one detected face with everything analysis found about it.
 type Face struct {
-	Box         Rect      // detector box, clipped to nothing (may cross the border)
-	Score       float64   // detector confidence 0..1
-	Keypoints   [5]Point  // LeftEye, RightEye, Nose, MouthLeft, MouthRight
-	Mesh        []Point3  // MeshPoints vertices in image pixels; nil when not computed
-	MeshScore   float64   // face-presence confidence of the mesh model 0..1
-	Gender      Gender    // GenderUnknown when not computed
-	GenderScore float64   // confidence of Gender 0.5..1
-	Age         float64   // years; 0 when not computed
+	Box         Rect     // detector box, clipped to nothing (may cross the border)
+	Score       float64  // detector confidence 0..1
+	Keypoints   [5]Point // LeftEye, RightEye, Nose, MouthLeft, MouthRight
+	Mesh        []Point3 // MeshPoints vertices in image pixels; nil when not computed
+	MeshScore   float64  // face-presence confidence of the mesh model 0..1
+	Gender      Gender   // GenderUnknown when not computed
+	GenderScore float64  // confidence of Gender 0.5..1
+	Age         float64  // years; 0 when not computed
 }

@@ -1,0 +1,170 @@
+// Package analysis finds every face of an image with everything the
+// pipeline needs about it: the detector proposes candidates over several
+// scales, the face mesh confirms each (its face-presence score rejects
+// false boxes) and places 468 points, duplicates are merged on the mesh
+// boxes, and the attribute model adds gender and age.
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"sort"
+
+	"faceswap"
+	"faceswap/attribute"
+	"faceswap/detect"
+	"faceswap/landmark"
+	"faceswap/onnx"
+	"faceswap/raster"
+)
+
+// Config tunes analysis. Zero values take the defaults.
+type Config struct {
+	Detect detect.Config
+	// MinPresence is the lowest face-presence score of the mesh model that
+	// confirms a candidate (default 0.9).
+	MinPresence float64
+	// DedupIoU is the mesh-box overlap above which two faces are one
+	// (default 0.5).
+	DedupIoU float64
+}
+
+func (c Config) withDefaults() Config {
+	if c.MinPresence == 0 {
+		c.MinPresence = 0.9
+	}
+	if c.DedupIoU == 0 {
+		c.DedupIoU = 0.5
+	}
+	return c
+}
+
+// Validate reports every bad setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Detect.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MinPresence < 0 || c.MinPresence > 1 {
+		errs = append(errs, fmt.Errorf("analysis: min presence %g is outside [0,1]", c.MinPresence))
+	}
+	if c.DedupIoU < 0 || c.DedupIoU > 1 {
+		errs = append(errs, fmt.Errorf("analysis: dedup IoU %g is outside [0,1]", c.DedupIoU))
+	}
+	return errors.Join(errs...)
+}
+
+// Models are the model files analysis runs.
+type Models struct {
+	Detector  string // BlazeFace (blazeface-back.onnx)
+	Mesh      string // FaceMesh (facemesh.onnx)
+	Attribute string // FaceRes (faceres.onnx); empty: no gender or age
+}
+
+// Analyzer runs analysis. It is safe for concurrent use.
+type Analyzer struct {
+	cfg  Config
+	det  *detect.BlazeFace
+	mesh *landmark.FaceMesh
+	attr *attribute.FaceRes
+}
+
+// New loads the models through rt.
+func New(rt *onnx.Runtime, m Models, cfg Config) (*Analyzer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Analyzer{cfg: cfg}
+	s, err := rt.Load(m.Detector)
+	if err != nil {
+		return nil, err
+	}
+	if a.det, err = detect.NewBlazeFace(s, cfg.Detect); err != nil {
+		return nil, err
+	}
+	if s, err = rt.Load(m.Mesh); err != nil {
+		return nil, err
+	}
+	if a.mesh, err = landmark.NewFaceMesh(s); err != nil {
+		return nil, err
+	}
+	if m.Attribute != "" {
+		if s, err = rt.Load(m.Attribute); err != nil {
+			return nil, err
+		}
+		if a.attr, err = attribute.NewFaceRes(s); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Options says how much to compute.
+type Options struct {
+	// Attributes adds gender and age (needs the attribute model).
+	Attributes bool
+}
+
+// Analyze returns the faces of img by descending detector score.
+func (a *Analyzer) Analyze(img *image.NRGBA, opt Options) ([]faceswap.Face, error) {
+	p := raster.NewPyramid(img)
+	cands, err := a.det.Detect(p)
+	if err != nil {
+		return nil, err
+	}
+	var faces []faceswap.Face
+	for _, c := range cands {
+		r, err := a.mesh.Detect(p, c.Box, c.Keypoints[0], c.Keypoints[1])
+		if err != nil {
+			return nil, err
+		}
+		if r.Score < a.cfg.MinPresence {
+			continue
+		}
+		faces = append(faces, faceswap.Face{
+			Box:       landmark.Bounds(r.Mesh),
+			Score:     c.Score,
+			Keypoints: landmark.Keypoints(r.Mesh),
+			Mesh:      r.Mesh,
+			MeshScore: r.Score,
+		})
+	}
+	faces = dedup(faces, a.cfg.DedupIoU)
+	if opt.Attributes && a.attr != nil && len(faces) > 0 {
+		crops := make([]landmark.Crop, len(faces))
+		for i, f := range faces {
+			crops[i] = landmark.CropFromMesh(f.Mesh)
+		}
+		res, err := a.attr.Run(p, crops)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			faces[i].Gender, faces[i].GenderScore, faces[i].Age = r.Gender, r.GenderScore, r.Age
+		}
+	}
+	return faces, nil
+}
+
+// dedup keeps, of faces whose mesh boxes overlap by more than iou, the one
+// the detector was surest of; candidates inside a large face converge on the
+// same mesh.
+func dedup(faces []faceswap.Face, iou float64) []faceswap.Face {
+	sort.SliceStable(faces, func(i, j int) bool {
+		return faces[i].Score*faces[i].MeshScore > faces[j].Score*faces[j].MeshScore
+	})
+	var out []faceswap.Face
+next:
+	for _, f := range faces {
+		for _, o := range out {
+			if f.Box.IoU(o.Box) > iou {
+				continue next
+			}
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}

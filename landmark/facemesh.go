@@ -1,0 +1,159 @@
+// Package landmark finds the 468-point face mesh (MediaPipe FaceMesh) of a
+// face: the face is cropped square around its box, rotated so the eye line
+// is level, run through the model, and the mesh mapped back to the image.
+// A second pass re-crops from the first pass's mesh, which centres and
+// scales the face the way the model was trained.
+package landmark
+
+import (
+	"fmt"
+	"math"
+
+	"faceswap"
+	"faceswap/onnx"
+	"faceswap/raster"
+)
+
+// FaceMesh runs a FaceMesh model: NHWC [N,192,192,3] RGB in 0..1 → 468×3
+// coordinates in crop pixels and a face-presence score.
+type FaceMesh struct {
+	s                *onnx.Session
+	size             int
+	input            string
+	meshOut, flagOut string
+	flagIsLogit      bool
+}
+
+// NewFaceMesh wraps a loaded FaceMesh session. It accepts the TF.js
+// conversion (outputs output_mesh, output_faceflag) and MediaPipe's ONNX
+// export (conv2d_20 mesh, conv2d_30 presence logit).
+func NewFaceMesh(s *onnx.Session) (*FaceMesh, error) {
+	if len(s.Inputs) != 1 || len(s.Inputs[0].Shape) != 4 || s.Inputs[0].Shape[3] != 3 {
+		return nil, fmt.Errorf("landmark: %s is not a FaceMesh model (want one NHWC RGB input)", s.Path)
+	}
+	m := &FaceMesh{s: s, size: int(s.Inputs[0].Shape[1]), input: s.Inputs[0].Name}
+	for _, o := range s.Outputs {
+		n := int64(1)
+		for _, d := range o.Shape[1:] {
+			n *= d
+		}
+		switch {
+		case n == faceswap.MeshPoints*3 && m.meshOut == "":
+			m.meshOut = o.Name
+		case n == 1 && m.flagOut == "":
+			m.flagOut = o.Name
+			m.flagIsLogit = o.Name != "output_faceflag"
+		}
+	}
+	if m.meshOut == "" || m.flagOut == "" {
+		return nil, fmt.Errorf("landmark: %s has no 468×3 mesh output and face-presence output", s.Path)
+	}
+	return m, nil
+}
+
+// Result is the mesh of one face.
+type Result struct {
+	Mesh  []faceswap.Point3 // image pixels; Z in the same units, smaller is nearer
+	Score float64           // face presence 0..1
+}
+
+// Crop is a square, rotated face crop: centre and side in image pixels,
+// angle of the eye line in radians.
+type Crop struct {
+	Center faceswap.Point
+	Side   float64
+	Angle  float64
+}
+
+// CropFromEyes returns the crop around box, enlarged by scale, rotated so that
+// the line from the image-left eye to the image-right eye is horizontal.
+func CropFromEyes(box faceswap.Rect, leftEye, rightEye faceswap.Point, scale float64) Crop {
+	return Crop{
+		Center: box.Center(),
+		Side:   math.Max(box.W, box.H) * scale,
+		Angle:  math.Atan2(rightEye.Y-leftEye.Y, rightEye.X-leftEye.X),
+	}
+}
+
+// Run computes the mesh inside one crop.
+func (m *FaceMesh) Run(p *raster.Pyramid, c Crop) (Result, error) {
+	in := onnx.NewTensor(1, int64(m.size), int64(m.size), 3)
+	tf := raster.CropTransform(c.Center, c.Side, c.Angle, m.size)
+	p.Sample(in.Data, m.size, m.size, tf, raster.Norm{Scale: 1.0 / 255})
+	out, err := m.s.Run(map[string]onnx.Tensor{m.input: in})
+	if err != nil {
+		return Result{}, err
+	}
+	raw := out[m.meshOut].Data
+	flag := float64(out[m.flagOut].Data[0])
+	if m.flagIsLogit {
+		flag = 1 / (1 + math.Exp(-flag))
+	}
+	res := Result{Mesh: make([]faceswap.Point3, faceswap.MeshPoints), Score: flag}
+	zs := tf.Scale()
+	for i := range res.Mesh {
+		// crop coordinates are continuous (0..size); the transform maps
+		// pixel-centre indices, hence the half-pixel shifts.
+		x, y := tf.Apply(float64(raw[3*i])-0.5, float64(raw[3*i+1])-0.5)
+		res.Mesh[i] = faceswap.Point3{X: x + 0.5, Y: y + 0.5, Z: float64(raw[3*i+2]) * zs}
+	}
+	return res, nil
+}
+
+// Detect runs two passes: a crop from the detector's box and eyes, then a
+// crop rebuilt from the first mesh.
+func (m *FaceMesh) Detect(p *raster.Pyramid, box faceswap.Rect, leftEye, rightEye faceswap.Point) (Result, error) {
+	r, err := m.Run(p, CropFromEyes(box, leftEye, rightEye, 1.5))
+	if err != nil || r.Score < 0.1 {
+		return r, err
+	}
+	r2, err := m.Run(p, CropFromMesh(r.Mesh))
+	if err != nil {
+		return r, err
+	}
+	return r2, nil
+}
+
+// Mesh indices used to place crops and keypoints.
+const (
+	RightEyeOuter = 33  // subject's right eye, outer corner (image left)
+	RightEyeInner = 133 // subject's right eye, inner corner
+	LeftEyeInner  = 362 // subject's left eye, inner corner (image right)
+	LeftEyeOuter  = 263 // subject's left eye, outer corner
+	NoseTip       = 1
+	MouthRight    = 61  // subject's right mouth corner (image left)
+	MouthLeft     = 291 // subject's left mouth corner (image right)
+)
+
+// Bounds returns the bounding box of a mesh.
+func Bounds(mesh []faceswap.Point3) faceswap.Rect {
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range mesh {
+		x0, y0 = math.Min(x0, p.X), math.Min(y0, p.Y)
+		x1, y1 = math.Max(x1, p.X), math.Max(y1, p.Y)
+	}
+	return faceswap.Rect{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+}
+
+// EyeCenters returns the centres of the image-left and image-right eyes.
+func EyeCenters(mesh []faceswap.Point3) (faceswap.Point, faceswap.Point) {
+	mid := func(a, b int) faceswap.Point {
+		return faceswap.Point{X: (mesh[a].X + mesh[b].X) / 2, Y: (mesh[a].Y + mesh[b].Y) / 2}
+	}
+	return mid(RightEyeOuter, RightEyeInner), mid(LeftEyeInner, LeftEyeOuter)
+}
+
+// Keypoints returns the five keypoints (eyes, nose tip, mouth corners) of a
+// mesh, in faceswap.Face.Keypoints order.
+func Keypoints(mesh []faceswap.Point3) [5]faceswap.Point {
+	l, r := EyeCenters(mesh)
+	pt := func(i int) faceswap.Point { return faceswap.Point{X: mesh[i].X, Y: mesh[i].Y} }
+	return [5]faceswap.Point{l, r, pt(NoseTip), pt(MouthRight), pt(MouthLeft)}
+}
+
+// CropFromMesh returns the crop a second pass (or an attribute model) uses:
+// square around the mesh bounds enlarged 1.5×, rotated by the eye line.
+func CropFromMesh(mesh []faceswap.Point3) Crop {
+	l, r := EyeCenters(mesh)
+	return CropFromEyes(Bounds(mesh), l, r, 1.5)
+}

@@ -1,0 +1,202 @@
+// Package raster samples image pixels into model input tensors: an affine
+// crop (translated, scaled, rotated) of an image is resampled bilinearly from
+// the level of a half-size pyramid that matches its scale, so that strong
+// reductions do not alias, and written as NHWC float32 with a per-channel
+// scale and offset.
+//
+//	p := raster.NewPyramid(img)
+//	m := raster.CropTransform(center, side, angle, 192)
+//	p.Sample(dst, 192, 192, m, raster.Norm{Scale: 1.0 / 255})
+package raster
+
+import (
+	"image"
+	"math"
+
+	"faceswap"
+)
+
+// Pyramid is an image and its successive half-size box-filtered reductions.
+// Levels are made on first use; a Pyramid is not safe for concurrent use
+// while levels are being made, so callers build it once per image.
+type Pyramid struct {
+	levels []*image.NRGBA
+}
+
+// NewPyramid returns a pyramid whose base is img (not copied).
+func NewPyramid(img *image.NRGBA) *Pyramid {
+	if img.Rect.Min != (image.Point{}) {
+		c := image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
+		for y := 0; y < c.Rect.Dy(); y++ {
+			copy(c.Pix[y*c.Stride:y*c.Stride+4*c.Rect.Dx()], img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y):])
+		}
+		img = c
+	}
+	return &Pyramid{levels: []*image.NRGBA{img}}
+}
+
+// Base returns the full-resolution image.
+func (p *Pyramid) Base() *image.NRGBA { return p.levels[0] }
+
+// Level returns level k (k=0 is the base), making it if needed. Levels stop
+// at 1×1.
+func (p *Pyramid) Level(k int) *image.NRGBA {
+	for len(p.levels) <= k {
+		last := p.levels[len(p.levels)-1]
+		if last.Rect.Dx() <= 1 && last.Rect.Dy() <= 1 {
+			return last
+		}
+		p.levels = append(p.levels, halve(last))
+	}
+	return p.levels[k]
+}
+
+// halve box-filters src to half its size (rounding up; odd edges reuse the
+// last column or row).
+func halve(src *image.NRGBA) *image.NRGBA {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	w, h := (sw+1)/2, (sh+1)/2
+	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		y0, y1 := 2*y, min(2*y+1, sh-1)
+		r0 := src.Pix[y0*src.Stride:]
+		r1 := src.Pix[y1*src.Stride:]
+		d := dst.Pix[y*dst.Stride:]
+		for x := 0; x < w; x++ {
+			x0, x1 := 8*x, 4*min(2*x+1, sw-1)
+			for c := 0; c < 4; c++ {
+				s := uint32(r0[x0+c]) + uint32(r0[x1+c]) + uint32(r1[x0+c]) + uint32(r1[x1+c])
+				d[4*x+c] = uint8((s + 2) >> 2)
+			}
+		}
+	}
+	return dst
+}
+
+// Affine maps an output pixel centre (u, v) to a source position:
+// x = A[0]·u + A[1]·v + A[2], y = A[3]·u + A[4]·v + A[5].
+type Affine [6]float64
+
+// Apply maps (u, v) through m.
+func (m Affine) Apply(u, v float64) (float64, float64) {
+	return m[0]*u + m[1]*v + m[2], m[3]*u + m[4]*v + m[5]
+}
+
+// ApplyPoint maps p through m.
+func (m Affine) ApplyPoint(p faceswap.Point) faceswap.Point {
+	x, y := m.Apply(p.X, p.Y)
+	return faceswap.Point{X: x, Y: y}
+}
+
+// Scale returns how many source pixels one output pixel spans (the square
+// root of the determinant's magnitude).
+func (m Affine) Scale() float64 { return math.Sqrt(math.Abs(m[0]*m[4] - m[1]*m[3])) }
+
+// Invert returns the inverse map.
+func (m Affine) Invert() Affine {
+	det := m[0]*m[4] - m[1]*m[3]
+	if det == 0 {
+		return Affine{}
+	}
+	a, b, d, e := m[4]/det, -m[1]/det, -m[3]/det, m[0]/det
+	return Affine{a, b, -(a*m[2] + b*m[5]), d, e, -(d*m[2] + e*m[5])}
+}
+
+// CropTransform returns the map from a size×size output whose centre is
+// center in the source, covering side source pixels, rotated by angle
+// radians (the output's x axis points along angle in the source).
+func CropTransform(center faceswap.Point, side, angle float64, size int) Affine {
+	s := side / float64(size)
+	c, n := math.Cos(angle)*s, math.Sin(angle)*s
+	h := float64(size) / 2
+	// (u,v) are pixel centres: u+0.5 relative to the output centre.
+	return Affine{c, -n, center.X - c*h + n*h + 0.5*(c-n) - 0.5, n, c, center.Y - n*h - c*h + 0.5*(n+c) - 0.5}
+}
+
+// Norm maps a channel value v in 0..255 to v·Scale + Offset.
+type Norm struct {
+	Scale, Offset float32
+	Gray          bool // write one luminance channel instead of RGB
+}
+
+// Sample fills dst (w·h·3 floats, or w·h for Gray, NHWC) with the source
+// resampled through m, choosing the pyramid level whose pixels are at most
+// twice as fine as the output. Positions outside the image read as black.
+func (p *Pyramid) Sample(dst []float32, w, h int, m Affine, n Norm) {
+	k := 0
+	for s := m.Scale(); s >= 2 && k < 16; s /= 2 {
+		k++
+	}
+	lvl := p.Level(k)
+	if k > 0 {
+		f := 1 / float64(uint(1)<<k)
+		// a level-k pixel centre x_k corresponds to base x = 2^k·x_k + (2^k−1)/2
+		o := (1 - f) / 2
+		m = Affine{m[0] * f, m[1] * f, m[2]*f - o, m[3] * f, m[4] * f, m[5]*f - o}
+	}
+	sampleBilinear(dst, w, h, lvl, m, n)
+}
+
+func sampleBilinear(dst []float32, w, h int, img *image.NRGBA, m Affine, n Norm) {
+	iw, ih := img.Rect.Dx(), img.Rect.Dy()
+	pix, stride := img.Pix, img.Stride
+	black := n.Offset
+	ch := 3
+	if n.Gray {
+		ch = 1
+	}
+	i := 0
+	for v := 0; v < h; v++ {
+		x := m[1]*float64(v) + m[2]
+		y := m[4]*float64(v) + m[5]
+		for u := 0; u < w; u++ {
+			fx, fy := x, y
+			x += m[0]
+			y += m[3]
+			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+			ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
+			if x0 < -1 || y0 < -1 || x0 >= iw || y0 >= ih {
+				for c := 0; c < ch; c++ {
+					dst[i+c] = black
+				}
+				i += ch
+				continue
+			}
+			var c00, c10, c01, c11 [3]float32
+			read := func(px, py int, out *[3]float32) {
+				if px < 0 || py < 0 || px >= iw || py >= ih {
+					*out = [3]float32{}
+					return
+				}
+				o := py*stride + 4*px
+				out[0], out[1], out[2] = float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])
+			}
+			if x0 >= 0 && y0 >= 0 && x0+1 < iw && y0+1 < ih {
+				o := y0*stride + 4*x0
+				c00 = [3]float32{float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])}
+				c10 = [3]float32{float32(pix[o+4]), float32(pix[o+5]), float32(pix[o+6])}
+				o += stride
+				c01 = [3]float32{float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])}
+				c11 = [3]float32{float32(pix[o+4]), float32(pix[o+5]), float32(pix[o+6])}
+			} else {
+				read(x0, y0, &c00)
+				read(x0+1, y0, &c10)
+				read(x0, y0+1, &c01)
+				read(x0+1, y0+1, &c11)
+			}
+			w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+			r := c00[0]*w00 + c10[0]*w10 + c01[0]*w01 + c11[0]*w11
+			g := c00[1]*w00 + c10[1]*w10 + c01[1]*w01 + c11[1]*w11
+			b := c00[2]*w00 + c10[2]*w10 + c01[2]*w01 + c11[2]*w11
+			if n.Gray {
+				dst[i] = (0.299*r+0.587*g+0.114*b)*n.Scale + n.Offset
+				i++
+				continue
+			}
+			dst[i] = r*n.Scale + n.Offset
+			dst[i+1] = g*n.Scale + n.Offset
+			dst[i+2] = b*n.Scale + n.Offset
+			i += 3
+		}
+	}
+}
