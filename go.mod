@@ -1,5 +1,8 @@
 module faceswap
 
-go 1.26
+go 1.26.0
 
-require github.com/yalue/onnxruntime_go v1.27.0 // indirect
+require (
+	github.com/yalue/onnxruntime_go v1.27.0 // indirect
+	golang.org/x/image v0.47.0 // indirect
+)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"sort"
+	"time"
 
 	"faceswap"
 	"faceswap/attribute"
@@ -68,6 +69,8 @@ type Analyzer struct {
 	det  *detect.BlazeFace
 	mesh *landmark.FaceMesh
 	attr *attribute.FaceRes
+	// sessions are the loaded models, for run-time statistics.
+	sessions []*onnx.Session
 }
 
 // New loads the models through rt.
@@ -81,12 +84,14 @@ func New(rt *onnx.Runtime, m Models, cfg Config) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.sessions = append(a.sessions, s)
 	if a.det, err = detect.NewBlazeFace(s, cfg.Detect); err != nil {
 		return nil, err
 	}
 	if s, err = rt.Load(m.Mesh); err != nil {
 		return nil, err
 	}
+	a.sessions = append(a.sessions, s)
 	if a.mesh, err = landmark.NewFaceMesh(s); err != nil {
 		return nil, err
 	}
@@ -94,11 +99,22 @@ func New(rt *onnx.Runtime, m Models, cfg Config) (*Analyzer, error) {
 		if s, err = rt.Load(m.Attribute); err != nil {
 			return nil, err
 		}
+		a.sessions = append(a.sessions, s)
 		if a.attr, err = attribute.NewFaceRes(s); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// ortTime is the time all of the analyzer's sessions spent in ONNX Runtime.
+func (a *Analyzer) ortTime() time.Duration {
+	var t time.Duration
+	for _, s := range a.sessions {
+		_, d := s.Stats()
+		t += d
+	}
+	return t
 }
 
 // Options says how much to compute.

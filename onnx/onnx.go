@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -217,6 +218,14 @@ type Session struct {
 	s        *ort.DynamicAdvancedSession
 	inNames  []string
 	outNames []string
+	runs     atomic.Int64
+	runNanos atomic.Int64
+}
+
+// Stats returns how many times the session ran and the total time spent
+// inside ONNX Runtime.
+func (s *Session) Stats() (runs int64, total time.Duration) {
+	return s.runs.Load(), time.Duration(s.runNanos.Load())
 }
 
 // Load returns the session of the model file at path, loading it on first use.
@@ -341,7 +350,11 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 		return nil, fmt.Errorf("onnx: %s: %d inputs given, the model has %d", s.Path, len(inputs), len(s.inNames))
 	}
 	outs := make([]ort.Value, len(s.outNames))
-	if err := s.s.Run(ins, outs); err != nil {
+	start := time.Now()
+	err := s.s.Run(ins, outs)
+	s.runNanos.Add(int64(time.Since(start)))
+	s.runs.Add(1)
+	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: run: %w", s.Path, err)
 	}
 	res := make(map[string]Tensor, len(outs))

