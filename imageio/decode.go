@@ -1,0 +1,270 @@
+package imageio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"strings"
+
+	"faceswap"
+
+	"golang.org/x/image/webp"
+)
+
+// Info describes a decoded (or about to be decoded) image.
+type Info struct {
+	Format      string // "jpeg", "png", "gif" or "webp"
+	Width       int    // after the EXIF orientation is applied
+	Height      int    // after the EXIF orientation is applied
+	Orientation int    // EXIF orientation 1-8; 1 when the file has none
+}
+
+// errPanic marks the cause of an error made from a recovered panic.
+var errPanic = errors.New("imageio: recovered panic")
+
+// Format names as they appear in Info.Format.
+const (
+	formatJPEG = "jpeg"
+	formatPNG  = "png"
+	formatGIF  = "gif"
+	formatWebP = "webp"
+)
+
+// displayName is the format's name as written in public messages.
+func displayName(format string) string {
+	switch format {
+	case formatWebP:
+		return "WebP"
+	case "":
+		return "image"
+	}
+	return strings.ToUpper(format)
+}
+
+// sniff recognises the format from the magic bytes at the start of data.
+func sniff(data []byte) string {
+	switch {
+	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
+		return formatJPEG
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return formatPNG
+	case bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
+		return formatGIF
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return formatWebP
+	}
+	return ""
+}
+
+// DecodeConfig checks data the way Decode does, up to and including the
+// dimension limits, without decoding the pixels. The Info it returns is the
+// one Decode would return.
+func DecodeConfig(data []byte, lim Limits) (info Info, err error) {
+	defer recoverTo(&err, "")
+	info, _, err = header(data, lim)
+	return info, err
+}
+
+// Decode checks data against lim, decodes it, applies its EXIF orientation
+// and returns it as an *image.NRGBA with bounds (0, 0)-(Width, Height).
+// See the package documentation for the errors.
+func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
+	defer recoverDecode(&img, &info, &err)
+	info, stored, err := header(data, lim)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	m, err := decodeFull(info.Format, data)
+	if err != nil {
+		return nil, Info{}, decodeError(info.Format, data, err)
+	}
+	var out *image.NRGBA
+	switch info.Format {
+	case formatGIF:
+		out = gifCanvas(m, stored)
+	case formatWebP:
+		// Lossy WebP is limited-range BT.601 Y'CbCr, which the decoder
+		// hands over as an *image.YCbCr (meant for full-range JFIF).
+		out = toNRGBARange(m, true)
+	default:
+		out = toNRGBA(m)
+	}
+	if out.Rect.Dx() != stored.X || out.Rect.Dy() != stored.Y {
+		// The decoders keep to the header they read; this is a guard.
+		return nil, Info{}, faceswap.Errorf(http.StatusBadRequest,
+			"The image could not be decoded: the %s data is corrupt.", displayName(info.Format))
+	}
+	out = orient(out, info.Orientation)
+	return out, info, nil
+}
+
+// recoverTo, deferred, turns a panic in progress into a 400 stored in *err.
+func recoverTo(err *error, format string) {
+	if r := recover(); r != nil {
+		*err = panicError(r, format)
+	}
+}
+
+// recoverDecode is recoverTo for Decode's results.
+func recoverDecode(img **image.NRGBA, info *Info, err *error) {
+	if r := recover(); r != nil {
+		*err = panicError(r, info.Format)
+		*img, *info = nil, Info{}
+	}
+}
+
+func panicError(r any, format string) error {
+	return faceswap.Wrap(http.StatusBadRequest, fmt.Errorf("%w: %v", errPanic, r),
+		"The image could not be decoded: the %s data is corrupt.", displayName(format))
+}
+
+// header does every check that needs no full decode. It returns the Info
+// and the stored (pre-orientation) width and height.
+func header(data []byte, lim Limits) (Info, image.Point, error) {
+	if err := lim.Validate(); err != nil {
+		return Info{}, image.Point{}, faceswap.Wrap(http.StatusInternalServerError, err,
+			"The server's image limits are misconfigured.")
+	}
+	if len(data) == 0 {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusBadRequest, "The image is empty (0 bytes).")
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
+			"The image is %s, over the limit of %s.", formatBytes(int64(len(data))), formatBytes(lim.MaxBytes))
+	}
+	format := sniff(data)
+	if format == "" {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusBadRequest,
+			"The image could not be decoded: unsupported format (expected JPEG, PNG, WebP or GIF).")
+	}
+	cfg, err := decodeHeader(format, data)
+	if err != nil {
+		return Info{}, image.Point{}, decodeError(format, data, err)
+	}
+	w, h := int64(cfg.Width), int64(cfg.Height)
+	if w <= 0 || h <= 0 {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusBadRequest,
+			"The image could not be decoded: the %s header gives no pixels (%dx%d).", displayName(format), w, h)
+	}
+	if w*h > lim.MaxPixels {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
+			"The image is %dx%d pixels (%s), over the limit of %s.",
+			w, h, formatPixels(w*h, false), formatPixels(lim.MaxPixels, true))
+	}
+	if w > MaxSide || h > MaxSide {
+		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
+			"The image is %dx%d pixels; each side may be at most %d pixels.", w, h, MaxSide)
+	}
+	info := Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: orientationOf(format, data)}
+	if info.Orientation >= 5 {
+		info.Width, info.Height = info.Height, info.Width
+	}
+	return info, image.Pt(cfg.Width, cfg.Height), nil
+}
+
+// decodeHeader reads the format's header only.
+func decodeHeader(format string, data []byte) (cfg image.Config, err error) {
+	defer recoverTo(&err, format)
+	r := bytes.NewReader(data)
+	switch format {
+	case formatJPEG:
+		return jpeg.DecodeConfig(r)
+	case formatPNG:
+		return png.DecodeConfig(r)
+	case formatGIF:
+		return gif.DecodeConfig(r)
+	case formatWebP:
+		return webp.DecodeConfig(r)
+	}
+	return image.Config{}, fmt.Errorf("imageio: no decoder for %q", format)
+}
+
+// decodeFull decodes the pixels (the first frame of a GIF).
+func decodeFull(format string, data []byte) (m image.Image, err error) {
+	defer recoverTo(&err, format)
+	r := bytes.NewReader(data)
+	switch format {
+	case formatJPEG:
+		return jpeg.Decode(r)
+	case formatPNG:
+		return png.Decode(r)
+	case formatGIF:
+		return gif.Decode(r)
+	case formatWebP:
+		return webp.Decode(r)
+	}
+	return nil, fmt.Errorf("imageio: no decoder for %q", format)
+}
+
+// decodeError turns a decoder's error into a 400 with a public sentence.
+func decodeError(format string, data []byte, err error) error {
+	var fe *faceswap.Error
+	if errors.As(err, &fe) {
+		return err // already public (a recovered panic)
+	}
+	name := displayName(format)
+	var je jpeg.UnsupportedError
+	var pe png.UnsupportedError
+	switch {
+	case errors.As(err, &je) && jpegCoding(data) != "":
+		return faceswap.Wrap(http.StatusBadRequest, err,
+			"The image could not be decoded: this JPEG uses %s, which is not supported.", jpegCoding(data))
+	case errors.As(err, &je):
+		return faceswap.Wrap(http.StatusBadRequest, err,
+			"The image could not be decoded: this JPEG uses an unsupported feature (%s).", string(je))
+	case errors.As(err, &pe):
+		return faceswap.Wrap(http.StatusBadRequest, err,
+			"The image could not be decoded: this PNG uses an unsupported feature (%s).", string(pe))
+	case truncated(err):
+		return faceswap.Wrap(http.StatusBadRequest, err,
+			"The image could not be decoded: the %s data is truncated.", name)
+	}
+	return faceswap.Wrap(http.StatusBadRequest, err,
+		"The image could not be decoded: the %s data is corrupt.", name)
+}
+
+// truncated reports whether err says the data ended early. Some decoders
+// format the cause into their message rather than wrapping it.
+func truncated(err error) bool {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	s := err.Error()
+	return strings.HasSuffix(s, "EOF") || strings.Contains(s, "unexpected EOF") ||
+		strings.Contains(s, "not enough pixel data") || // PNG: the image data ended early
+		strings.Contains(s, "not enough image data") || // GIF: likewise
+		strings.Contains(s, "short chunk header") // WebP: the file ended inside a chunk header
+}
+
+// gifCanvas places the first frame of a GIF on a transparent canvas of the
+// logical screen's size, as a browser shows it.
+func gifCanvas(m image.Image, screen image.Point) *image.NRGBA {
+	canvas := image.Rect(0, 0, screen.X, screen.Y)
+	fb := m.Bounds()
+	if fb == canvas {
+		return toNRGBA(m)
+	}
+	out := image.NewNRGBA(canvas)
+	in := fb.Intersect(canvas)
+	if in.Empty() {
+		return out
+	}
+	var src image.Image = m
+	if in != fb {
+		if s, ok := m.(interface {
+			SubImage(image.Rectangle) image.Image
+		}); ok {
+			src = s.SubImage(in)
+		} else {
+			return out
+		}
+	}
+	convertInto(out.SubImage(in).(*image.NRGBA), src)
+	return out
+}
