@@ -80,20 +80,23 @@ func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
 	if err != nil {
 		return nil, Info{}, err
 	}
-	m, err := decodeFull(info.Format, data)
-	if err != nil {
-		return nil, Info{}, decodeError(info.Format, data, err)
-	}
 	var out *image.NRGBA
 	switch info.Format {
-	case formatGIF:
-		out = gifCanvas(m, stored)
 	case formatWebP:
-		// Lossy WebP is limited-range BT.601 Y'CbCr, which the decoder
-		// hands over as an *image.YCbCr (meant for full-range JFIF).
-		out = toNRGBARange(m, true)
+		out, err = decodeWebP(data, stored)
+	case formatGIF:
+		var m image.Image
+		if m, err = decodeFull(info.Format, data); err == nil {
+			out = onCanvas(m, m.Bounds(), stored, false)
+		}
 	default:
-		out = toNRGBA(m)
+		var m image.Image
+		if m, err = decodeFull(info.Format, data); err == nil {
+			out = toNRGBA(m)
+		}
+	}
+	if err != nil {
+		return nil, Info{}, decodeError(info.Format, data, err)
 	}
 	if out.Rect.Dx() != stored.X || out.Rect.Dy() != stored.Y {
 		// The decoders keep to the header they read; this is a guard.
@@ -242,29 +245,18 @@ func truncated(err error) bool {
 		strings.Contains(s, "short chunk header") // WebP: the file ended inside a chunk header
 }
 
-// gifCanvas places the first frame of a GIF on a transparent canvas of the
-// logical screen's size, as a browser shows it.
-func gifCanvas(m image.Image, screen image.Point) *image.NRGBA {
-	canvas := image.Rect(0, 0, screen.X, screen.Y)
-	fb := m.Bounds()
-	if fb == canvas {
-		return toNRGBA(m)
+// onCanvas places a frame (the first of a GIF or an animated WebP) at its
+// place on a transparent canvas of the given size, as a browser shows it.
+// A frame that does not fit leaves the canvas empty; the callers check.
+func onCanvas(m image.Image, at image.Rectangle, size image.Point, limited bool) *image.NRGBA {
+	canvas := image.Rect(0, 0, size.X, size.Y)
+	if at == canvas && m.Bounds().Size() == size {
+		return toNRGBARange(m, limited)
 	}
 	out := image.NewNRGBA(canvas)
-	in := fb.Intersect(canvas)
-	if in.Empty() {
+	if at.Empty() || !at.In(canvas) || m.Bounds().Size() != at.Size() {
 		return out
 	}
-	var src image.Image = m
-	if in != fb {
-		if s, ok := m.(interface {
-			SubImage(image.Rectangle) image.Image
-		}); ok {
-			src = s.SubImage(in)
-		} else {
-			return out
-		}
-	}
-	convertInto(out.SubImage(in).(*image.NRGBA), src)
+	convertRange(out.SubImage(at).(*image.NRGBA), m, limited)
 	return out
 }

@@ -612,6 +612,66 @@ func TestGIFFirstFrame(t *testing.T) {
 	}
 }
 
+// anmfChunk wraps a still frame's chunks as an ANMF chunk placed at (x, y).
+func anmfChunk(x, y, w, h int, body []byte) []byte {
+	d := make([]byte, 16)
+	put24 := func(b []byte, v int) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
+	put24(d[0:], x/2)
+	put24(d[3:], y/2)
+	put24(d[6:], w-1)
+	put24(d[9:], h-1)
+	put24(d[12:], 100) // duration
+	return webpChunk("ANMF", append(d, body...))
+}
+
+func TestWebPAnimatedFirstFrame(t *testing.T) {
+	img, info, err := Decode(fixture(t, "animated.webp"), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info != (Info{Format: "webp", Width: patW, Height: patH, Orientation: 1}) {
+		t.Fatalf("info %+v", info)
+	}
+	sameNRGBA(t, img, pattern(patW, patH, false)) // the first frame is lossless and opaque
+
+	vp8 := fixture(t, "lossy.webp")[12:]
+	anim := webpChunk("ANIM", make([]byte, 6))
+	const cw, ch, fx, fy = 70, 55, 4, 6
+	data := riffWebP(vp8xChunk(0x02, cw, ch), anim,
+		anmfChunk(fx, fy, patW, patH, vp8),
+		anmfChunk(0, 0, patW, patH, fixture(t, "lossless.webp")[12:]))
+	img, info, err = Decode(data, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info != (Info{Format: "webp", Width: cw, Height: ch, Orientation: 1}) {
+		t.Fatalf("info %+v", info)
+	}
+	for y := range ch {
+		for x := range cw {
+			inside := x >= fx && x < fx+patW && y >= fy && y < fy+patH
+			if c := img.NRGBAAt(x, y); (c.A == 255) != inside || (!inside && c != color.NRGBA{}) {
+				t.Fatalf("(%d,%d) = %v, inside the frame: %v", x, y, c, inside)
+			}
+		}
+	}
+	frame := img.SubImage(image.Rect(fx, fy, fx+patW, fy+patH)).(*image.NRGBA)
+	if mean, maxd, _ := diffStats(t, toNRGBA(frame), pattern(patW, patH, false), 0); mean > 3 || maxd > 40 {
+		t.Errorf("placed frame differs from the pattern: mean %.2f max %d", mean, maxd)
+	}
+
+	for name, bad := range map[string][]byte{
+		"frame outside the canvas": riffWebP(vp8xChunk(0x02, 40, 40), anim, anmfChunk(0, 0, patW, patH, vp8)),
+		"frame header wrong size":  riffWebP(vp8xChunk(0x02, cw, ch), anim, anmfChunk(0, 0, patW-1, patH, vp8)),
+		"frame too short":          riffWebP(vp8xChunk(0x02, cw, ch), anim, webpChunk("ANMF", make([]byte, 9))),
+		"frame without pixels":     riffWebP(vp8xChunk(0x02, cw, ch), anim, anmfChunk(0, 0, 8, 8, nil)),
+	} {
+		_, _, err := Decode(bad, DefaultLimits)
+		t.Logf("%s: %v", name, err)
+		wantError(t, err, 400, "WebP data")
+	}
+}
+
 // storedLayouts gives, for each EXIF orientation, how the upright picture
 // "ABC/DEF" is stored (written out by hand from the EXIF definitions of
 // where row 0 and column 0 go).
@@ -783,7 +843,7 @@ func TestRealPhotos(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{
 		"progressive-420.jpg", "progressive-gray.jpg", "baseline-411.jpg", "cmyk.jpg", "arithmetic.jpg",
-		"lossy.webp", "lossless.webp", "lossy-alpha.webp", "lossless-alpha.webp",
+		"lossy.webp", "lossless.webp", "lossy-alpha.webp", "lossless-alpha.webp", "animated.webp",
 	} {
 		f.Add(fixture(f, name))
 	}

@@ -133,26 +133,40 @@ func pngExif(b []byte) []byte {
 // webpExif returns the content of the first EXIF chunk of a RIFF WebP file,
 // or nil.
 func webpExif(b []byte) []byte {
+	var tiff []byte
+	webpChunks(b, func(fourcc string, data []byte) bool {
+		if fourcc == "EXIF" {
+			tiff = stripExifHeader(data)
+			return false
+		}
+		return true
+	})
+	return tiff
+}
+
+// webpChunks calls fn with the FourCC and content of each top-level chunk
+// of a RIFF WebP file while fn returns true. It stops quietly at anything
+// malformed.
+func webpChunks(b []byte, fn func(fourcc string, data []byte) bool) {
 	if len(b) < 12 {
-		return nil
+		return
 	}
 	i := 12 // "RIFF", size, "WEBP"
 	for i+8 <= len(b) {
-		typ := string(b[i : i+4])
+		fourcc := string(b[i : i+4])
 		n := binary.LittleEndian.Uint32(b[i+4:])
 		i += 8
 		if uint64(n) > uint64(len(b)-i) {
-			return nil
+			return
 		}
-		if typ == "EXIF" {
-			return stripExifHeader(b[i : i+int(n)])
+		if !fn(fourcc, b[i:i+int(n)]) {
+			return
 		}
 		i += int(n)
 		if n%2 == 1 { // chunks are padded to an even size
 			i++
 		}
 	}
-	return nil
 }
 
 // tiffOrientation reads tag 0x0112 (Orientation) from IFD0 of the TIFF

@@ -2,7 +2,7 @@
 # Makes the small image fixtures in this folder from the synthetic pattern
 # defined in ../fixtures_test.go (no photos). Run it from anywhere; the tests
 # only read its output and need none of these tools.
-# Needs: go; cwebp (Debian package webp); cjpeg (libjpeg-turbo-progs);
+# Needs: go; cwebp and img2webp (Debian package webp); cjpeg (libjpeg-turbo-progs);
 # convert (imagemagick), for the CMYK JPEG only.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,4 +32,7 @@ cwebp -quiet -q 90 "$src/pattern.png" -o "$here/lossy.webp"
 cwebp -quiet -lossless "$src/pattern.png" -o "$here/lossless.webp"
 cwebp -quiet -q 90 -alpha_q 100 "$src/pattern-alpha.png" -o "$here/lossy-alpha.webp"
 cwebp -quiet -lossless -exact "$src/pattern-alpha.png" -o "$here/lossless-alpha.webp"
+# Animated WebP (ANIM + ANMF, lossless frames): the opaque pattern, then the
+# one with alpha; decoding keeps the first frame only. Needs img2webp (webp).
+img2webp -loop 0 -lossless -d 100 "$src/pattern.png" -d 100 "$src/pattern-alpha.png" -o "$here/animated.webp" >/dev/null
 ls -l "$here"
