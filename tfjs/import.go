@@ -1,0 +1,100 @@
+package tfjs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ConvertFile loads the graph model at modelJSONPath and returns it
+// converted to ONNX.
+func ConvertFile(modelJSONPath string) ([]byte, error) {
+	m, err := Load(modelJSONPath)
+	if err != nil {
+		return nil, err
+	}
+	data, err := m.ToONNX()
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, modelJSONPath)
+	}
+	return data, nil
+}
+
+// ImportDir converts every TF.js graph model (*.json) in srcDir to
+// dstDir/NAME.onnx, NAME being the JSON file's name without ".json". JSON
+// files that are not graph models are skipped. Each file is written to a
+// temporary file in dstDir and renamed into place, so a reader never sees
+// a partial model. One line per model goes to log (which may be nil). It
+// returns the paths written; on errors it goes on with the other models
+// and returns every error joined.
+func ImportDir(srcDir, dstDir string, log io.Writer) ([]string, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	matches, err := filepath.Glob(filepath.Join(srcDir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("tfjs: %w", err)
+	}
+	sort.Strings(matches)
+	if err := os.MkdirAll(dstDir, 0o755); err != nil {
+		return nil, fmt.Errorf("tfjs: %w", err)
+	}
+	var written []string
+	var errs []error
+	for _, src := range matches {
+		name := strings.TrimSuffix(filepath.Base(src), ".json")
+		start := time.Now()
+		data, err := ConvertFile(src)
+		if errors.Is(err, ErrNotGraphModel) {
+			fmt.Fprintf(log, "tfjs: %s: skipped, not a graph model\n", name)
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(log, "tfjs: %s: FAILED: %v\n", name, err)
+			errs = append(errs, err)
+			continue
+		}
+		dst := filepath.Join(dstDir, name+".onnx")
+		if err := writeAtomic(dst, data); err != nil {
+			fmt.Fprintf(log, "tfjs: %s: FAILED: %v\n", name, err)
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(log, "tfjs: %s -> %s (%.1f MB, %s)\n", name, dst, float64(len(data))/1e6, time.Since(start).Round(time.Millisecond))
+		written = append(written, dst)
+	}
+	return written, errors.Join(errs...)
+}
+
+// writeAtomic writes data to a temporary file beside path, syncs it and
+// renames it to path.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("tfjs: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("tfjs: write %s: %w", path, err)
+	}
+	return nil
+}
