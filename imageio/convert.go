@@ -21,10 +21,9 @@ func toNRGBARange(src image.Image, limited bool) *image.NRGBA {
 	return dst
 }
 
-// convertInto writes src into dst, whose size must equal src's. Row y of
-// dst starts at dst.Pix[y*dst.Stride] (true of sub-images too).
-func convertInto(dst *image.NRGBA, src image.Image) { convertRange(dst, src, false) }
-
+// convertRange writes src into dst, whose size must equal src's; limited is
+// as for toNRGBARange. Row y of dst starts at dst.Pix[y*dst.Stride] (true of
+// sub-images too).
 func convertRange(dst *image.NRGBA, src image.Image, limited bool) {
 	switch s := src.(type) {
 	case *image.YCbCr:

@@ -261,6 +261,19 @@ func TestConvertFastPaths(t *testing.T) {
 		pal.Pix[i] = uint8(rng.UintN(4))
 	}
 	srcs = append(srcs, pal)
+	// Negative origins (YCbCr falls back to the per-pixel path) and a type
+	// with no fast path.
+	neg := image.NewYCbCr(image.Rect(-5, -3, 32, 20), image.YCbCrSubsampleRatio420)
+	for _, p := range [][]uint8{neg.Y, neg.Cb, neg.Cr} {
+		for i := range p {
+			p[i] = uint8(rng.UintN(256))
+		}
+	}
+	alpha := image.NewAlpha(image.Rect(0, 0, 37, 23))
+	for i := range alpha.Pix {
+		alpha.Pix[i] = uint8(rng.UintN(256))
+	}
+	srcs = append(srcs, neg, alpha)
 
 	for _, src := range srcs {
 		subs := []image.Image{src, src.(interface {
@@ -309,8 +322,34 @@ func typeName(m image.Image) string {
 		return "NYCbCrA"
 	case *image.Paletted:
 		return "Paletted"
+	case *image.Alpha:
+		return "Alpha"
 	}
 	return "other"
+}
+
+func TestRecoverTurnsPanicsInto400(t *testing.T) {
+	f := func() (err error) {
+		defer recoverTo(&err, "png")
+		panic("boom")
+	}
+	err := f()
+	wantError(t, err, 400, "PNG data is corrupt")
+	if !errors.Is(err, errPanic) {
+		t.Errorf("%v does not wrap errPanic", err)
+	}
+	g := func() (img *image.NRGBA, info Info, err error) {
+		defer recoverDecode(&img, &info, &err)
+		img, info = image.NewNRGBA(image.Rect(0, 0, 1, 1)), Info{Format: "gif", Width: 1, Height: 1}
+		var m map[string]int
+		m["x"] = 1 // nil map write
+		return img, info, nil
+	}
+	img, info, err := g()
+	wantError(t, err, 400, "GIF data is corrupt")
+	if img != nil || info != (Info{}) || !errors.Is(err, errPanic) {
+		t.Errorf("after a panic: %v %+v %v", img != nil, info, err)
+	}
 }
 
 // TestConvertExact covers the paths whose result is more exact than the
@@ -919,4 +958,18 @@ func BenchmarkConvertYCbCr(b *testing.B) {
 			genericNRGBA(m)
 		}
 	})
+}
+
+// BenchmarkOrient measures turning a 1280x853 image (orientation 6 writes
+// columns, the unfriendly case for caches).
+func BenchmarkOrient(b *testing.B) {
+	m := pattern(1280, 853, false)
+	for _, o := range []int{3, 6} {
+		b.Run(fmt.Sprint(o), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				orient(m, o)
+			}
+		})
+	}
 }

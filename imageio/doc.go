@@ -1,15 +1,20 @@
 // Package imageio is the image front end for untrusted input: it recognises
-// JPEG, PNG, GIF and WebP by their magic bytes, checks the byte size and the
-// pixel dimensions against Limits before any full decode, decodes (the first
-// frame of a GIF), applies the EXIF orientation found in JPEG APP1, PNG eXIf
-// or WebP EXIF metadata, and returns every image as an *image.NRGBA whose
-// bounds start at (0, 0).
+// JPEG, PNG, GIF and WebP by their magic bytes (never by a name), checks the
+// byte size and the header's pixel dimensions against Limits before any
+// full decode, decodes, applies the EXIF orientation found in JPEG APP1,
+// PNG eXIf or WebP EXIF metadata, and returns every image as an
+// *image.NRGBA whose bounds start at (0, 0).
 //
-// Every error it returns is a *faceswap.Error: status 400 with a one-sentence
-// public message for empty, unrecognised, corrupt or truncated images, and
-// status 413 for images over the byte or pixel limit. No input makes it
-// panic: the decoders run under recover as a last line of defence, and a
-// recovered panic becomes a 400.
+// Animated GIF and WebP give their first frame, placed on a transparent
+// canvas of the file's logical size. Lossy WebP is converted as the
+// limited-range BT.601 it is (golang.org/x/image/webp hands it over as
+// full-range Y'CbCr, which would wash out blacks and whites).
 //
-// Encode writes JPEG and PNG for the responses.
+// Every error is a *faceswap.Error: status 400 with a one-sentence public
+// message for empty, unrecognised, corrupt, truncated or unsupported images,
+// 413 for images over the byte or pixel limit, and 500 for invalid Limits.
+// No input makes it panic: the decoders run under recover as a last line of
+// defence, and a recovered panic becomes a 400.
+//
+// Encode writes JPEG and PNG for responses.
 package imageio
