@@ -131,10 +131,11 @@ func (s *synth) constI(name string, quantized bool, shape []int64, vals ...int32
 	return s.node(name, "Const", nil, map[string]any{"dtype": aType("DT_INT32")})
 }
 
-// write stores the model as dir/name.json + dir/name.bin and returns the
-// JSON's path.
-func (s *synth) write(t testing.TB, dir, name string) string {
-	t.Helper()
+// manifest returns the model.json of the model, its shard named
+// synthetic.bin.
+func (s *synth) manifest() []byte { return s.manifestNamed("synthetic") }
+
+func (s *synth) manifestNamed(name string) []byte {
 	mj := map[string]any{
 		"format":      "graph-model",
 		"generatedBy": "faceswap tfjs tests",
@@ -149,10 +150,17 @@ func (s *synth) write(t testing.TB, dir, name string) string {
 	}
 	b, err := json.MarshalIndent(mj, "", " ")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
+	return b
+}
+
+// write stores the model as dir/name.json + dir/name.bin and returns the
+// JSON's path.
+func (s *synth) write(t testing.TB, dir, name string) string {
+	t.Helper()
 	p := filepath.Join(dir, name+".json")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
+	if err := os.WriteFile(p, s.manifestNamed(name), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".bin"), s.bin, 0o644); err != nil {
