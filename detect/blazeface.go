@@ -8,7 +8,6 @@ package detect
 import (
 	"errors"
 	"fmt"
-	"image"
 	"math"
 	"sort"
 
@@ -69,6 +68,11 @@ type Detection struct {
 	// Keypoints: subject's right eye (image left), left eye, nose tip, mouth
 	// centre, right ear tragion, left ear tragion.
 	Keypoints [6]faceswap.Point
+	// cut is set when the model saw the face badly: its box crosses the
+	// edge of the window it was found in, or fills most of the window
+	// (beyond the face sizes BlazeFace was trained on). Such keypoints are
+	// guesses.
+	cut bool
 }
 
 // BlazeFace runs a BlazeFace model (256×256 "back" or 128×128 "front",
@@ -260,9 +264,10 @@ func (d *BlazeFace) run(p *raster.Pyramid, win Window, in onnx.Tensor) ([]Detect
 			for k := 0; k < 6; k++ {
 				det.Keypoints[k] = toImg(a.X+float64(r[4+2*k]), a.Y+float64(r[5+2*k]))
 			}
-			if !plausible(det, win, scale, d.size) {
+			if !plausible(det, win) {
 				continue
 			}
+			det.cut = !inside(det.Box, win) || det.Box.W > 0.6*win.Side
 			dets = append(dets, det)
 		}
 		base += d.perLayer[li]
@@ -270,20 +275,33 @@ func (d *BlazeFace) run(p *raster.Pyramid, win Window, in onnx.Tensor) ([]Detect
 	return dets, nil
 }
 
-// plausible drops detections that a tile cannot judge: faces cut by a tile
-// edge that lies inside the image (another tile or level sees them whole).
-func plausible(det Detection, win Window, scale float64, size int) bool {
-	_ = scale
-	_ = size
+// plausible drops detections whose centre lies outside the window: they
+// are faces cut by the tile edge, which a neighbouring tile or a coarser
+// level sees whole.
+func plausible(det Detection, win Window) bool {
 	c := det.Box.Center()
 	return c.X >= win.X && c.Y >= win.Y && c.X <= win.X+win.Side && c.Y <= win.Y+win.Side
 }
 
-// WeightedNMS merges overlapping detections (IoU > iou) into one, averaging
-// boxes and keypoints weighted by score (BlazeFace's blending suppression),
-// and returns them by descending score.
+// inside reports whether the box lies within the window.
+func inside(b faceswap.Rect, w Window) bool {
+	return b.X >= w.X && b.Y >= w.Y && b.X+b.W <= w.X+w.Side && b.Y+b.H <= w.Y+w.Side
+}
+
+// WeightedNMS merges overlapping detections (IoU > iou) into one and
+// returns them, those that saw the whole face first, by descending score. The box is the score-weighted mean of
+// the group (BlazeFace's blending suppression); the keypoints are those of
+// the best detection that saw the whole face, since averaging in those of
+// coarser views moved them off the eyes (seen on a face looking down) and a
+// tile that cuts a big face guesses them (seen on a portrait).
 func WeightedNMS(dets []Detection, iou float64) []Detection {
-	sort.SliceStable(dets, func(i, j int) bool { return dets[i].Score > dets[j].Score })
+	// Groups are led by detections that saw the whole face, best first.
+	sort.SliceStable(dets, func(i, j int) bool {
+		if dets[i].cut != dets[j].cut {
+			return !dets[i].cut
+		}
+		return dets[i].Score > dets[j].Score
+	})
 	used := make([]bool, len(dets))
 	var out []Detection
 	for i := range dets {
@@ -291,29 +309,32 @@ func WeightedNMS(dets []Detection, iou float64) []Detection {
 			continue
 		}
 		var sw, x, y, w, h float64
-		var kp [6]faceswap.Point
+		kp := -1
 		for j := i; j < len(dets); j++ {
-			if used[j] || dets[i].Box.IoU(dets[j].Box) <= iou {
+			if used[j] || (j != i && dets[i].Box.IoU(dets[j].Box) <= iou) {
 				continue
 			}
 			used[j] = true
-			s := dets[j].Score
-			sw += s
-			b := dets[j].Box
-			x, y, w, h = x+s*b.X, y+s*b.Y, w+s*b.W, h+s*b.H
-			for k := range kp {
-				kp[k].X += s * dets[j].Keypoints[k].X
-				kp[k].Y += s * dets[j].Keypoints[k].Y
+			if kp < 0 && !dets[j].cut {
+				kp = j
 			}
+			s, b := dets[j].Score, dets[j].Box
+			sw += s
+			x, y, w, h = x+s*b.X, y+s*b.Y, w+s*b.W, h+s*b.H
 		}
-		m := Detection{Box: faceswap.Rect{X: x / sw, Y: y / sw, W: w / sw, H: h / sw}, Score: dets[i].Score}
-		for k := range kp {
-			m.Keypoints[k] = faceswap.Point{X: kp[k].X / sw, Y: kp[k].Y / sw}
+		if kp < 0 {
+			kp = i
 		}
-		out = append(out, m)
+		out = append(out, Detection{
+			Box:       faceswap.Rect{X: x / sw, Y: y / sw, W: w / sw, H: h / sw},
+			Score:     dets[i].Score,
+			Keypoints: dets[kp].Keypoints,
+			cut:       dets[kp].cut,
+		})
 	}
 	return out
 }
 
-// imageSize is a helper for tests.
-func imageSize(img image.Image) (int, int) { return img.Bounds().Dx(), img.Bounds().Dy() }
+// Cut reports whether the model saw the face badly: cut by the edge of the
+// tile it was found in, or filling most of it.
+func (d Detection) Cut() bool { return d.cut }

@@ -75,6 +75,19 @@ func CropFromEyes(box faceswap.Rect, leftEye, rightEye faceswap.Point, scale flo
 	}
 }
 
+// CropFromKeypoints is CropFromEyes, except that when the eyes are too
+// close together for their line to be trusted (a face in profile, where the
+// detector puts both eyes on one spot) the rotation comes from the face's
+// vertical axis, from between the eyes to the mouth.
+func CropFromKeypoints(box faceswap.Rect, leftEye, rightEye, mouth faceswap.Point, scale float64) Crop {
+	c := CropFromEyes(box, leftEye, rightEye, scale)
+	if math.Hypot(rightEye.X-leftEye.X, rightEye.Y-leftEye.Y) < 0.25*box.W {
+		mid := faceswap.Point{X: (leftEye.X + rightEye.X) / 2, Y: (leftEye.Y + rightEye.Y) / 2}
+		c.Angle = math.Atan2(mouth.Y-mid.Y, mouth.X-mid.X) - math.Pi/2
+	}
+	return c
+}
+
 // Run computes the mesh inside one crop.
 func (m *FaceMesh) Run(p *raster.Pyramid, c Crop) (Result, error) {
 	in := onnx.NewTensor(1, int64(m.size), int64(m.size), 3)
@@ -100,10 +113,11 @@ func (m *FaceMesh) Run(p *raster.Pyramid, c Crop) (Result, error) {
 	return res, nil
 }
 
-// Detect runs two passes: a crop from the detector's box and eyes, then a
-// crop rebuilt from the first mesh.
-func (m *FaceMesh) Detect(p *raster.Pyramid, box faceswap.Rect, leftEye, rightEye faceswap.Point) (Result, error) {
-	r, err := m.Run(p, CropFromEyes(box, leftEye, rightEye, 1.5))
+// Detect runs two passes: a crop from the detector's box and keypoints
+// (eyes, and the mouth for turned faces), then a crop rebuilt from the first
+// mesh.
+func (m *FaceMesh) Detect(p *raster.Pyramid, box faceswap.Rect, leftEye, rightEye, mouth faceswap.Point) (Result, error) {
+	r, err := m.Run(p, CropFromKeypoints(box, leftEye, rightEye, mouth, 1.5))
 	if err != nil || r.Score < 0.1 {
 		return r, err
 	}
@@ -121,6 +135,8 @@ const (
 	LeftEyeInner  = 362 // subject's left eye, inner corner (image right)
 	LeftEyeOuter  = 263 // subject's left eye, outer corner
 	NoseTip       = 1
+	Forehead      = 10  // top of the face oval, on the midline
+	Chin          = 152 // bottom of the chin, on the midline
 	MouthRight    = 61  // subject's right mouth corner (image left)
 	MouthLeft     = 291 // subject's left mouth corner (image right)
 )
@@ -152,8 +168,16 @@ func Keypoints(mesh []faceswap.Point3) [5]faceswap.Point {
 }
 
 // CropFromMesh returns the crop a second pass (or an attribute model) uses:
-// square around the mesh bounds enlarged 1.5×, rotated by the eye line.
+// square around the mesh bounds enlarged 1.5×, rotated by the eye line, or
+// for a face in profile (eyes close together in the picture) by its
+// vertical axis from forehead to chin.
 func CropFromMesh(mesh []faceswap.Point3) Crop {
 	l, r := EyeCenters(mesh)
-	return CropFromEyes(Bounds(mesh), l, r, 1.5)
+	b := Bounds(mesh)
+	c := CropFromEyes(b, l, r, 1.5)
+	if math.Hypot(r.X-l.X, r.Y-l.Y) < 0.3*b.W {
+		top, chin := mesh[Forehead], mesh[Chin]
+		c.Angle = math.Atan2(chin.Y-top.Y, chin.X-top.X) - math.Pi/2
+	}
+	return c
 }

@@ -1,0 +1,233 @@
+package analysis
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"faceswap"
+	"faceswap/internal/testenv"
+	"faceswap/landmark"
+	"faceswap/models"
+)
+
+var (
+	anOnce sync.Once
+	an     *Analyzer
+	anErr  error
+)
+
+func analyzer(t testing.TB) *Analyzer {
+	t.Helper()
+	rt := testenv.Runtime(t)
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	anOnce.Do(func() {
+		an, anErr = New(rt, Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, Config{})
+	})
+	if anErr != nil {
+		t.Fatal(anErr)
+	}
+	return an
+}
+
+// TestManifestFaces checks every shared photo: the face count equals the
+// documented one and every box either reference detector found is matched
+// by one of ours with IoU >= 0.5.
+func TestManifestFaces(t *testing.T) {
+	a := analyzer(t)
+	for _, m := range testenv.Manifest(t) {
+		t.Run(m.File, func(t *testing.T) {
+			img := testenv.Load(t, m.Path)
+			if img.Rect.Dx() != m.Width || img.Rect.Dy() != m.Height {
+				t.Fatalf("decoded %v, manifest says %dx%d", img.Rect, m.Width, m.Height)
+			}
+			faces, err := a.Analyze(img, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(faces) != m.Faces {
+				t.Errorf("found %d faces, want %d: %v", len(faces), m.Faces, boxes(faces))
+			}
+			for name, ref := range map[string][][]float64{"yunet": m.YuNet, "scrfd": m.SCRFD} {
+				for _, r := range ref {
+					box := faceswap.Rect{X: r[0], Y: r[1], W: r[2], H: r[3]}
+					best := 0.0
+					for _, f := range faces {
+						best = math.Max(best, box.IoU(f.Box))
+					}
+					if best < 0.5 {
+						t.Errorf("%s box %v: best IoU %.2f < 0.5 (ours: %v)", name, r[:4], best, boxes(faces))
+					}
+				}
+			}
+		})
+	}
+}
+
+func boxes(faces []faceswap.Face) string {
+	var s []string
+	for _, f := range faces {
+		s = append(s, fmt.Sprintf("[%.0f %.0f %.0f %.0f s%.2f p%.2f]", f.Box.X, f.Box.Y, f.Box.W, f.Box.H, f.Score, f.MeshScore))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestDemoPhotos checks the face counts of the six face-api demo photos
+// (1920 px wide groups of 3 to 5 women).
+func TestDemoPhotos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: six 1920-px photos")
+	}
+	a := analyzer(t)
+	p := models.Default()
+	want := []int{3, 3, 3, 4, 5, 4}
+	for i, n := range want {
+		path := p.Sample(i + 1)
+		testenv.Models(t, path)
+		img := testenv.Load(t, path)
+		faces, err := a.Analyze(img, Options{Attributes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(faces) != n {
+			t.Errorf("sample%d: found %d faces, want %d: %v", i+1, len(faces), n, boxes(faces))
+		}
+	}
+}
+
+// TestGender compares predicted genders with the documented ones on the
+// photos whose genders testdata gives, prints the confusion table and wants
+// at least 90% agreement. Group photos document counts, not who is who, so
+// a group's agreement is the best matching of its counts:
+// min(predicted women, documented women) + min(predicted men, documented men).
+func TestGender(t *testing.T) {
+	a := analyzer(t)
+	var agree, total int
+	conf := map[[2]string]int{} // [documented, predicted] for single-face photos and totals
+	var lines []string
+	for _, m := range testenv.Manifest(t) {
+		doc := m.Genders["female"] + m.Genders["male"]
+		if doc == 0 {
+			continue
+		}
+		faces, err := a.Analyze(testenv.Load(t, m.Path), Options{Attributes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := map[faceswap.Gender]int{}
+		var scores []string
+		for _, f := range faces {
+			pred[f.Gender]++
+			scores = append(scores, fmt.Sprintf("%s %.2f age %.0f", f.Gender, f.GenderScore, f.Age))
+		}
+		ok := min(pred[faceswap.Female], m.Genders["female"]) + min(pred[faceswap.Male], m.Genders["male"])
+		agree += ok
+		total += doc
+		// per-photo confusion: matched counts on the diagonal, the rest off it
+		ff := min(pred[faceswap.Female], m.Genders["female"])
+		mm := min(pred[faceswap.Male], m.Genders["male"])
+		conf[[2]string{"female", "female"}] += ff
+		conf[[2]string{"male", "male"}] += mm
+		conf[[2]string{"female", "male"}] += m.Genders["female"] - ff
+		conf[[2]string{"male", "female"}] += m.Genders["male"] - mm
+		lines = append(lines, fmt.Sprintf("%-45s documented %dF %dM  predicted %dF %dM  agree %d/%d  [%s]",
+			m.File, m.Genders["female"], m.Genders["male"], pred[faceswap.Female], pred[faceswap.Male], ok, doc, strings.Join(scores, ", ")))
+	}
+	sort.Strings(lines)
+	t.Logf("gender per photo:\n%s", strings.Join(lines, "\n"))
+	t.Logf("confusion (rows documented, columns predicted):\n           female  male\n  female   %6d  %4d\n  male     %6d  %4d",
+		conf[[2]string{"female", "female"}], conf[[2]string{"female", "male"}], conf[[2]string{"male", "female"}], conf[[2]string{"male", "male"}])
+	fmt.Printf("gender agreement: %d/%d = %.1f%%\n", agree, total, 100*float64(agree)/float64(total))
+	if total == 0 || float64(agree) < 0.9*float64(total) {
+		t.Errorf("gender agrees on %d of %d documented faces, want at least 90%%", agree, total)
+	}
+}
+
+// TestMeshEyes checks that each reported face's mesh eye centres fall
+// within 10% of the detector box width of the eye keypoints of the detector
+// proposal it came from. Eyes outside the image (a face cut by the top edge)
+// are extrapolated by both models and not compared.
+func TestMeshEyes(t *testing.T) {
+	a := analyzer(t)
+	n := 0
+	for _, m := range testenv.Manifest(t) {
+		img := testenv.Load(t, m.Path)
+		found, err := a.analyze(img, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			l, r := landmark.EyeCenters(f.face.Mesh)
+			c := f.proposal
+			for k, e := range []faceswap.Point{l, r} {
+				if !(image.Point{int(e.X), int(e.Y)}).In(img.Rect) {
+					continue
+				}
+				n++
+				d := math.Hypot(e.X-c.Keypoints[k].X, e.Y-c.Keypoints[k].Y)
+				if d > 0.1*c.Box.W {
+					t.Errorf("%s: face at %.0f,%.0f: mesh eye %d is %.1f px (%.0f%%) from the detector's (box width %.0f)",
+						m.File, c.Box.X, c.Box.Y, k, d, 100*d/c.Box.W, c.Box.W)
+				}
+			}
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d eyes compared across the photos", n)
+	}
+}
+
+// BenchmarkAnalyzeOffice is full analysis (detection, 5 meshes, 5 genders)
+// of group5_office_meeting.jpg on one core. It reports the time spent inside
+// ONNX Runtime and outside it (Go: sampling, decoding outputs, NMS).
+func BenchmarkAnalyzeOffice(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	a := analyzer(b)
+	var path string
+	for _, m := range testenv.Manifest(b) {
+		if m.File == "group5_office_meeting.jpg" {
+			path = m.Path
+		}
+	}
+	img := testenv.Load(b, path)
+	if os.Getenv("FACESWAP_ORT_THREADS") != "" {
+		b.Log("FACESWAP_ORT_THREADS is ignored here: the benchmark runs one thread")
+	}
+	ortBefore := a.ortTime()
+	type stat struct {
+		runs int64
+		t    time.Duration
+	}
+	before := map[string]stat{}
+	for _, s := range a.sessions {
+		r, d := s.Stats()
+		before[s.Path] = stat{r, d}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		faces, err := a.Analyze(img, Options{Attributes: true})
+		if err != nil || len(faces) != 5 {
+			b.Fatalf("%d faces, %v", len(faces), err)
+		}
+	}
+	total := time.Since(start)
+	ort := a.ortTime() - ortBefore
+	b.ReportMetric(float64(ort.Microseconds())/1000/float64(b.N), "ort-ms/op")
+	b.ReportMetric(float64((total-ort).Microseconds())/1000/float64(b.N), "go-ms/op")
+	b.ReportMetric(100*float64(total-ort)/float64(total), "go-%")
+	for _, s := range a.sessions {
+		r, d := s.Stats()
+		name := strings.TrimSuffix(filepath.Base(s.Path), ".onnx")
+		b.ReportMetric(float64(r-before[s.Path].runs)/float64(b.N), name+"-runs/op")
+		b.ReportMetric(float64((d-before[s.Path].t).Microseconds())/1000/float64(b.N), name+"-ms/op")
+	}
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"faceswap"
+	"faceswap/analysis"
+	"faceswap/annotate"
+	"faceswap/imageio"
+	"faceswap/models"
+	"faceswap/onnx"
+	"faceswap/selection"
+	"faceswap/tfjs"
+)
+
+// Exit codes: 0 success, 1 internal error, 2 usage, 3 bad input (the API's
+// 400 and 413), 4 no face or index out of range (422), 5 models missing or
+// damaged (run make setup).
+func exitCode(err error) int {
+	var fe *faceswap.Error
+	switch {
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		return 2
+	case errors.Is(err, models.ErrNotSetUp):
+		return 5
+	case errors.As(err, &fe) && fe.Status == http.StatusUnprocessableEntity:
+		return 4
+	case errors.As(err, &fe) && fe.Status == http.StatusNotFound:
+		return 5
+	case errors.As(err, &fe) && fe.Status < 500:
+		return 3
+	}
+	return 1
+}
+
+func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("setup", "setup", stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0); err != nil {
+		return err
+	}
+	return models.Setup(ctx, models.Options{
+		Log:           stdout,
+		Import:        importTFJS,
+		ImportVersion: tfjs.Version,
+	})
+}
+
+// importTFJS converts the TensorFlow.js models set-up unpacked.
+func importTFJS(src, dst string, log io.Writer) error {
+	_, err := tfjs.ImportDir(src, dst, log)
+	return err
+}
+
+func cmdModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "import-tfjs" {
+		fmt.Fprintln(stderr, "Usage: faceswap models import-tfjs DIR [--out DIR]")
+		return fmt.Errorf("%w: models takes the subcommand import-tfjs", errUsage)
+	}
+	fs := newFlags("models import-tfjs", "models import-tfjs DIR [--out DIR]", stderr)
+	out := fs.String("out", models.Default().ONNXDir(), "folder for the .onnx files")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	_, err = tfjs.ImportDir(pos[0], *out, stdout)
+	return err
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "faceswap (tfjs importer %s)\n", tfjs.Version)
+	p := models.Default()
+	if err := p.Require(p.ORTLibrary()); err != nil {
+		fmt.Fprintf(stdout, "ONNX Runtime: not set up (%v)\n", err)
+		return nil
+	}
+	rt, err := onnx.Open(ortConfig(p))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ONNX Runtime %s (%s, provider %s)\n", rt.Version(), p.ORTLibrary(), rt.Config().Provider)
+	return nil
+}
+
+// ortConfig reads the ONNX Runtime settings from the environment.
+func ortConfig(p models.Paths) onnx.Config {
+	threads, _ := strconv.Atoi(os.Getenv("FACESWAP_ORT_THREADS"))
+	return onnx.Config{
+		LibraryPath:    p.ORTLibrary(),
+		IntraOpThreads: threads,
+		Provider:       os.Getenv("FACESWAP_ORT_PROVIDER"),
+	}
+}
+
+// Default model files of analysis, by name in the cache folder.
+const (
+	detectorModel  = "blazeface-back"
+	meshModel      = "facemesh"
+	attributeModel = "faceres"
+)
+
+// openAnalyzer checks the set-up and loads the analysis models.
+func openAnalyzer(p models.Paths) (*analysis.Analyzer, error) {
+	m := analysis.Models{Detector: p.ONNX(detectorModel), Mesh: p.ONNX(meshModel), Attribute: p.ONNX(attributeModel)}
+	if err := p.Require(p.ORTLibrary(), m.Detector, m.Mesh, m.Attribute); err != nil {
+		return nil, err
+	}
+	rt, err := onnx.Open(ortConfig(p))
+	if err != nil {
+		return nil, err
+	}
+	a, err := analysis.New(rt, m, analysis.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v: %s", models.ErrNotSetUp, err, models.FixHint)
+	}
+	return a, nil
+}
+
+type faceJSON struct {
+	Index       int          `json:"index"`
+	Box         [4]float64   `json:"box"`
+	Score       float64      `json:"score"`
+	Gender      string       `json:"gender"`
+	GenderScore float64      `json:"gender_score"`
+	Age         float64      `json:"age"`
+	Keypoints   [][2]float64 `json:"keypoints"`
+}
+
+type detectJSON struct {
+	Width  int        `json:"width"`
+	Height int        `json:"height"`
+	Faces  []faceJSON `json:"faces"`
+}
+
+// round rounds v to the given number of decimals (division keeps the
+// shortest decimal form exact: 135.7, not 135.70000000000002).
+func round(v float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(v*p) / p
+}
+
+func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("detect", "detect IMAGE [--order ORDER] [--gender no|female|male] [--annotate OUT.png]", stderr)
+	order := fs.String("order", string(selection.LargeSmall), "face numbering: large-small, small-large, top-bottom, bottom-top, left-right, right-left")
+	gender := fs.String("gender", "no", "keep only faces of this gender: no, female, male")
+	annot := fs.String("annotate", "", "write a PNG with boxes, indices and meshes drawn")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1); err != nil {
+		return err
+	}
+	o, err := selection.ParseOrder(*order)
+	if err != nil {
+		return err
+	}
+	g, err := selection.ParseGender("--gender", *gender)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		return faceswap.Wrap(http.StatusBadRequest, err, "cannot read %s", pos[0])
+	}
+	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	a, err := openAnalyzer(models.Default())
+	if err != nil {
+		return err
+	}
+	faces, err := a.Analyze(img, analysis.Options{Attributes: true})
+	if err != nil {
+		return err
+	}
+	faces = selection.Select(faces, g, o)
+	res := detectJSON{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: []faceJSON{}}
+	for i, f := range faces {
+		fj := faceJSON{
+			Index:       i,
+			Box:         [4]float64{round(f.Box.X, 1), round(f.Box.Y, 1), round(f.Box.W, 1), round(f.Box.H, 1)},
+			Score:       round(f.Score, 3),
+			Gender:      string(f.Gender),
+			GenderScore: round(f.GenderScore, 3),
+			Age:         round(f.Age, 1),
+		}
+		for _, k := range f.Keypoints {
+			fj.Keypoints = append(fj.Keypoints, [2]float64{round(k.X, 1), round(k.Y, 1)})
+		}
+		res.Faces = append(res.Faces, fj)
+	}
+	if *annot != "" {
+		if err := writePNG(*annot, annotate.Faces(img, faces)); err != nil {
+			return err
+		}
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// writePNG writes img to path atomically.
+func writePNG(path string, img image.Image) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".annotate-*.png")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := png.Encode(tmp, img); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
