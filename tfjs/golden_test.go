@@ -89,17 +89,38 @@ func TestGolden(t *testing.T) {
 			if len(want) != len(outs) {
 				t.Fatalf("TF.js gave %d outputs, want %d", len(want), len(outs))
 			}
+			declared := map[string][]int64{}
+			for _, io := range s.Outputs {
+				declared[io.Name] = io.Shape
+			}
 			for i, o := range outs {
 				g, ok := got[o.Name]
 				if !ok {
 					t.Errorf("ONNX model has no output %q", o.Name)
 					continue
 				}
+				if d := declared[o.Name]; !shapeMatches(d, g.Shape) {
+					t.Errorf("%s: declared shape %v, actual %v", o.Name, d, g.Shape)
+				}
 				r := compareOutput(t, o.Name, g, want[i])
 				t.Logf("%-24s shape %v: max error %.3f of the tolerance", o.Name, g.Shape, r)
 			}
 		})
 	}
+}
+
+// shapeMatches tells whether an actual shape fits a declared one (-1 is
+// any size).
+func shapeMatches(declared, actual []int64) bool {
+	if len(declared) != len(actual) {
+		return false
+	}
+	for i, d := range declared {
+		if d >= 0 && d != actual[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func placeholderShape(t testing.TB, m *Model, node string) []int64 {

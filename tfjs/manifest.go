@@ -27,7 +27,8 @@ const (
 var ErrNotGraphModel = errors.New("not a TensorFlow.js graph model")
 
 // Model is a parsed TensorFlow.js graph model: its graph, its weights
-// manifest and, after Load or SetWeights, the weight bytes.
+// manifest and, after Load or SetWeights, the weight bytes. A Model is not
+// safe for concurrent use (it caches decoded weights).
 type Model struct {
 	Format      string
 	GeneratedBy string
