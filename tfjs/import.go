@@ -6,18 +6,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 )
 
+// Options tune ImportDirWith.
+type Options struct {
+	// FlexibleSize names models (by file name without .json) whose 4-D
+	// inputs get symbolic height and width, so they can run at another
+	// size than the one they were exported with (see Model.FlexibleSize).
+	FlexibleSize []string
+}
+
 // ConvertFile loads the graph model at modelJSONPath and returns it
 // converted to ONNX.
 func ConvertFile(modelJSONPath string) ([]byte, error) {
+	return convertFile(modelJSONPath, false)
+}
+
+func convertFile(modelJSONPath string, flexible bool) ([]byte, error) {
 	m, err := Load(modelJSONPath)
 	if err != nil {
 		return nil, err
 	}
+	m.FlexibleSize = flexible
 	data, err := m.ToONNX()
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, modelJSONPath)
@@ -33,6 +47,11 @@ func ConvertFile(modelJSONPath string) ([]byte, error) {
 // returns the paths written; on errors it goes on with the other models
 // and returns every error joined.
 func ImportDir(srcDir, dstDir string, log io.Writer) ([]string, error) {
+	return ImportDirWith(srcDir, dstDir, log, Options{})
+}
+
+// ImportDirWith is ImportDir with options.
+func ImportDirWith(srcDir, dstDir string, log io.Writer, opt Options) ([]string, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -49,7 +68,7 @@ func ImportDir(srcDir, dstDir string, log io.Writer) ([]string, error) {
 	for _, src := range matches {
 		name := strings.TrimSuffix(filepath.Base(src), ".json")
 		start := time.Now()
-		data, err := ConvertFile(src)
+		data, err := convertFile(src, slices.Contains(opt.FlexibleSize, name))
 		if errors.Is(err, ErrNotGraphModel) {
 			fmt.Fprintf(log, "tfjs: %s: skipped, not a graph model\n", name)
 			continue

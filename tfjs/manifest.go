@@ -43,6 +43,9 @@ type Model struct {
 	// only repeat tensor names such as "Identity:0", so it is ignored and
 	// those models keep their node names.)
 	Signature *Signature
+	// FlexibleSize makes ToONNX declare symbolic height and width for 4-D
+	// inputs (see ToONNX).
+	FlexibleSize bool
 
 	weights map[string]*WeightSpec // by name; the last spec of a name wins
 	total   int64                  // bytes of weight data the specs need

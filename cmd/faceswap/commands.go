@@ -63,7 +63,7 @@ func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // importTFJS converts the TensorFlow.js models set-up unpacked.
 func importTFJS(src, dst string, log io.Writer) error {
-	_, err := tfjs.ImportDir(src, dst, log)
+	_, err := tfjs.ImportDirWith(src, dst, log, tfjs.Options{FlexibleSize: models.FlexibleSize})
 	return err
 }
 
@@ -84,7 +84,7 @@ func cmdModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	_, err = tfjs.ImportDir(pos[0], *out, stdout)
+	_, err = tfjs.ImportDirWith(pos[0], *out, stdout, tfjs.Options{FlexibleSize: models.FlexibleSize})
 	return err
 }
 
