@@ -1,0 +1,70 @@
+// Package swap defines what a swap engine does: put each selected source
+// face into its target face, keeping the target's pose, expression and
+// lighting, and touching nothing outside the region it reports. The
+// engines live in sub-packages: mesh (built in, the default) and
+// inswapper (the neural inswapper_128, when its weights are installed).
+package swap
+
+import (
+	"image"
+	"net/http"
+	"strings"
+
+	"faceswap"
+	"faceswap/resample"
+)
+
+// Pair is one swap: a face of the source image into a face of the target.
+type Pair struct {
+	Source faceswap.Face // analysed in the source image (with its mesh)
+	Target faceswap.Face // analysed in the target image (with its mesh)
+}
+
+// Options are the request's settings an engine uses.
+type Options struct {
+	// Interpolation is the kernel used to warp the face and paste it back.
+	Interpolation resample.Kernel
+}
+
+// Region is what one swap changed: inside Bounds, Alpha (row-major,
+// Bounds.Dx() per row) is how much of the new face each pixel took, 0..255.
+// Pixels outside Bounds, and inside it where Alpha is 0, are untouched.
+type Region struct {
+	Bounds image.Rectangle
+	Alpha  []uint8
+}
+
+// Engine swaps faces.
+type Engine interface {
+	// Name is the engine's swap_model name (e.g. "mesh", "inswapper_128").
+	Name() string
+	// Swap applies the pairs to dst one after another (dst is modified in
+	// place; later pairs see earlier results) taking source faces from
+	// src, and returns the region each pair changed.
+	Swap(dst, src *image.NRGBA, pairs []Pair, opt Options) ([]Region, error)
+}
+
+// Auto is the swap_model value that picks the best installed engine.
+const Auto = "auto"
+
+// Pick returns the engine a request names (case-insensitively) from the
+// installed ones; "" and "auto" pick the first of preferred that is
+// installed. A name that is not installed is a 404 that says how to install
+// it.
+func Pick(name string, installed map[string]Engine, preferred []string) (Engine, error) {
+	if name == "" || strings.EqualFold(name, Auto) {
+		for _, p := range preferred {
+			if e, ok := installed[p]; ok {
+				return e, nil
+			}
+		}
+		return nil, faceswap.Errorf(http.StatusNotFound, "No swap engine is installed; run \"make setup\".")
+	}
+	for n, e := range installed {
+		if strings.EqualFold(n, name) {
+			return e, nil
+		}
+	}
+	return nil, faceswap.Errorf(http.StatusNotFound,
+		"swap_model %q is not installed on this server; install it with \"faceswap models pull %s\" or place its files in the models folder.", name, name)
+}
