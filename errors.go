@@ -16,7 +16,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+		return e.Message + " (" + e.Err.Error() + ")"
 	}
 	return e.Message
 }

@@ -22,7 +22,10 @@ var (
 // number drawn at each box is its position in faces.
 func Faces(img *image.NRGBA, faces []faceswap.Face) *image.NRGBA {
 	out := image.NewNRGBA(img.Rect)
-	copy(out.Pix, img.Pix)
+	w := 4 * img.Rect.Dx()
+	for y := 0; y < img.Rect.Dy(); y++ {
+		copy(out.Pix[y*out.Stride:y*out.Stride+w], img.Pix[y*img.Stride:])
+	}
 	thick := max(1, min(img.Rect.Dx(), img.Rect.Dy())/400)
 	for _, f := range faces {
 		for _, p := range f.Mesh {
@@ -35,7 +38,9 @@ func Faces(img *image.NRGBA, faces []faceswap.Face) *image.NRGBA {
 	}
 	for i, f := range faces {
 		scale := max(1, int(f.Box.W)/40)
-		text(out, int(f.Box.X)+thick+1, int(f.Box.Y)+thick+1, strconv.Itoa(i), scale)
+		x := min(max(int(f.Box.X)+thick+1, img.Rect.Min.X+1), img.Rect.Max.X-4*scale)
+		y := min(max(int(f.Box.Y)+thick+1, img.Rect.Min.Y+1), img.Rect.Max.Y-6*scale)
+		text(out, x, y, strconv.Itoa(i), scale)
 	}
 	return out
 }

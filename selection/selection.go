@@ -31,7 +31,10 @@ const (
 var Orders = []Order{LargeSmall, SmallLarge, TopBottom, BottomTop, LeftRight, RightLeft}
 
 // ParseOrder parses an order case-insensitively; "" is the default.
-func ParseOrder(s string) (Order, error) {
+func ParseOrder(s string) (Order, error) { return ParseOrderField("detection_face_order", s) }
+
+// ParseOrderField is ParseOrder naming field in the error.
+func ParseOrderField(field, s string) (Order, error) {
 	if s == "" {
 		return LargeSmall, nil
 	}
@@ -40,7 +43,7 @@ func ParseOrder(s string) (Order, error) {
 			return o, nil
 		}
 	}
-	return "", faceswap.Errorf(http.StatusBadRequest, "detection_face_order %q is not one of %s.", s, joinOrders())
+	return "", faceswap.Errorf(http.StatusBadRequest, "%s %q is not one of %s.", field, s, joinOrders())
 }
 
 func joinOrders() string {

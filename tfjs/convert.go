@@ -6,6 +6,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"faceswap/onnxfile"
+)
+
+// The ONNX IR version and default-domain opset the converter writes.
+const (
+	irVersion    = 8
+	opsetVersion = 13
 )
 
 // Version identifies the conversion: it changes whenever the ONNX written
@@ -181,13 +189,13 @@ type converter struct {
 	byName   map[string]*Node
 	vals     map[string]*value
 	state    map[string]uint8
-	g        onnxGraph
+	g        onnxfile.Graph
 	used     map[string]bool
 	inputOf  map[string]string // Placeholder node -> ONNX input name
 	consts   map[string]string // constant layout key -> initializer name
 	scalars  map[float32]string
 	depth    int
-	producer map[string]*onnxNode
+	producer map[string]*onnxfile.Node
 }
 
 const maxDepth = 20000
@@ -229,8 +237,8 @@ func (m *Model) ToONNX() ([]byte, error) {
 		inputOf:  map[string]string{},
 		consts:   map[string]string{},
 		scalars:  map[float32]string{},
-		producer: map[string]*onnxNode{},
-		g:        onnxGraph{name: "tfjs"},
+		producer: map[string]*onnxfile.Node{},
+		g:        onnxfile.Graph{Name: "tfjs"},
 	}
 	for i := range m.Nodes {
 		c.byName[m.Nodes[i].Name] = &m.Nodes[i]
@@ -253,18 +261,18 @@ func (m *Model) ToONNX() ([]byte, error) {
 		}
 		c.vals[n.Name] = v
 		c.state[n.Name] = 2
-		vi := onnxValueInfo{name: p.Name, elemType: onnxFloat, rankKnown: v.ranked, dims: v.shape}
+		vi := onnxfile.ValueInfo{Name: p.Name, Type: onnxfile.Float, Unranked: !v.ranked, Dims: v.shape}
 		if v.ranked && len(v.shape) > 0 && v.shape[0] < 0 {
-			vi.dimParams = []string{"batch"}
+			vi.DimParams = []string{"batch"}
 		}
 		if m.FlexibleSize && v.ranked && len(v.shape) == 4 {
-			vi.dims = []int64{v.shape[0], -1, -1, v.shape[3]}
-			vi.dimParams = []string{"batch", "height", "width"}
+			vi.Dims = []int64{v.shape[0], -1, -1, v.shape[3]}
+			vi.DimParams = []string{"batch", "height", "width"}
 			if v.shape[0] >= 0 {
-				vi.dimParams[0] = ""
+				vi.DimParams[0] = ""
 			}
 		}
-		c.g.inputs = append(c.g.inputs, vi)
+		c.g.Inputs = append(c.g.Inputs, vi)
 	}
 	srcs := make([]string, len(outs))
 	for i, p := range outs {
@@ -275,16 +283,24 @@ func (m *Model) ToONNX() ([]byte, error) {
 		if srcs[i], err = c.in(v, nil); err != nil {
 			return nil, err
 		}
-		c.g.outputs = append(c.g.outputs, onnxValueInfo{name: p.Name, elemType: onnxFloat, rankKnown: v.ranked, dims: v.shape})
+		c.g.Outputs = append(c.g.Outputs, onnxfile.ValueInfo{Name: p.Name, Type: onnxfile.Float, Unranked: !v.ranked, Dims: v.shape})
 	}
 	// Every output gets an Identity from its value; foldOutputIdentities
 	// then renames the producing node's output instead where it can.
 	for i, p := range outs {
-		c.g.nodes = append(c.g.nodes, &onnxNode{name: p.Name, op: "Identity", inputs: []string{srcs[i]}, outputs: []string{p.Name}})
+		c.g.Nodes = append(c.g.Nodes, &onnxfile.Node{Name: p.Name, Op: "Identity", Inputs: []string{srcs[i]}, Outputs: []string{p.Name}})
 	}
 	c.foldOutputIdentities(len(outs))
 	doc := "Converted from a TensorFlow.js graph model by faceswap-tfjs " + Version
-	return c.g.marshalModel(Version, doc), nil
+	model := onnxfile.Model{
+		IRVersion:       irVersion,
+		Producer:        "faceswap-tfjs",
+		ProducerVersion: Version,
+		Doc:             doc,
+		Opsets:          []onnxfile.Opset{{Version: opsetVersion}},
+		Graph:           c.g,
+	}
+	return model.Marshal(), nil
 }
 
 // foldOutputIdentities removes the final Identity nodes (the last n nodes)
@@ -292,24 +308,24 @@ func (m *Model) ToONNX() ([]byte, error) {
 // node's output to the graph output's name.
 func (c *converter) foldOutputIdentities(n int) {
 	uses := map[string]int{}
-	for _, nd := range c.g.nodes {
-		for _, in := range nd.inputs {
+	for _, nd := range c.g.Nodes {
+		for _, in := range nd.Inputs {
 			uses[in]++
 		}
 	}
-	keep := c.g.nodes[:0]
-	first := len(c.g.nodes) - n
-	for i, nd := range c.g.nodes {
-		if i >= first && nd.op == "Identity" {
-			src := nd.inputs[0]
-			if p := c.producer[src]; p != nil && uses[src] == 1 && len(p.outputs) == 1 {
-				p.outputs[0] = nd.outputs[0]
+	keep := c.g.Nodes[:0]
+	first := len(c.g.Nodes) - n
+	for i, nd := range c.g.Nodes {
+		if i >= first && nd.Op == "Identity" {
+			src := nd.Inputs[0]
+			if p := c.producer[src]; p != nil && uses[src] == 1 && len(p.Outputs) == 1 {
+				p.Outputs[0] = nd.Outputs[0]
 				continue
 			}
 		}
 		keep = append(keep, nd)
 	}
-	c.g.nodes = keep
+	c.g.Nodes = keep
 }
 
 func (c *converter) fresh(base string) string {
@@ -331,38 +347,38 @@ func (c *converter) fresh(base string) string {
 
 // emit adds a node with one output, named after base, and returns the
 // output's name.
-func (c *converter) emit(op, base string, inputs []string, attrs ...onnxAttr) string {
+func (c *converter) emit(op, base string, inputs []string, attrs ...onnxfile.Attribute) string {
 	out := c.fresh(base)
-	nd := &onnxNode{name: out, op: op, inputs: inputs, outputs: []string{out}, attrs: attrs}
-	c.g.nodes = append(c.g.nodes, nd)
+	nd := &onnxfile.Node{Name: out, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs}
+	c.g.Nodes = append(c.g.Nodes, nd)
 	c.producer[out] = nd
 	return out
 }
 
-func (c *converter) addInit(base string, t *onnxTensor) string {
-	t.name = c.fresh(base)
-	c.g.inits = append(c.g.inits, t)
-	return t.name
+func (c *converter) addInit(base string, t *onnxfile.Tensor) string {
+	t.Name = c.fresh(base)
+	c.g.Initializers = append(c.g.Initializers, t)
+	return t.Name
 }
 
 func (c *converter) initInt64(base string, vals []int64) string {
-	return c.addInit(base, &onnxTensor{dims: []int64{int64(len(vals))}, dtype: onnxInt64, i64: vals})
+	return c.addInit(base, &onnxfile.Tensor{Dims: []int64{int64(len(vals))}, Type: onnxfile.Int64, Int64s: vals})
 }
 
 func (c *converter) scalar(v float32) string {
 	if s, ok := c.scalars[v]; ok {
 		return s
 	}
-	s := c.addInit("const_"+strconv.FormatFloat(float64(v), 'g', -1, 32), &onnxTensor{dtype: onnxFloat, f: []float32{v}})
+	s := c.addInit("const_"+strconv.FormatFloat(float64(v), 'g', -1, 32), &onnxfile.Tensor{Type: onnxfile.Float, Floats: []float32{v}})
 	c.scalars[v] = s
 	return s
 }
 
 // constInit writes t as an initializer named after base.
 func (c *converter) constInit(base string, t *tensor) string {
-	ot := &onnxTensor{dims: t.shape, dtype: onnxFloat, f: t.f}
+	ot := &onnxfile.Tensor{Dims: t.shape, Type: onnxfile.Float, Floats: t.f}
 	if t.isInt {
-		ot.dtype, ot.f, ot.i32 = onnxInt32, nil, t.i
+		ot.Type, ot.Floats, ot.Int32s = onnxfile.Int32, nil, t.i
 	}
 	return c.addInit(base, ot)
 }
@@ -450,7 +466,7 @@ func (c *converter) in(v *value, perm []int) (string, error) {
 	} else if perm != nil {
 		suffix = "/transpose"
 	}
-	s := c.emit("Transpose", v.name+suffix, []string{v.name}, intsAttr("perm", r))
+	s := c.emit("Transpose", v.name+suffix, []string{v.name}, onnxfile.IntsAttr("perm", r...))
 	if v.cache == nil {
 		v.cache = map[string]string{}
 	}
@@ -798,7 +814,7 @@ func (c *converter) clip(n *Node) (*value, bool, error) {
 	return c.runtime(c.emit("Clip", n.Name, []string{in, c.scalar(lo), c.scalar(hi)}), x.shape, x.ranked, perm), true, nil
 }
 
-func (c *converter) unary(name, op string, x *value, attrs ...onnxAttr) (*value, error) {
+func (c *converter) unary(name, op string, x *value, attrs ...onnxfile.Attribute) (*value, error) {
 	perm := x.perm
 	if x.c != nil {
 		perm = nil
@@ -927,7 +943,7 @@ func (c *converter) activation(n *Node, name, act string, x, alpha *value, leaky
 	case "tanh":
 		return c.unary(name, "Tanh", x)
 	case "leakyrelu":
-		return c.unary(name, "LeakyRelu", x, floatAttr("alpha", float32(leaky)))
+		return c.unary(name, "LeakyRelu", x, onnxfile.FloatAttr("alpha", float32(leaky)))
 	case "prelu":
 		if alpha == nil {
 			return nil, unsupported(n, "prelu without an alpha argument")
@@ -986,14 +1002,14 @@ func windowAttr(n *Node, name string) (int64, int64, error) {
 // when the input size is unknown) and the output size of a convolution or
 // pooling window, reproducing TF's SAME padding exactly (the odd pixel
 // goes at the end).
-func padding(n *Node, inH, inW, kh, kw, sh, sw, dh, dw int64) (attrs []onnxAttr, oh, ow int64, err error) {
+func padding(n *Node, inH, inW, kh, kw, sh, sw, dh, dw int64) (attrs []onnxfile.Attribute, oh, ow int64, err error) {
 	ekh, ekw := (kh-1)*dh+1, (kw-1)*dw+1
 	var top, left, bottom, right int64
 	switch p := n.attrString("padding", "VALID"); p {
 	case "VALID":
 	case "SAME":
 		if inH < 0 || inW < 0 {
-			return []onnxAttr{strAttr("auto_pad", "SAME_UPPER")}, ceilDiv(inH, sh), ceilDiv(inW, sw), nil
+			return []onnxfile.Attribute{onnxfile.StringAttr("auto_pad", "SAME_UPPER")}, ceilDiv(inH, sh), ceilDiv(inW, sw), nil
 		}
 		oh, ow = ceilDiv(inH, sh), ceilDiv(inW, sw)
 		ph := max((oh-1)*sh+ekh-inH, 0)
@@ -1029,7 +1045,7 @@ func padding(n *Node, inH, inW, kh, kw, sh, sw, dh, dw int64) (attrs []onnxAttr,
 	if ow, err = out(inW, left, right, ekw, sw); err != nil {
 		return nil, 0, 0, err
 	}
-	return []onnxAttr{intsAttr("pads", []int64{top, left, bottom, right})}, oh, ow, nil
+	return []onnxfile.Attribute{onnxfile.IntsAttr("pads", top, left, bottom, right)}, oh, ow, nil
 }
 
 func ceilDiv(a, b int64) int64 {
@@ -1131,11 +1147,11 @@ func (c *converter) conv(n *Node, depthwise bool) (*value, error) {
 		ins = append(ins, b)
 		bias = nil
 	}
-	attrs := []onnxAttr{
-		intsAttr("kernel_shape", []int64{kh, kw}),
-		intsAttr("strides", []int64{sh, sw}),
-		intsAttr("dilations", []int64{dh, dw}),
-		intAttr("group", group),
+	attrs := []onnxfile.Attribute{
+		onnxfile.IntsAttr("kernel_shape", kh, kw),
+		onnxfile.IntsAttr("strides", sh, sw),
+		onnxfile.IntsAttr("dilations", dh, dw),
+		onnxfile.IntAttr("group", group),
 	}
 	attrs = append(attrs, pads...)
 	convName := n.Name
@@ -1186,7 +1202,7 @@ func (c *converter) pool(n *Node) (*value, error) {
 		// ONNX's default count_include_pad=0 does the same.
 		op = "AveragePool"
 	}
-	attrs := append([]onnxAttr{intsAttr("kernel_shape", []int64{kh, kw}), intsAttr("strides", []int64{sh, sw})}, pads...)
+	attrs := append([]onnxfile.Attribute{onnxfile.IntsAttr("kernel_shape", kh, kw), onnxfile.IntsAttr("strides", sh, sw)}, pads...)
 	return c.runtime(c.emit(op, n.Name, []string{xin}, attrs...), []int64{x.shape[0], oh, ow, x.shape[3]}, true, nchw), nil
 }
 
@@ -1487,9 +1503,9 @@ func (c *converter) reduce(n *Node, op string) (*value, error) {
 	}
 	var out string
 	if op == "ReduceSum" { // opset 13 takes ReduceSum's axes as an input
-		out = c.emit(op, n.Name, []string{xin, c.initInt64(n.Name+"/axes", onnxAxes)}, intAttr("keepdims", kd))
+		out = c.emit(op, n.Name, []string{xin, c.initInt64(n.Name+"/axes", onnxAxes)}, onnxfile.IntAttr("keepdims", kd))
 	} else {
-		out = c.emit(op, n.Name, []string{xin}, intsAttr("axes", onnxAxes), intAttr("keepdims", kd))
+		out = c.emit(op, n.Name, []string{xin}, onnxfile.IntsAttr("axes", onnxAxes...), onnxfile.IntAttr("keepdims", kd))
 	}
 	outPerm := perm
 	if !keep {
@@ -1518,7 +1534,7 @@ func (c *converter) softmax(n *Node) (*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.runtime(c.emit(n.Op, n.Name, []string{xin}, intAttr("axis", axis)), x.shape, x.ranked, perm), nil
+	return c.runtime(c.emit(n.Op, n.Name, []string{xin}, onnxfile.IntAttr("axis", axis)), x.shape, x.ranked, perm), nil
 }
 
 func (c *converter) matmul(n *Node) (*value, error) {
@@ -1574,12 +1590,12 @@ func (c *converter) matmul(n *Node) (*value, error) {
 	if bias != nil || act != "" {
 		name += "/gemm"
 	}
-	attrs := []onnxAttr{}
+	attrs := []onnxfile.Attribute{}
 	if ta {
-		attrs = append(attrs, intAttr("transA", 1))
+		attrs = append(attrs, onnxfile.IntAttr("transA", 1))
 	}
 	if tb {
-		attrs = append(attrs, intAttr("transB", 1))
+		attrs = append(attrs, onnxfile.IntAttr("transB", 1))
 	}
 	y := c.runtime(c.emit("Gemm", name, ins, attrs...), []int64{m, cols}, true, nil)
 	if bias != nil {
@@ -1650,7 +1666,7 @@ func (c *converter) concat(n *Node) (*value, error) {
 	if target != nil {
 		onnxAxis = int64(slices.Index(target, int(axis)))
 	}
-	return c.runtime(c.emit("Concat", n.Name, ins, intAttr("axis", onnxAxis)), shape, true, target), nil
+	return c.runtime(c.emit("Concat", n.Name, ins, onnxfile.IntAttr("axis", onnxAxis)), shape, true, target), nil
 }
 
 // transpose needs no ONNX node: the output is the input with another

@@ -16,8 +16,8 @@
 // # Converting
 //
 // ToONNX writes an ONNX model (IR version 8, opset 13, producer
-// "faceswap-tfjs", producer version Version) with a protobuf writer of
-// its own. The model keeps the TF.js interface: float32 NHWC inputs, a
+// "faceswap-tfjs", producer version Version) with the pure-Go writer of
+// package onnxfile. The model keeps the TF.js interface: float32 NHWC inputs, a
 // batch dimension of -1 becomes the symbolic dimension "batch", and the
 // outputs have the TF.js shapes. Inside, 4-D tensors are transposed to
 // NCHW once, after the input, and stay NCHW through the convolution

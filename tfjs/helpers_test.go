@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"faceswap/onnx"
+	"faceswap/onnxfile"
 )
 
 // Test environment: everything outside the repo that the tests use is
@@ -218,53 +219,6 @@ func compareOutput(t testing.TB, name string, got onnx.Tensor, want refOutput) f
 	return ratio
 }
 
-// --- a minimal protobuf reader, to check the structure of converted models ---
-
-type pbField struct {
-	num  int
-	wire int
-	v    uint64
-	b    []byte
-}
-
-func pbParse(t testing.TB, b []byte) []pbField {
-	t.Helper()
-	var out []pbField
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			t.Fatalf("bad protobuf key")
-		}
-		b = b[n:]
-		f := pbField{num: int(key >> 3), wire: int(key & 7)}
-		switch f.wire {
-		case 0:
-			f.v, n = binary.Uvarint(b)
-			if n <= 0 {
-				t.Fatalf("bad varint")
-			}
-			b = b[n:]
-		case 2:
-			l, n := binary.Uvarint(b)
-			if n <= 0 || uint64(len(b)-n) < l {
-				t.Fatalf("bad length")
-			}
-			f.b = b[n : n+int(l)]
-			b = b[n+int(l):]
-		case 5:
-			f.v = uint64(binary.LittleEndian.Uint32(b))
-			b = b[4:]
-		case 1:
-			f.v = binary.LittleEndian.Uint64(b)
-			b = b[8:]
-		default:
-			t.Fatalf("wire type %d", f.wire)
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
 // onnxSummary is what the structure tests look at in a converted model.
 type onnxSummary struct {
 	irVersion, opset int64
@@ -274,45 +228,27 @@ type onnxSummary struct {
 	inits            int
 }
 
+// summarize reads a converted model back with onnxfile.Read.
 func summarize(t testing.TB, model []byte) onnxSummary {
 	t.Helper()
-	s := onnxSummary{ops: map[string]int{}}
-	for _, f := range pbParse(t, model) {
-		switch f.num {
-		case 1:
-			s.irVersion = int64(f.v)
-		case 2:
-			s.producer = string(f.b)
-		case 8:
-			for _, g := range pbParse(t, f.b) {
-				if g.num == 2 {
-					s.opset = int64(g.v)
-				}
-			}
-		case 7:
-			for _, g := range pbParse(t, f.b) {
-				switch g.num {
-				case 1:
-					for _, h := range pbParse(t, g.b) {
-						if h.num == 4 {
-							s.ops[string(h.b)]++
-						}
-					}
-				case 5:
-					s.inits++
-				case 11, 12:
-					for _, h := range pbParse(t, g.b) {
-						if h.num == 1 {
-							if g.num == 11 {
-								s.inputs = append(s.inputs, string(h.b))
-							} else {
-								s.outputs = append(s.outputs, string(h.b))
-							}
-						}
-					}
-				}
-			}
+	m, err := onnxfile.Read(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onnxSummary{irVersion: m.IRVersion, producer: m.Producer, ops: map[string]int{}, inits: len(m.Graph.Initializers)}
+	for _, o := range m.Opsets {
+		if o.Domain == "" {
+			s.opset = o.Version
 		}
+	}
+	for _, n := range m.Graph.Nodes {
+		s.ops[n.Op]++
+	}
+	for _, v := range m.Graph.Inputs {
+		s.inputs = append(s.inputs, v.Name)
+	}
+	for _, v := range m.Graph.Outputs {
+		s.outputs = append(s.outputs, v.Name)
 	}
 	return s
 }

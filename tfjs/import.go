@@ -60,6 +60,12 @@ func ImportDirWith(srcDir, dstDir string, log io.Writer, opt Options) ([]string,
 		return nil, fmt.Errorf("tfjs: %w", err)
 	}
 	sort.Strings(matches)
+	if len(matches) == 0 {
+		if _, err := os.Stat(srcDir); err != nil {
+			return nil, fmt.Errorf("tfjs: %w", err)
+		}
+		return nil, fmt.Errorf("tfjs: %s holds no TensorFlow.js model (*.json)", srcDir)
+	}
 	if err := os.MkdirAll(dstDir, 0o755); err != nil {
 		return nil, fmt.Errorf("tfjs: %w", err)
 	}

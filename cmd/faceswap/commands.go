@@ -81,9 +81,6 @@ func cmdModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
 	_, err = tfjs.ImportDirWith(pos[0], *out, stdout, tfjs.Options{FlexibleSize: models.FlexibleSize})
 	return err
 }
@@ -172,7 +169,7 @@ func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
-	o, err := selection.ParseOrder(*order)
+	o, err := selection.ParseOrderField("--order", *order)
 	if err != nil {
 		return err
 	}
@@ -214,7 +211,7 @@ func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *annot != "" {
 		if err := writePNG(*annot, annotate.Faces(img, faces)); err != nil {
-			return err
+			return faceswap.Wrap(http.StatusBadRequest, err, "cannot write the annotated image to %s", *annot)
 		}
 	}
 	return json.NewEncoder(stdout).Encode(res)

@@ -75,7 +75,10 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -102,7 +105,11 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 func wantArgs(fs *flag.FlagSet, pos []string, n int) error {
 	if len(pos) != n {
 		fs.Usage()
-		return fmt.Errorf("%w: %s takes %d argument(s), got %d (%s)", errUsage, fs.Name(), n, len(pos), strings.Join(pos, " "))
+		got := fmt.Sprint(len(pos))
+		if len(pos) > 0 {
+			got += ": " + strings.Join(pos, " ")
+		}
+		return fmt.Errorf("%w: %s takes %d argument(s), got %s", errUsage, fs.Name(), n, got)
 	}
 	return nil
 }

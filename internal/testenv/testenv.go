@@ -90,7 +90,7 @@ func Models(t testing.TB, files ...string) models.Paths {
 	t.Helper()
 	p := models.Default()
 	if err := p.Require(append([]string{p.ORTLibrary()}, files...)...); err != nil {
-		skip(t, "models not set up: %v", err)
+		skip(t, "%v", err)
 	}
 	return p
 }
