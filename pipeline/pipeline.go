@@ -1,0 +1,234 @@
+// Package pipeline runs one swap request through every stage: check the
+// fields, decode both images, analyse their faces, select and pair them,
+// swap, and encode the result, timing each stage. The CLI and the HTTP API
+// both call it, so a request means the same thing everywhere.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"net/http"
+	"strings"
+	"time"
+
+	"faceswap"
+	"faceswap/analysis"
+	"faceswap/imageio"
+	"faceswap/resample"
+	"faceswap/selection"
+	"faceswap/swap"
+)
+
+// Request is a swap request with the API's fields (SPEC §2); zero values
+// take the API's defaults. Images are the raw bytes of the files.
+type Request struct {
+	Source, Target     []byte
+	InputFacesIndex    string // default "0"
+	SourceFacesIndex   string // default "0"
+	DetectionFaceOrder string // default large-small
+	DetectGenderInput  string // default no
+	DetectGenderSource string // default no
+	FaceRestore        string // default disable
+	FaceRestoreWeight  float64
+	FaceDetection      string // default retinaface_resnet50
+	Interpolation      string // default Bilinear
+	ImageFormat        string // default jpeg
+	ImageQuality       int    // default 95; 0 means the default
+	SwapModel          string // default auto
+}
+
+// Restorers are the face_restore values; only "disable" needs no model.
+var Restorers = []string{"disable", "codeformer-v0.1.0.pth", "GFPGANv1.4.pth", "GFPGANv1.3.pth"}
+
+// Detectors are the facedetection values (used to align faces for
+// restoration).
+var Detectors = []string{"retinaface_resnet50", "retinaface_mobile0.25", "YOLOv5l", "YOLOv5n"}
+
+// Stage is one timed step.
+type Stage struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Result is a finished swap.
+type Result struct {
+	Image        []byte // encoded
+	Format       string // jpeg, png or webp
+	ContentType  string
+	Width        int
+	Height       int
+	FacesSwapped int
+	Regions      []swap.Region
+	Stages       []Stage
+}
+
+// Pipeline holds what requests share. It is safe for concurrent use.
+type Pipeline struct {
+	Analyzer  *analysis.Analyzer
+	Engines   map[string]swap.Engine // by swap_model name
+	Preferred []string               // the order "auto" tries engines in
+	Limits    imageio.Limits
+}
+
+// checked is a request whose fields have been parsed.
+type checked struct {
+	targetIdx, sourceIdx []int
+	order                selection.Order
+	genderIn, genderSrc  selection.GenderFilter
+	kernel               resample.Kernel
+	format               string
+	quality              int
+	engine               swap.Engine
+}
+
+func oneOf(field, v string, allowed []string, def string) (string, error) {
+	if v == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a, nil
+		}
+	}
+	return "", faceswap.Errorf(http.StatusBadRequest, "%s %q is not one of %s.", field, v, strings.Join(allowed, ", "))
+}
+
+// Check parses and validates every field without touching the images, so
+// a bad request fails before any work.
+func (p *Pipeline) check(r *Request) (*checked, error) {
+	c := &checked{}
+	var err error
+	if c.targetIdx, err = selection.ParseIndices("input_faces_index", r.InputFacesIndex); err != nil {
+		return nil, err
+	}
+	if c.sourceIdx, err = selection.ParseIndices("source_faces_index", r.SourceFacesIndex); err != nil {
+		return nil, err
+	}
+	if len(c.sourceIdx) != 1 && len(c.sourceIdx) != len(c.targetIdx) {
+		return nil, faceswap.Errorf(http.StatusBadRequest,
+			"source_faces_index has %d indices and input_faces_index has %d; give one source index, or as many as target indices.",
+			len(c.sourceIdx), len(c.targetIdx))
+	}
+	if c.order, err = selection.ParseOrder(r.DetectionFaceOrder); err != nil {
+		return nil, err
+	}
+	if c.genderIn, err = selection.ParseGender("detect_gender_input", r.DetectGenderInput); err != nil {
+		return nil, err
+	}
+	if c.genderSrc, err = selection.ParseGender("detect_gender_source", r.DetectGenderSource); err != nil {
+		return nil, err
+	}
+	if c.kernel, err = resample.Parse(r.Interpolation); err != nil {
+		return nil, err
+	}
+	q := r.ImageQuality
+	if q == 0 {
+		q = imageio.DefaultQuality
+	}
+	if c.format, err = imageio.ParseOutput(r.ImageFormat, q); err != nil {
+		return nil, err
+	}
+	c.quality = q
+	if r.FaceRestoreWeight < 0 || r.FaceRestoreWeight > 1 {
+		return nil, faceswap.Errorf(http.StatusBadRequest, "face_restore_weight %g is outside 0-1.", r.FaceRestoreWeight)
+	}
+	if _, err := oneOf("facedetection", r.FaceDetection, Detectors, Detectors[0]); err != nil {
+		return nil, err
+	}
+	restore, err := oneOf("face_restore", r.FaceRestore, Restorers, Restorers[0])
+	if err != nil {
+		return nil, err
+	}
+	if restore != "disable" {
+		name := strings.TrimSuffix(restore, ".pth")
+		return nil, faceswap.Errorf(http.StatusNotFound,
+			"face_restore %q is not installed on this server; install it with \"faceswap models pull %s\" or use \"disable\".", restore, name)
+	}
+	if c.engine, err = swap.Pick(r.SwapModel, p.Engines, p.Preferred); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run performs the request.
+func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
+	res := &Result{}
+	t := time.Now()
+	stage := func(name string) {
+		now := time.Now()
+		res.Stages = append(res.Stages, Stage{name, now.Sub(t)})
+		t = now
+	}
+	c, err := p.check(r)
+	if err != nil {
+		return nil, err
+	}
+	src, err := p.decode("source_img", r.Source)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := p.decode("target_img", r.Target)
+	if err != nil {
+		return nil, err
+	}
+	stage("decode")
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	srcFaces, err := p.Analyzer.Analyze(src, analysis.Options{Attributes: c.genderSrc != selection.AnyGender})
+	if err != nil {
+		return nil, err
+	}
+	dstFaces, err := p.Analyzer.Analyze(dst, analysis.Options{Attributes: c.genderIn != selection.AnyGender})
+	if err != nil {
+		return nil, err
+	}
+	stage("detect")
+	pairs, err := selection.Pairs(srcFaces, dstFaces, selection.Request{
+		SourceIndices: c.sourceIdx, TargetIndices: c.targetIdx,
+		SourceGender: c.genderSrc, TargetGender: c.genderIn, Order: c.order,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sp := make([]swap.Pair, len(pairs))
+	for i, pr := range pairs {
+		sp[i] = swap.Pair{Source: pr.Source, Target: pr.Target}
+	}
+	stage("select")
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if res.Regions, err = c.engine.Swap(dst, src, sp, swap.Options{Interpolation: c.kernel}); err != nil {
+		return nil, err
+	}
+	res.FacesSwapped = len(sp)
+	stage("swap")
+	var buf bytes.Buffer
+	if err := imageio.Encode(&buf, dst, c.format, c.quality); err != nil {
+		return nil, err
+	}
+	stage("encode")
+	res.Image, res.Format, res.ContentType = buf.Bytes(), c.format, imageio.ContentType(c.format)
+	res.Width, res.Height = dst.Rect.Dx(), dst.Rect.Dy()
+	return res, nil
+}
+
+func (p *Pipeline) decode(field string, data []byte) (*image.NRGBA, error) {
+	lim := p.Limits
+	if lim == (imageio.Limits{}) {
+		lim = imageio.DefaultLimits
+	}
+	img, _, err := imageio.Decode(data, lim)
+	if err != nil {
+		var fe *faceswap.Error
+		if errors.As(err, &fe) {
+			return nil, &faceswap.Error{Status: fe.Status, Message: fmt.Sprintf("%s: %s", field, fe.Message), Err: fe.Err}
+		}
+		return nil, err
+	}
+	return img, nil
+}

@@ -1,0 +1,245 @@
+// Package mesh is the built-in swap engine. For each pair it warps the
+// source face onto the target's 468-point mesh (triangle by triangle, in the
+// requested interpolation, filling a turned-away half from its mirror),
+// gives it the target's colour and low-frequency shading in L*a*b*, keeps
+// the target's eye openings and (when open) mouth interior so gaze and
+// expression stay the target's, drops pixels that are not skin in either
+// face (hair over the forehead), and blends it in with a multi-band blend
+// under a soft mask that follows the face oval.
+package mesh
+
+import (
+	"image"
+	"math"
+
+	"faceswap"
+	"faceswap/resample"
+	"faceswap/swap"
+)
+
+// Engine is the mesh engine. It has no state and is safe for concurrent use.
+type Engine struct{}
+
+// New returns the engine.
+func New() *Engine { return &Engine{} }
+
+// Name is "mesh".
+func (*Engine) Name() string { return "mesh" }
+
+// Swap implements swap.Engine.
+func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
+	regions := make([]swap.Region, 0, len(pairs))
+	for _, p := range pairs {
+		regions = append(regions, e.swapOne(dst, src, p, opt))
+	}
+	return regions, nil
+}
+
+func pointsOf(mesh []faceswap.Point3, idx []int, ox, oy float64) (xs, ys []float64) {
+	for _, i := range idx {
+		xs = append(xs, mesh[i].X-ox)
+		ys = append(ys, mesh[i].Y-oy)
+	}
+	return
+}
+
+func dist(a, b faceswap.Point3) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
+
+// faceWidth is the distance across the oval at the cheekbones.
+func faceWidth(m []faceswap.Point3) float64 { return dist(m[234], m[454]) }
+
+func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) swap.Region {
+	T, S := p.Target.Mesh, p.Source.Mesh
+	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
+		return swap.Region{}
+	}
+	fw := max(faceWidth(T), 4)
+	x0, y0, x1, y1 := bounds(T)
+	margin := 0.08*fw + 4
+	r := image.Rect(int(math.Floor(x0-margin)), int(math.Floor(y0-margin)), int(math.Ceil(x1+margin)), int(math.Ceil(y1+margin))).Intersect(dst.Rect)
+	if r.Dx() < 2 || r.Dy() < 2 {
+		return swap.Region{}
+	}
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+
+	// 1. which of the target's features stay: its eye openings where eye
+	// openness differs (a squint or a closed eye against open ones) and its
+	// mouth interior when open; otherwise the source's eyes carry identity
+	keepRight := !similarOpenness(S, T, rightEyeTop, rightEyeBottom, 33, 133)
+	keepLeft := !similarOpenness(S, T, leftEyeTop, leftEyeBottom, 263, 362)
+	keepMouth := mouthOpen(T)
+	frozen := map[int]bool{}
+	for _, c := range []struct {
+		keep bool
+		idx  []int
+	}{{keepRight, rightEye}, {keepLeft, leftEye}, {keepMouth, innerLips}} {
+		if c.keep {
+			for _, i := range c.idx {
+				frozen[i] = true
+			}
+		}
+	}
+
+	// 2. warp the source face onto the target mesh, its inner features
+	// moved a quarter of the way to the source's proportions (more moved
+	// the re-detected mesh past 5% of the interocular distance)
+	ratio := faceWidth(S) / fw
+	drawOn := shaped(T, S, 0.25, frozen)
+	warped, cover := warp(r, drawOn, S, cutSource(src, S, ratio), opt.Interpolation)
+	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
+	fill(warped, target, cover)
+
+	// 3. regions of the target face
+	oval := polygon(w, h, T, faceOval, ox, oy)
+	eyes := polygon(w, h, T, rightEye, ox, oy)
+	eyes.add(polygon(w, h, T, leftEye, ox, oy))
+	brows := polygon(w, h, T, rightBrow, ox, oy)
+	brows.add(polygon(w, h, T, leftBrow, ox, oy))
+	lips := polygon(w, h, T, outerLips, ox, oy)
+	mouth := polygon(w, h, T, innerLips, ox, oy)
+
+	// 4. skin both faces show: the oval's core without eyes, brows and lips
+	skin := copyPlane(oval)
+	skin.erode(int(0.04 * fw))
+	skin.mul(cover)
+	for _, q := range []*plane{eyes, brows, lips} {
+		d := copyPlane(q)
+		d.blur(0.02 * fw)
+		for i := range skin.v {
+			if d.v[i] > 0.05 {
+				skin.v[i] = 0
+			}
+		}
+	}
+
+	// 5. colour and lighting from the target, detail from the source
+	transfer(warped, target, skin, 0.08*fw)
+
+	// 6. the blend mask: the oval, pulled in and feathered so it reaches 0
+	// at the oval's edge, minus the target's eye openings and open mouth,
+	// minus what is not skin in either face (hair), inside the coverage
+	mask := copyPlane(oval)
+	feather := max(1.0, 0.035*fw)
+	mask.erode(int(math.Ceil(1.0 * feather)))
+	mask.blur(feather)
+	keep := newPlane(w, h)
+	if keepRight {
+		keep.add(polygon(w, h, T, rightEye, ox, oy))
+	}
+	if keepLeft {
+		keep.add(polygon(w, h, T, leftEye, ox, oy))
+	}
+	if keepMouth {
+		keep.add(mouth)
+	}
+	keep.blur(max(0.7, 0.006*fw))
+	notSkin := hairLike(warped, target, skin, oval, eyes, brows, lips, fw)
+	cov := copyPlane(cover)
+	cov.erode(1)
+	cov.blur(1)
+	for i := range mask.v {
+		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i]
+	}
+
+	// 7. multi-band blend, then composite under the mask's support so that
+	// nothing outside it changes
+	bands := max(1, min(5, int(math.Log2(fw/8))))
+	blended := blendBands(warped, target, mask, bands)
+	alpha := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
+		for x := 0; x < w; x++ {
+			o := y*w + x
+			a := min(1, 4*mask.v[o])
+			if a <= 0 {
+				continue
+			}
+			a8 := uint8(a*255 + 0.5)
+			if a8 == 0 {
+				continue
+			}
+			alpha[o] = a8
+			af := float32(a8) / 255
+			for c := 0; c < 3; c++ {
+				v := blended.Pix[3*o+c]*af + target.Pix[3*o+c]*(1-af)
+				row[4*x+c] = resample.Clamp8(v)
+			}
+		}
+	}
+	return swap.Region{Bounds: r, Alpha: alpha}
+}
+
+// fill copies the target where the warp drew nothing, so the blend's coarse
+// bands see no black.
+func fill(warped, target *resample.Image, cover *plane) {
+	for i, c := range cover.v {
+		if c == 0 {
+			copy(warped.Pix[3*i:3*i+3], target.Pix[3*i:3*i+3])
+		}
+	}
+}
+
+func polygon(w, h int, mesh []faceswap.Point3, idx []int, ox, oy float64) *plane {
+	p := newPlane(w, h)
+	xs, ys := pointsOf(mesh, idx, ox, oy)
+	p.fillPolygon(xs, ys)
+	return p
+}
+
+func copyPlane(p *plane) *plane { return &plane{w: p.w, h: p.h, v: append([]float32(nil), p.v...)} }
+
+func (p *plane) add(q *plane) {
+	for i := range p.v {
+		p.v[i] = min(1, p.v[i]+q.v[i])
+	}
+}
+
+// similarOpenness reports whether an eye is about as open in both faces:
+// the ratio of lid gap to eye width differs by less than a third.
+func similarOpenness(s, t []faceswap.Point3, top, bottom, outer, inner int) bool {
+	open := func(m []faceswap.Point3) float64 {
+		return dist(m[top], m[bottom]) / max(dist(m[outer], m[inner]), 1e-6)
+	}
+	r := open(s) / max(open(t), 1e-6)
+	return r > 0.75 && r < 1.33
+}
+
+// mouthOpen reports whether the target's lips are parted by more than 4% of
+// the mouth's width: then its teeth or mouth interior must stay.
+func mouthOpen(m []faceswap.Point3) bool {
+	return dist(m[innerLipTop], m[innerLipBottom]) > 0.04*dist(m[mouthRightCorner], m[mouthLeftCorner])
+}
+
+// hairLike marks (0..1) pixels of the oval, outside eyes, brows and lips,
+// whose colour in the warped source or in the target is far from that face's
+// skin (a Mahalanobis distance over L*a*b* beyond 3): a fringe, its shadow,
+// or hair over the target's face. There the target stays.
+func hairLike(warped, target *resample.Image, skin, oval, eyes, brows, lips *plane, fw float64) *plane {
+	out := newPlane(oval.w, oval.h)
+	features := copyPlane(eyes)
+	features.add(brows)
+	features.add(lips)
+	features.blur(0.04 * fw)
+	for _, im := range []*resample.Image{warped, target} {
+		l, a, b := toLab(im)
+		ml, sl := stats(l, skin)
+		ma, sa := stats(a, skin)
+		mb, sb := stats(b, skin)
+		sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
+		for i := range out.v {
+			if oval.v[i] == 0 || features.v[i] > 0.05 {
+				continue
+			}
+			dl := (float64(l.v[i]) - ml) / sl
+			da := (float64(a.v[i]) - ma) / sa
+			db := (float64(b.v[i]) - mb) / sb
+			d := math.Sqrt(dl*dl + da*da + db*db)
+			if v := float32(math.Min(1, math.Max(0, (d-3)/1.5))); v > out.v[i] {
+				out.v[i] = v
+			}
+		}
+	}
+	out.blur(0.01 * fw)
+	return out
+}

@@ -1,0 +1,183 @@
+package mesh
+
+import "math"
+
+// plane is a w×h single-channel float32 image (masks, luminance).
+type plane struct {
+	w, h int
+	v    []float32
+}
+
+func newPlane(w, h int) *plane { return &plane{w: w, h: h, v: make([]float32, w*h)} }
+
+// fillPolygon sets to 1 the pixels whose centres lie inside the polygon
+// (even-odd rule); pts are in plane coordinates (pixel centres at i+0.5).
+func (p *plane) fillPolygon(xs, ys []float64) {
+	n := len(xs)
+	var cross []float64
+	for y := 0; y < p.h; y++ {
+		cy := float64(y) + 0.5
+		cross = cross[:0]
+		for i := 0; i < n; i++ {
+			j := (i + 1) % n
+			y0, y1 := ys[i], ys[j]
+			if (y0 <= cy) == (y1 <= cy) {
+				continue
+			}
+			cross = append(cross, xs[i]+(cy-y0)/(y1-y0)*(xs[j]-xs[i]))
+		}
+		sortFloats(cross)
+		for k := 0; k+1 < len(cross); k += 2 {
+			x0 := max(0, int(math.Ceil(cross[k]-0.5)))
+			x1 := min(p.w-1, int(math.Floor(cross[k+1]-0.5)))
+			for x := x0; x <= x1; x++ {
+				p.v[y*p.w+x] = 1
+			}
+		}
+	}
+}
+
+func sortFloats(a []float64) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// blur applies a Gaussian blur of standard deviation sigma (pixels), as three
+// passes of a box filter each way (a close, fast approximation).
+func (p *plane) blur(sigma float64) {
+	if sigma < 0.5 {
+		return
+	}
+	// box width for three passes: w = sqrt(12σ²/3 + 1)
+	r := int(math.Round((math.Sqrt(4*sigma*sigma+1) - 1) / 2))
+	if r < 1 {
+		r = 1
+	}
+	tmp := make([]float32, max(p.w, p.h))
+	for pass := 0; pass < 3; pass++ {
+		for y := 0; y < p.h; y++ {
+			boxLine(p.v[y*p.w:(y+1)*p.w], 1, p.w, r, tmp)
+		}
+		for x := 0; x < p.w; x++ {
+			boxLine(p.v[x:], p.w, p.h, r, tmp)
+		}
+	}
+}
+
+// boxLine box-filters n samples spaced by stride with radius r; edges are
+// extended.
+func boxLine(v []float32, stride, n, r int, tmp []float32) {
+	tmp = tmp[:n]
+	for i := 0; i < n; i++ {
+		tmp[i] = v[i*stride]
+	}
+	at := func(i int) float32 {
+		if i < 0 {
+			return tmp[0]
+		}
+		if i >= n {
+			return tmp[n-1]
+		}
+		return tmp[i]
+	}
+	var sum float32
+	for i := -r; i <= r; i++ {
+		sum += at(i)
+	}
+	inv := 1 / float32(2*r+1)
+	for i := 0; i < n; i++ {
+		v[i*stride] = sum * inv
+		sum += at(i+r+1) - at(i-r)
+	}
+}
+
+// erode shrinks the set of pixels ≥ 0.5 by r pixels (square structuring
+// element), leaving 0/1 values.
+func (p *plane) erode(r int) {
+	if r <= 0 {
+		return
+	}
+	out := make([]float32, len(p.v))
+	// horizontal then vertical minimum over a window of 2r+1
+	tmp := make([]float32, len(p.v))
+	for y := 0; y < p.h; y++ {
+		for x := 0; x < p.w; x++ {
+			m := float32(1)
+			for k := max(0, x-r); k <= min(p.w-1, x+r); k++ {
+				m = min(m, p.v[y*p.w+k])
+			}
+			if x-r < 0 || x+r >= p.w {
+				m = 0
+			}
+			tmp[y*p.w+x] = m
+		}
+	}
+	for y := 0; y < p.h; y++ {
+		for x := 0; x < p.w; x++ {
+			m := float32(1)
+			for k := max(0, y-r); k <= min(p.h-1, y+r); k++ {
+				m = min(m, tmp[k*p.w+x])
+			}
+			if y-r < 0 || y+r >= p.h {
+				m = 0
+			}
+			if m >= 0.5 {
+				out[y*p.w+x] = 1
+			}
+		}
+	}
+	p.v = out
+}
+
+// mul multiplies p by q pixel by pixel.
+func (p *plane) mul(q *plane) {
+	for i := range p.v {
+		p.v[i] *= q.v[i]
+	}
+}
+
+// downsample returns p reduced by an integer factor f (box mean).
+func (p *plane) downsample(f int) *plane {
+	w, h := (p.w+f-1)/f, (p.h+f-1)/f
+	out := newPlane(w, h)
+	cnt := make([]float32, w*h)
+	for y := 0; y < p.h; y++ {
+		for x := 0; x < p.w; x++ {
+			o := (y/f)*w + x/f
+			out.v[o] += p.v[y*p.w+x]
+			cnt[o]++
+		}
+	}
+	for i := range out.v {
+		out.v[i] /= cnt[i]
+	}
+	return out
+}
+
+// at samples p bilinearly at (x, y) in pixel-index coordinates, clamped.
+func (p *plane) at(x, y float64) float32 {
+	x = math.Max(0, math.Min(float64(p.w-1), x))
+	y = math.Max(0, math.Min(float64(p.h-1), y))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, p.w-1), min(y0+1, p.h-1)
+	ax, ay := float32(x-float64(x0)), float32(y-float64(y0))
+	a := p.v[y0*p.w+x0]*(1-ax) + p.v[y0*p.w+x1]*ax
+	b := p.v[y1*p.w+x0]*(1-ax) + p.v[y1*p.w+x1]*ax
+	return a*(1-ay) + b*ay
+}
+
+// upsampleTo returns p scaled by f to w×h (bilinear, centre-aligned).
+func (p *plane) upsampleTo(w, h, f int) *plane {
+	out := newPlane(w, h)
+	inv := 1 / float64(f)
+	for y := 0; y < h; y++ {
+		sy := (float64(y)+0.5)*inv - 0.5
+		for x := 0; x < w; x++ {
+			out.v[y*w+x] = p.at((float64(x)+0.5)*inv-0.5, sy)
+		}
+	}
+	return out
+}
