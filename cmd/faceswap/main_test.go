@@ -75,7 +75,7 @@ func TestUsage(t *testing.T) {
 		errParts []string
 	}{
 		{"no args", nil, 2, nil, []string{"Usage:", "faceswap detect IMAGE", "FACESWAP_HOME"}, []string{"usage"}},
-		{"unknown command", []string{"teleport"}, 2, nil, []string{"Usage:"}, []string{`unknown command "swap"`}},
+		{"unknown command", []string{"teleport"}, 2, nil, []string{"Usage:"}, []string{`unknown command "teleport"`}},
 		{"detect without image", []string{"detect"}, 2, nil, []string{"Usage: faceswap detect IMAGE", "-order"}, []string{"detect takes 1 argument(s), got 0"}},
 		{"detect with two images", []string{"detect", "a.jpg", "b.jpg"}, 2, nil, []string{"Usage: faceswap detect IMAGE"}, []string{"got 2: a.jpg b.jpg"}},
 		{"detect -h", []string{"detect", "-h"}, 2, nil, []string{"Usage: faceswap detect IMAGE", "-order", "-gender", "-annotate", "left-right"}, nil},
