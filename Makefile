@@ -27,9 +27,10 @@ setup:
 
 # The TF.js reference runner (pinned tfjs 4.22.0, pure-JS CPU backend).
 reference:
-	@if ! cmp -s tools/tfjs-reference/package-lock.json tools/tfjs-reference/node_modules/.package-lock.json 2>/dev/null; then \
+	@if ! cmp -s tools/tfjs-reference/package-lock.json tools/tfjs-reference/node_modules/.faceswap-installed 2>/dev/null; then \
 		echo "faceswap setup: installing the TF.js reference runner (npm ci in tools/tfjs-reference)"; \
-		npm ci --prefix tools/tfjs-reference --no-audit --no-fund --ignore-scripts --loglevel=error; \
+		npm ci --prefix tools/tfjs-reference --no-audit --no-fund --ignore-scripts --loglevel=error && \
+		cp tools/tfjs-reference/package-lock.json tools/tfjs-reference/node_modules/.faceswap-installed; \
 	fi
 
 # run: until the HTTP server exists, analyse a demo photo and write an
@@ -57,7 +58,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./tfjs
 
 bench: setup
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./analysis ./tfjs
+	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
+	$(GO) test -run '^$$' -bench SwapOffice -benchtime 20x -count 3 -cpu 1 ./swap/mesh
+	$(GO) test -run '^$$' -bench BenchmarkRun -benchtime 50x ./tfjs
+	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio
 
 clean:
 	rm -rf bin out
