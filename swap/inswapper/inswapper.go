@@ -27,9 +27,11 @@
 // samples bilinearly without it); and for large faces (σ ≥ 6, a mask of
 // about 400 px and more) the Gaussian runs at 1/⌊σ/3⌋ of the resolution,
 // with σ corrected for the box reduction and bilinear expansion, which
-// keeps a 1000-px face in milliseconds and changes alpha by at most about
-// 1 level of 255 (see TestReducedBlur). Erosion is a van Herk/Gil-Werman
-// running minimum, whose cost does not depend on k, at full resolution.
+// changes alpha by less than 1 level of 255 (0.6 measured for a 1000-px
+// crop, see TestReducedBlur). Erosion runs at full resolution as a van
+// Herk/Gil-Werman running minimum, whose cost does not depend on k. Around
+// the models, a 441-px face takes about 14 ms and a 1323-px face about
+// 110 ms on one core here (BenchmarkSwap).
 package inswapper
 
 import (

@@ -118,25 +118,79 @@ func paste(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.K
 // erode replaces each value of the w×h plane by the minimum over the k×k
 // square around it (OpenCV's anchor: k/2 before, k−1−k/2 after); positions
 // outside the plane do not count (as OpenCV's default erosion border).
+// Rows are filtered over the span of their non-zero values only (a window
+// that reaches a zero gives zero); columns are filtered a whole row at a
+// time, to read memory in order.
 func erode(p []float32, w, h, k int) {
-	n := max(w, h)
-	line := make([]float32, n)
-	pad := make([]float32, n+k-1)
-	g := make([]float32, n+k-1)
-	hh := make([]float32, n+k-1)
+	if k <= 1 {
+		return
+	}
+	pad := make([]float32, w+k-1)
+	g := make([]float32, w+k-1)
+	hh := make([]float32, w+k-1)
+	line := make([]float32, w)
 	for y := 0; y < h; y++ {
 		row := p[y*w : (y+1)*w]
-		minFilter(row, line[:w], k, pad, g, hh)
-		copy(row, line[:w])
-	}
-	col := make([]float32, h)
-	for x := 0; x < w; x++ {
-		for y := 0; y < h; y++ {
-			col[y] = p[y*w+x]
+		first, last := -1, -1
+		for x, v := range row {
+			if v != 0 {
+				if first < 0 {
+					first = x
+				}
+				last = x
+			}
 		}
-		minFilter(col, line[:h], k, pad, g, hh)
-		for y := 0; y < h; y++ {
-			p[y*w+x] = line[y]
+		if first < 0 {
+			continue
+		}
+		// Beyond the span by k, every window holds a zero of the row.
+		x0, x1 := max(first-k, 0), min(last+k+1, w)
+		seg := row[x0:x1]
+		minFilter(seg, line[:len(seg)], k, pad, g, hh)
+		copy(seg, line[:len(seg)])
+	}
+	minColumns(p, w, h, k)
+}
+
+// minColumns is the vertical pass of erode: van Herk/Gil-Werman block
+// minima over rows.
+func minColumns(p []float32, w, h, k int) {
+	a := k / 2
+	L := h + k - 1
+	inf := float32(math.Inf(1))
+	infRow := make([]float32, w)
+	for i := range infRow {
+		infRow[i] = inf
+	}
+	row := func(j int) []float32 { // padded row j is plane row j−a
+		if y := j - a; y >= 0 && y < h {
+			return p[y*w : (y+1)*w]
+		}
+		return infRow
+	}
+	g := make([]float32, L*w)
+	hp := make([]float32, L*w)
+	for s := 0; s < L; s += k {
+		e := min(s+k, L)
+		copy(g[s*w:(s+1)*w], row(s))
+		for j := s + 1; j < e; j++ {
+			prev, cur, src := g[(j-1)*w:j*w], g[j*w:(j+1)*w], row(j)
+			for x := range cur {
+				cur[x] = min(prev[x], src[x])
+			}
+		}
+		copy(hp[(e-1)*w:e*w], row(e-1))
+		for j := e - 2; j >= s; j-- {
+			next, cur, src := hp[(j+1)*w:(j+2)*w], hp[j*w:(j+1)*w], row(j)
+			for x := range cur {
+				cur[x] = min(next[x], src[x])
+			}
+		}
+	}
+	for y := 0; y < h; y++ {
+		out, hr, gr := p[y*w:(y+1)*w], hp[y*w:(y+1)*w], g[(y+k-1)*w:(y+k)*w]
+		for x := range out {
+			out[x] = min(hr[x], gr[x])
 		}
 	}
 }

@@ -1,0 +1,231 @@
+package inswapper
+
+import (
+	"image"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"faceswap"
+	"faceswap/raster"
+	"faceswap/resample"
+)
+
+func TestParams(t *testing.T) {
+	for _, c := range []struct {
+		h, w        int
+		erode, blur int
+		sigma       float64
+	}{
+		{100, 100, 10, 11, 2.0},
+		{50, 60, 10, 11, 2.0},   // small masks use the minimum sizes
+		{400, 400, 40, 41, 6.5}, // 0.3·(20−1)+0.8
+		{300, 1200, 60, 61, 9.5},
+	} {
+		p := paramsFor(c.h, c.w)
+		if p.erode != c.erode || p.blur != c.blur || math.Abs(p.sigma-c.sigma) > 1e-9 {
+			t.Errorf("paramsFor(%d, %d) = %+v, want erode %d blur %d σ %g", c.h, c.w, p, c.erode, c.blur, c.sigma)
+		}
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	for _, c := range []struct{ u, want float64 }{{-2, 0}, {-1, 0}, {-0.25, 0.75}, {0, 1}, {60, 1}, {127, 1}, {127.5, 0.5}, {128, 0}, {130, 0}} {
+		if got := coverage(c.u, 128); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("coverage(%g) = %g, want %g", c.u, got, c.want)
+		}
+	}
+}
+
+// minFilter against the definition, for every window size and position.
+func TestMinFilter(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n < 40; n++ {
+		in := make([]float32, n)
+		for i := range in {
+			in[i] = float32(r.IntN(256))
+		}
+		for k := 1; k < 2*n+3; k++ {
+			out := make([]float32, n)
+			s := n + k
+			minFilter(in, out, k, make([]float32, s), make([]float32, s), make([]float32, s))
+			for i := range out {
+				want := float32(math.Inf(1))
+				for j := i - k/2; j <= i-k/2+k-1; j++ {
+					if j >= 0 && j < n {
+						want = min(want, in[j])
+					}
+				}
+				if out[i] != want {
+					t.Fatalf("n %d k %d: out[%d] = %g, want %g", n, k, i, out[i], want)
+				}
+			}
+		}
+	}
+}
+
+// erode is the 2-D k×k minimum.
+func TestErode(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	w, h := 23, 17
+	p := make([]float32, w*h)
+	for i := range p {
+		p[i] = float32(r.IntN(256))
+	}
+	// and a plane that is mostly zero, as masks are
+	sparse := make([]float32, w*h)
+	for y := 4; y < 13; y++ {
+		for x := 6; x < 19; x++ {
+			sparse[y*w+x] = float32(1 + r.IntN(255))
+		}
+	}
+	for _, k := range []int{1, 2, 3, 4, 10, 11, 40} {
+		for _, p := range [][]float32{p, sparse} {
+			q := append([]float32(nil), p...)
+			erode(q, w, h, k)
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					want := float32(math.Inf(1))
+					for yy := y - k/2; yy < y-k/2+k; yy++ {
+						for xx := x - k/2; xx < x-k/2+k; xx++ {
+							if xx >= 0 && yy >= 0 && xx < w && yy < h {
+								want = min(want, p[yy*w+xx])
+							}
+						}
+					}
+					if q[y*w+x] != want {
+						t.Fatalf("k %d: (%d,%d) = %g, want %g", k, x, y, q[y*w+x], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// convolve against a direct 2-D sum with reflected borders.
+func TestConvolve(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	w, h := 31, 12
+	p := make([]float32, w*h)
+	for i := range p {
+		if r.IntN(3) > 0 {
+			p[i] = float32(r.IntN(256))
+		}
+	}
+	for y := 0; y < 3; y++ { // zero rows take the shortcut
+		clear(p[y*w : (y+1)*w])
+	}
+	k := gaussianKernel(5, 2)
+	var sum float32
+	for _, v := range k {
+		sum += v
+	}
+	if math.Abs(float64(sum)-1) > 1e-6 || k[0] != k[10] || k[5] <= k[4] {
+		t.Fatalf("kernel %v", k)
+	}
+	got := convolve(p, w, h, k)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s float64
+			for j := -5; j <= 5; j++ {
+				for i := -5; i <= 5; i++ {
+					s += float64(k[j+5]) * float64(k[i+5]) * float64(p[reflect101(y+j, h)*w+reflect101(x+i, w)])
+				}
+			}
+			if math.Abs(s-float64(got[y*w+x])) > 1e-3 {
+				t.Fatalf("(%d,%d) = %g, want %g", x, y, got[y*w+x], s)
+			}
+		}
+	}
+	for _, c := range [][3]int{{-1, 5, 1}, {-3, 5, 3}, {5, 5, 3}, {6, 5, 2}, {0, 1, 0}, {-2, 1, 0}, {2, 3, 2}} {
+		if got := reflect101(c[0], c[1]); got != c[2] {
+			t.Errorf("reflect101(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+// warpedMask is the eroded mask of a 128-px crop seen at the given size
+// and angle, on a plane with the paste's margins, as paste builds it.
+func warpedMask(size, angle float64) ([]float32, int, int, pasteParams) {
+	m := raster.CropTransform(faceswap.Point{X: size, Y: size}, size, angle, faceSize)
+	x0, y0, x1, y1 := footprint(m, faceSize)
+	fb := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1)
+	inv := m.Invert()
+	minX, minY, maxX, maxY := math.MaxInt, math.MaxInt, -1, -1
+	vals := make([]float32, fb.Dx()*fb.Dy())
+	for y := 0; y < fb.Dy(); y++ {
+		for x := 0; x < fb.Dx(); x++ {
+			u, v := inv.Apply(float64(fb.Min.X+x), float64(fb.Min.Y+y))
+			c := 255 * coverage(u, faceSize) * coverage(v, faceSize)
+			if c > 20 {
+				c = 255
+				minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
+			}
+			vals[y*fb.Dx()+x] = float32(c)
+		}
+	}
+	p := paramsFor(maxY-minY, maxX-minX)
+	margin := max(p.erode, p.blur/2+2*reduction(p.sigma)) + 2
+	w, h := fb.Dx()+2*margin, fb.Dy()+2*margin
+	plane := make([]float32, w*h)
+	for y := 0; y < fb.Dy(); y++ {
+		copy(plane[(y+margin)*w+margin:], vals[y*fb.Dx():(y+1)*fb.Dx()])
+	}
+	erode(plane, w, h, p.erode)
+	return plane, w, h, p
+}
+
+// The reduced-resolution Gaussian used for large faces stays within about
+// a level of the full-resolution one.
+func TestReducedBlur(t *testing.T) {
+	sizes := []float64{300, 450, 700, 1000}
+	if testing.Short() {
+		sizes = sizes[:2]
+	}
+	for _, size := range sizes {
+		plane, w, h, p := warpedMask(size, 0.3)
+		f := reduction(p.sigma)
+		full := gaussian(plane, w, h, p.blur, p.sigma, 1)
+		red := gaussian(plane, w, h, p.blur, p.sigma, f)
+		var worst float64
+		for i := range full {
+			worst = math.Max(worst, math.Abs(float64(full[i]-red[i])))
+		}
+		t.Logf("crop of %.0f px: kernel %d, σ %.1f, reduced %d×: max |alpha difference| %.2f of 255", size, p.blur, p.sigma, f, worst)
+		if worst > 1.5 {
+			t.Errorf("crop of %.0f px: the reduced blur differs by %.2f levels", size, worst)
+		}
+	}
+}
+
+// The paste of a constant face into a blank picture: alpha is 255 in the
+// middle of the crop, falls to 0 before the crop's edge, and the picture
+// takes the face's value where alpha is full.
+func TestPasteShape(t *testing.T) {
+	dst := image.NewNRGBA(image.Rect(0, 0, 400, 300))
+	face := resample.New(faceSize, faceSize)
+	for i := range face.Pix {
+		face.Pix[i] = 200
+	}
+	m := raster.CropTransform(faceswap.Point{X: 200, Y: 150}, 160, 0.2, faceSize)
+	r := paste(dst, face, m, resample.Bilinear)
+	inv := m.Invert()
+	for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
+		for x := r.Bounds.Min.X; x < r.Bounds.Max.X; x++ {
+			a := r.Alpha[(y-r.Bounds.Min.Y)*r.Bounds.Dx()+x-r.Bounds.Min.X]
+			u, v := inv.Apply(float64(x), float64(y))
+			edge := math.Min(math.Min(u, 127-u), math.Min(v, 127-v)) // crop px from the crop's edge
+			switch {
+			case edge > 30 && a != 255:
+				t.Fatalf("alpha %d at (%d,%d), %.1f crop px inside the edge", a, x, y, edge)
+			case edge < -1.5 && a != 0:
+				// the warped mask's bilinear fringe reaches one crop
+				// pixel beyond the edge
+				t.Fatalf("alpha %d at (%d,%d), %.1f crop px outside the crop", a, x, y, -edge)
+			}
+			if a == 255 && dst.Pix[dst.PixOffset(x, y)] != 200 {
+				t.Fatalf("(%d,%d) = %d under full alpha", x, y, dst.Pix[dst.PixOffset(x, y)])
+			}
+		}
+	}
+}
