@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup run test vet nocgo fuzz bench reference clean
+.PHONY: all build setup run test vet nocgo fuzz bench reference samples clean
 
 all: build
 
@@ -65,3 +65,7 @@ bench: setup
 
 clean:
 	rm -rf bin out
+
+# samples: fixed swaps over the test photos, contact sheets in samples-out/
+samples: setup
+	$(GO) run ./tools/samples -out samples-out

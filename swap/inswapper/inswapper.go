@@ -239,7 +239,8 @@ func (e *Engine) checkArcFace() error {
 // Swap implements swap.Engine: the pairs are applied to dst in order
 // (later pairs see earlier results; src may be dst). Region bounds are in
 // dst's coordinates; face coordinates are relative to dst.Rect.Min and
-// src.Rect.Min.
+// src.Rect.Min. On an error, dst holds the swaps of the pairs before the
+// failing one; a face whose keypoints cannot be aligned is a 422.
 func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
 	if dst == nil || src == nil {
 		return nil, errors.New("inswapper: nil image")

@@ -1,9 +1,11 @@
 package inswapper
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -558,6 +560,49 @@ func TestSubImages(t *testing.T) {
 			if w := plain.NRGBAAt(x-off.X, y-off.Y); c != w {
 				t.Fatalf("(%d,%d) = %v, want %v", x, y, c, w)
 			}
+		}
+	}
+}
+
+// Faces cut by the picture's border (the office photo has one at the top
+// edge) swap too, and still change nothing outside their regions.
+func TestFacesAtBorder(t *testing.T) {
+	fx := newFixture(t, constantSpec(0.6))
+	ph := loadPhoto(t, "group5_office_meeting.jpg")
+	var pairs []swap.Pair
+	atBorder := false
+	for _, f := range ph.faces {
+		pairs = append(pairs, swap.Pair{Source: ph.faces[0], Target: f})
+		m, _ := align.Crop(f.Keypoints, align.Inswapper128)
+		x0, y0, x1, y1 := footprint(m, faceSize)
+		atBorder = atBorder || x0 < 0 || y0 < 0 || x1 >= float64(ph.img.Rect.Dx()) || y1 >= float64(ph.img.Rect.Dy())
+	}
+	if !atBorder {
+		t.Fatal("no face's crop crosses the border; the test needs one")
+	}
+	dst := clone(ph.img)
+	regions, err := fx.e.Swap(dst, ph.img, pairs, swap.Options{Interpolation: resample.Lanczos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRegions(t, regions, len(pairs), dst.Rect)
+	checkConstant(t, ph.img, dst, regions, 153)
+}
+
+// A face whose keypoints cannot be aligned is the request's problem (422).
+func TestUnalignableFace(t *testing.T) {
+	fx := newFixture(t, identitySpec())
+	ph := loadPhoto(t, apollo)
+	var flat faceswap.Face // every keypoint at (0,0)
+	for _, p := range []swap.Pair{{Source: flat, Target: ph.faces[0]}, {Source: ph.faces[0], Target: flat}} {
+		dst := clone(ph.img)
+		_, err := fx.e.Swap(dst, ph.img, []swap.Pair{p}, swap.Options{})
+		var fe *faceswap.Error
+		if !errors.As(err, &fe) || fe.Status != http.StatusUnprocessableEntity {
+			t.Errorf("error %v, want a 422", err)
+		}
+		if d, _, _ := diffStats(dst, ph.img); d != 0 {
+			t.Error("a failed swap changed the picture")
 		}
 	}
 }

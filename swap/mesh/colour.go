@@ -157,6 +157,11 @@ func transfer(warped, target *resample.Image, skin *plane, sigma float64) {
 	ga := math.Max(0.8, math.Min(1.25, sta/ssa))
 	gb := math.Max(0.8, math.Min(1.25, stb/ssb))
 	skinChroma := math.Max(math.Hypot(msa, msb), 1)
+	if ssa < 1 && ssb < 1 && math.Hypot(msa, msb) < 2 {
+		// an achromatic (grey) source: all of it takes the target's skin
+		// colour, since no pixel shows how skin-coloured it is
+		skinChroma = 0
+	}
 	if sta < 1 && stb < 1 && math.Hypot(mta, mtb) < 2 {
 		// an achromatic (grey) target: the face takes no colour at all
 		for i := range wa.v {
@@ -170,7 +175,10 @@ func transfer(warped, target *resample.Image, skin *plane, sigma float64) {
 		// of the skin's chroma it has: skin fully, neutral whites hardly
 		// (a full shift turned the whites of an orange-cast photo's eyes
 		// cyan on a neutral target)
-		k := math.Min(1, math.Hypot(a, b)/skinChroma)
+		k := 1.0
+		if skinChroma > 0 {
+			k = math.Min(1, math.Hypot(a, b)/skinChroma)
+		}
 		wa.v[i] = float32(a + k*((a-msa)*ga+mta-a))
 		wb.v[i] = float32(b + k*((b-msb)*gb+mtb-b))
 	}

@@ -66,8 +66,8 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	// 1. which of the target's features stay: its eye openings where eye
 	// openness differs (a squint or a closed eye against open ones) and its
 	// mouth interior when open; otherwise the source's eyes carry identity
-	keepRight := !similarOpenness(S, T, rightEyeTop, rightEyeBottom, 33, 133)
-	keepLeft := !similarOpenness(S, T, leftEyeTop, leftEyeBottom, 263, 362)
+	keepRight := !similarOpenness(S, T, true)
+	keepLeft := !similarOpenness(S, T, false)
 	keepMouth := mouthOpen(T)
 	frozen := map[int]bool{}
 	for _, c := range []struct {
@@ -86,7 +86,7 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	// the re-detected mesh past 5% of the interocular distance)
 	ratio := faceWidth(S) / fw
 	drawOn := shaped(T, S, 0.25, frozen)
-	warped, cover := warp(r, drawOn, S, cutSource(src, S, ratio), opt.Interpolation)
+	warped, cover, confidence := warp(r, drawOn, S, cutSource(src, S, ratio), opt.Interpolation)
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	fill(warped, target, cover)
 
@@ -138,8 +138,9 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	cov := copyPlane(cover)
 	cov.erode(1)
 	cov.blur(1)
+	confidence.blur(max(1, 0.02*fw))
 	for i := range mask.v {
-		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i]
+		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i] * confidence.v[i]
 	}
 
 	// 7. multi-band blend, then composite under the mask's support so that
@@ -195,14 +196,26 @@ func (p *plane) add(q *plane) {
 	}
 }
 
-// similarOpenness reports whether an eye is about as open in both faces:
-// the ratio of lid gap to eye width differs by less than a third.
-func similarOpenness(s, t []faceswap.Point3, top, bottom, outer, inner int) bool {
-	open := func(m []faceswap.Point3) float64 {
-		return dist(m[top], m[bottom]) / max(dist(m[outer], m[inner]), 1e-6)
+// similarOpenness reports whether the target's right (or left) eye is about
+// as open as the source's eyes: the ratio of lid gap to eye width differs by
+// a factor of 0.6 to 1.67. The source is measured on its more visible (wider) eye,
+// since a turned face's far eye looks narrow and would count as a squint.
+func similarOpenness(s, t []faceswap.Point3, right bool) bool {
+	type eye struct{ top, bottom, outer, inner int }
+	re, le := eye{rightEyeTop, rightEyeBottom, 33, 133}, eye{leftEyeTop, leftEyeBottom, 263, 362}
+	open := func(m []faceswap.Point3, e eye) float64 {
+		return dist(m[e.top], m[e.bottom]) / max(dist(m[e.outer], m[e.inner]), 1e-6)
 	}
-	r := open(s) / max(open(t), 1e-6)
-	return r > 0.75 && r < 1.33
+	se := re
+	if dist(s[le.outer], s[le.inner]) > dist(s[re.outer], s[re.inner]) {
+		se = le
+	}
+	te := le
+	if right {
+		te = re
+	}
+	r := open(s, se) / max(open(t, te), 1e-6)
+	return r > 0.6 && r < 1.67
 }
 
 // mouthOpen reports whether the target's lips are parted by more than 4% of

@@ -3,6 +3,7 @@ package mesh
 import (
 	"image"
 	"math"
+	"sort"
 
 	"faceswap"
 	"faceswap/resample"
@@ -68,35 +69,103 @@ func bounds(mesh []faceswap.Point3) (x0, y0, x1, y1 float64) {
 	return
 }
 
+// mirrorWeights returns, per vertex, how much of the mirror twin's texture
+// to use: the vertex's triangles' source area against their mirror
+// triangles' (a turned-away or foreshortened side has little), mapped
+// smoothly from 1 (ratio ≤ 0.2) to 0 (ratio ≥ 0.5). Per vertex rather than
+// per triangle, so the switch to the mirror side is a smooth gradient, not
+// jagged patches.
+func mirrorWeights(src []faceswap.Point3) []float32 {
+	sum := make([]float64, len(src))
+	n := make([]float64, len(src))
+	for _, t := range triangles {
+		a, b, c := int(t[0]), int(t[1]), int(t[2])
+		cs := -cross(src, a, b, c)
+		cm := cross(src, int(twin[a]), int(twin[b]), int(twin[c]))
+		r := 1.0
+		if cm > 0 {
+			r = math.Max(-1, math.Min(2, cs/cm))
+		} else if cs <= 0 {
+			r = 0
+		}
+		for _, v := range []int{a, b, c} {
+			sum[v] += r
+			n[v]++
+		}
+	}
+	w := make([]float32, len(src))
+	for v := range w {
+		if n[v] == 0 {
+			continue
+		}
+		x := math.Max(0, math.Min(1, (sum[v]/n[v]-0.2)/0.3))
+		w[v] = float32(1 - x*x*(3-2*x))
+	}
+	return w
+}
+
+func cross(p []faceswap.Point3, a, b, c int) float64 {
+	return (p[b].X-p[a].X)*(p[c].Y-p[a].Y) - (p[b].Y-p[a].Y)*(p[c].X-p[a].X)
+}
+
+// foreshortening returns, per triangle, its area in the source mesh against
+// its area in the mean frontal face, divided by the median of that ratio
+// over all triangles (so scale, and most of the pose, cancel): about 1 for
+// a triangle seen as squarely as the rest of the face, small for one the
+// source squeezes (the forehead of a face looking steeply down).
+func foreshortening(src []faceswap.Point3) []float64 {
+	ratios := make([]float64, len(triangles))
+	for i, t := range triangles {
+		a, b, c := int(t[0]), int(t[1]), int(t[2])
+		ma, mb, mc := meanFace[a], meanFace[b], meanFace[c]
+		mean := math.Abs(float64((mb[0]-ma[0])*(mc[1]-ma[1]) - (mb[1]-ma[1])*(mc[0]-ma[0])))
+		cs := math.Max(0, -cross(src, a, b, c))
+		cm := math.Max(0, cross(src, int(twin[a]), int(twin[b]), int(twin[c])))
+		ratios[i] = math.Max(cs, cm) / math.Max(mean, 1e-9) // the better of the two sides
+	}
+	sorted := append([]float64(nil), ratios...)
+	sort.Float64s(sorted)
+	med := math.Max(sorted[len(sorted)/2], 1e-12)
+	for i := range ratios {
+		ratios[i] /= med
+	}
+	return ratios
+}
+
 // warp renders the source face onto the target mesh inside the region r of
 // the target image: every target triangle facing the camera is filled with
-// the source texture of the same triangle, or, where the source turns that
-// triangle away (its area under 35% of its mirror twin's), with the mirror
-// triangle's texture from the visible half. A z-buffer keeps the nearest
-// surface where the target folds over itself. It returns the warped colours
-// and the coverage (1 where a triangle was drawn).
-func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel) (*resample.Image, *plane) {
+// the source texture of the same triangle, mixed with the mirror triangle's
+// texture from the visible half where the source turns that part away
+// (mirrorWeights). A z-buffer keeps the nearest surface where the target
+// folds over itself. It returns the warped colours, the coverage (1 where a
+// triangle was drawn) and the confidence of each drawn pixel: its source
+// triangle's foreshortening, reaching 1 at 40% of the face's typical. A
+// source looking steeply down squeezes its forehead into a sliver;
+// stretching that sliver over the target smeared, so there the target stays.
+func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel) (out *resample.Image, cover, confidence *plane) {
 	w, h := r.Dx(), r.Dy()
-	out := resample.New(w, h)
-	cover := newPlane(w, h)
+	out = resample.New(w, h)
+	cover, confidence = newPlane(w, h), newPlane(w, h)
+	fs := foreshortening(srcMesh)
 	zbuf := make([]float32, w*h)
 	for i := range zbuf {
 		zbuf[i] = float32(math.Inf(1))
 	}
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
-	cross := func(p []faceswap.Point3, a, b, c int) float64 {
-		return (p[b].X-p[a].X)*(p[c].Y-p[a].Y) - (p[b].Y-p[a].Y)*(p[c].X-p[a].X)
+	mw := mirrorWeights(srcMesh)
+	// source vertices in the source crop's index coordinates
+	toS := func(p faceswap.Point3) (float64, float64) {
+		return (p.X - 0.5 - s.ox) / s.scale, (p.Y - 0.5 - s.oy) / s.scale
 	}
-	for _, t := range triangles {
+	for ti, t := range triangles {
 		a, b, c := int(t[0]), int(t[1]), int(t[2])
 		ct := cross(tgt, a, b, c)
 		if ct > -1e-6 { // the target turns this triangle away (or it is degenerate)
 			continue
 		}
-		sa, sb, sc := a, b, c
-		if cs, cm := -cross(srcMesh, a, b, c), cross(srcMesh, int(twin[a]), int(twin[b]), int(twin[c])); cs < 0.35*cm {
-			sa, sb, sc = int(twin[a]), int(twin[b]), int(twin[c])
-		}
+		ta, tb, tc := int(twin[a]), int(twin[b]), int(twin[c])
+		wa, wb, wc := mw[a], mw[b], mw[c]
+		conf := float32(math.Min(1, fs[ti]/0.4))
 		// target triangle in region coordinates (continuous: centres at i+0.5)
 		x0, y0 := tgt[a].X-ox, tgt[a].Y-oy
 		x1, y1 := tgt[b].X-ox, tgt[b].Y-oy
@@ -110,13 +179,12 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 			continue
 		}
 		den := (y1-y2)*(x0-x2) + (x2-x1)*(y0-y2)
-		// source vertices in the source crop's index coordinates
-		toS := func(p faceswap.Point3) (float64, float64) {
-			return (p.X - 0.5 - s.ox) / s.scale, (p.Y - 0.5 - s.oy) / s.scale
-		}
-		sx0, sy0 := toS(srcMesh[sa])
-		sx1, sy1 := toS(srcMesh[sb])
-		sx2, sy2 := toS(srcMesh[sc])
+		sx0, sy0 := toS(srcMesh[a])
+		sx1, sy1 := toS(srcMesh[b])
+		sx2, sy2 := toS(srcMesh[c])
+		mx0, my0 := toS(srcMesh[ta])
+		mx1, my1 := toS(srcMesh[tb])
+		mx2, my2 := toS(srcMesh[tc])
 		const eps = -1e-4
 		for y := minY; y <= maxY; y++ {
 			py := float64(y) + 0.5
@@ -133,11 +201,20 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 					continue
 				}
 				zbuf[o] = z
-				cr, cg, cb := s.img.At(k, l0*sx0+l1*sx1+l2*sx2, l0*sy0+l1*sy1+l2*sy2)
+				m := float32(l0)*wa + float32(l1)*wb + float32(l2)*wc
+				var cr, cg, cb float32
+				if m < 1 {
+					cr, cg, cb = s.img.At(k, l0*sx0+l1*sx1+l2*sx2, l0*sy0+l1*sy1+l2*sy2)
+				}
+				if m > 0 {
+					mr, mg, mb := s.img.At(k, l0*mx0+l1*mx1+l2*mx2, l0*my0+l1*my1+l2*my2)
+					cr, cg, cb = cr*(1-m)+mr*m, cg*(1-m)+mg*m, cb*(1-m)+mb*m
+				}
 				out.Pix[3*o], out.Pix[3*o+1], out.Pix[3*o+2] = cr, cg, cb
 				cover.v[o] = 1
+				confidence.v[o] = conf
 			}
 		}
 	}
-	return out, cover
+	return out, cover, confidence
 }

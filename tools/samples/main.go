@@ -1,0 +1,160 @@
+// Command samples runs a fixed set of swaps over the shared test photos and
+// the face-api demo photos and writes one contact sheet per swap (source |
+// target | result, scaled to one height) to a folder that is not committed,
+// for people to look at.
+//
+//	go run ./tools/samples [-out samples-out] [-swap-model mesh]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+
+	"faceswap/analysis"
+	"faceswap/imageio"
+	"faceswap/models"
+	"faceswap/onnx"
+	"faceswap/pipeline"
+	"faceswap/swap"
+	"faceswap/swap/mesh"
+)
+
+type sample struct {
+	name, source, target string
+	req                  pipeline.Request
+}
+
+func main() {
+	out := flag.String("out", "samples-out", "folder for the contact sheets")
+	model := flag.String("swap-model", "auto", "swap engine")
+	flag.Parse()
+	if err := run(*out, *model); err != nil {
+		fmt.Fprintln(os.Stderr, "samples:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, model string) error {
+	p := models.Default()
+	td := os.Getenv("FACESWAP_TESTDATA")
+	if td == "" {
+		td = filepath.Join("..", "shared", "testdata")
+	}
+	img := func(n string) string { return filepath.Join(td, "images", n) }
+	samples := []sample{
+		{"portrait-to-group", img("portrait_woman_frontal_astronaut_collins.png"), img("group5_office_meeting.jpg"), pipeline.Request{InputFacesIndex: "0,1,2"}},
+		{"group-to-group-3-pairs", img("group3_apollo11_crew.jpg"), img("group5_office_meeting.jpg"), pipeline.Request{InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectionFaceOrder: "left-right"}},
+		{"group-to-portrait", img("group5_office_meeting.jpg"), img("portrait_man_frontal_luciano.png"), pipeline.Request{SourceFacesIndex: "1"}},
+		{"colour-into-grey", img("portrait_man_frontal_luciano.png"), img("portrait_man_profile_cameraman_gray.png"), pipeline.Request{}},
+		{"grey-into-colour", img("portrait_man_profile_cameraman_gray.png"), img("portrait_man_glasses_beard_santa.jpg"), pipeline.Request{}},
+		{"small-faces-class-photo", img("portrait_woman_frontal_smiling.png"), img("group8_nasa_astronaut_class_2013.png"), pipeline.Request{InputFacesIndex: "0,1,2,3", DetectGenderInput: "female"}},
+		{"small-face-girl-with-dog", img("portrait_woman_frontal_astronaut_collins.png"), img("smallface_girl_with_dog.jpg"), pipeline.Request{}},
+		{"tiny-source-to-portrait", img("portrait_man_frontal_tiny_115px.png"), img("portrait_man_frontal_luciano.png"), pipeline.Request{}},
+		{"face-at-the-edge", img("portrait_woman_frontal_astronaut_collins.png"), img("group5_office_meeting.jpg"), pipeline.Request{DetectionFaceOrder: "top-bottom"}},
+		{"demo-group-to-group", p.Sample(1), p.Sample(4), pipeline.Request{InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectionFaceOrder: "left-right"}},
+		{"demo-portrait-to-group", img("portrait_man_frontal_luciano.png"), p.Sample(5), pipeline.Request{InputFacesIndex: "0,1,2,3,4"}},
+	}
+	rt, err := onnx.Open(onnx.Config{LibraryPath: p.ORTLibrary()})
+	if err != nil {
+		return err
+	}
+	an, err := analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
+	if err != nil {
+		return err
+	}
+	pl := &pipeline.Pipeline{Analyzer: an, Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for _, s := range samples {
+		src, err := os.ReadFile(s.source)
+		if err != nil {
+			return err
+		}
+		dst, err := os.ReadFile(s.target)
+		if err != nil {
+			return err
+		}
+		r := s.req
+		r.Source, r.Target, r.ImageFormat, r.SwapModel = src, dst, "png", model
+		res, err := pl.Run(context.Background(), &r)
+		if err != nil {
+			fmt.Printf("%-26s FAILED: %v\n", s.name, err)
+			continue
+		}
+		sheet, err := contactSheet(360, src, dst, res.Image)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(out, s.name+".png")
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := png.Encode(f, sheet); err != nil {
+			f.Close()
+			return err
+		}
+		f.Close()
+		fmt.Printf("%-26s %d face(s) swapped -> %s\n", s.name, res.FacesSwapped, path)
+	}
+	return nil
+}
+
+// contactSheet puts the images side by side, each scaled to height h.
+func contactSheet(h int, files ...[]byte) (*image.NRGBA, error) {
+	var imgs []*image.NRGBA
+	width := 0
+	for _, f := range files {
+		im, _, err := imageio.Decode(f, imageio.DefaultLimits)
+		if err != nil {
+			return nil, err
+		}
+		s := scale(im, h)
+		imgs = append(imgs, s)
+		width += s.Rect.Dx() + 8
+	}
+	sheet := image.NewNRGBA(image.Rect(0, 0, width, h))
+	draw.Draw(sheet, sheet.Rect, image.White, image.Point{}, draw.Src)
+	x := 0
+	for _, im := range imgs {
+		draw.Draw(sheet, im.Rect.Add(image.Pt(x, 0)), im, image.Point{}, draw.Src)
+		x += im.Rect.Dx() + 8
+	}
+	return sheet, nil
+}
+
+// scale resizes to height h by area averaging (box filter).
+func scale(im *image.NRGBA, h int) *image.NRGBA {
+	f := float64(im.Rect.Dy()) / float64(h)
+	w := max(1, int(float64(im.Rect.Dx())/f))
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		y0, y1 := int(float64(y)*f), max(int(float64(y)*f)+1, int(float64(y+1)*f))
+		for x := 0; x < w; x++ {
+			x0, x1 := int(float64(x)*f), max(int(float64(x)*f)+1, int(float64(x+1)*f))
+			var s [4]int
+			n := 0
+			for yy := y0; yy < min(y1, im.Rect.Dy()); yy++ {
+				for xx := x0; xx < min(x1, im.Rect.Dx()); xx++ {
+					o := im.PixOffset(xx, yy)
+					for c := 0; c < 4; c++ {
+						s[c] += int(im.Pix[o+c])
+					}
+					n++
+				}
+			}
+			o := out.PixOffset(x, y)
+			for c := 0; c < 4; c++ {
+				out.Pix[o+c] = uint8(s[c] / max(n, 1))
+			}
+		}
+	}
+	return out
+}
