@@ -128,7 +128,11 @@ func (p *Pipeline) check(r *Request) (*checked, error) {
 	if q == 0 {
 		q = imageio.DefaultQuality
 	}
-	if c.format, err = imageio.ParseOutput(r.ImageFormat, q); err != nil {
+	format := r.ImageFormat
+	if format == "" {
+		format = "jpeg"
+	}
+	if c.format, err = imageio.ParseOutput(format, q); err != nil {
 		return nil, err
 	}
 	c.quality = q

@@ -1,0 +1,185 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"faceswap"
+	"faceswap/analysis"
+	"faceswap/imageio"
+	"faceswap/internal/testenv"
+	"faceswap/selection"
+	"faceswap/swap"
+	"faceswap/swap/mesh"
+)
+
+var (
+	plOnce sync.Once
+	pl     *Pipeline
+)
+
+func pipe(t testing.TB) *Pipeline {
+	t.Helper()
+	rt := testenv.Runtime(t)
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	plOnce.Do(func() {
+		an, err := analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl = &Pipeline{Analyzer: an, Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
+	})
+	if pl == nil {
+		t.Fatal("pipeline did not load")
+	}
+	return pl
+}
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testenv.TestdataDir(t) + "/images/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFieldErrors: every bad field is refused before any image is decoded
+// (the images here are garbage, so reaching decode would give another error).
+func TestFieldErrors(t *testing.T) {
+	p := &Pipeline{Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
+	for _, c := range []struct {
+		r      Request
+		status int
+		msg    string
+	}{
+		{Request{InputFacesIndex: "0,x"}, 400, `input_faces_index "0,x" must be`},
+		{Request{SourceFacesIndex: "-1"}, 400, `source_faces_index "-1" must be`},
+		{Request{InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1"}, 400, "source_faces_index has 2 indices and input_faces_index has 3"},
+		{Request{DetectionFaceOrder: "diagonal"}, 400, `detection_face_order "diagonal" is not one of`},
+		{Request{DetectGenderInput: "other"}, 400, `detect_gender_input "other" is not one of no, female, male.`},
+		{Request{DetectGenderSource: "x"}, 400, `detect_gender_source "x"`},
+		{Request{Interpolation: "cubic"}, 400, `interpolation "cubic" is not one of Nearest, Bilinear, Bicubic, Lanczos.`},
+		{Request{ImageFormat: "bmp"}, 400, `image_format "bmp"`},
+		{Request{ImageQuality: 5}, 400, "image_quality 5 is outside 10-100."},
+		{Request{ImageQuality: 101}, 400, "image_quality 101 is outside 10-100."},
+		{Request{FaceRestoreWeight: 1.5}, 400, "face_restore_weight 1.5 is outside 0-1."},
+		{Request{FaceDetection: "mtcnn"}, 400, `facedetection "mtcnn" is not one of`},
+		{Request{FaceRestore: "magic"}, 400, `face_restore "magic" is not one of`},
+		{Request{FaceRestore: "gfpganv1.4.pth"}, 404, `face_restore "GFPGANv1.4.pth" is not installed on this server; install it with "faceswap models pull GFPGANv1.4"`},
+		{Request{SwapModel: "inswapper_128"}, 404, `swap_model "inswapper_128" is not installed on this server; install it with "faceswap models pull inswapper_128"`},
+	} {
+		r := c.r
+		r.Source, r.Target = []byte("garbage"), []byte("garbage")
+		_, err := p.Run(context.Background(), &r)
+		var fe *faceswap.Error
+		if !errors.As(err, &fe) || fe.Status != c.status || !strings.Contains(fe.Message, c.msg) {
+			t.Errorf("%+v: got %v, want %d %q", c.r, err, c.status, c.msg)
+		}
+	}
+	// enums are case-insensitive and defaults apply
+	ok := Request{DetectionFaceOrder: "LEFT-RIGHT", DetectGenderInput: "Female", Interpolation: "lanczos", ImageFormat: "PNG", FaceRestore: "DISABLE", FaceDetection: "Retinaface_resnet50", SwapModel: "AUTO"}
+	if _, err := p.check(&ok); err != nil {
+		t.Errorf("case-insensitive enums refused: %v", err)
+	}
+}
+
+// TestImageErrors: undecodable inputs say which field.
+func TestImageErrors(t *testing.T) {
+	p := &Pipeline{Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
+	_, err := p.Run(context.Background(), &Request{Source: []byte("garbage"), Target: []byte("garbage")})
+	if faceswap.StatusOf(err) != 400 || !strings.HasPrefix(faceswap.PublicMessage(err), "source_img: ") {
+		t.Errorf("garbage source: %v", err)
+	}
+	_, err = p.Run(context.Background(), &Request{Source: read(t, "group3_apollo11_crew.jpg"), Target: nil})
+	if faceswap.StatusOf(err) != 400 || !strings.HasPrefix(faceswap.PublicMessage(err), "target_img: ") {
+		t.Errorf("empty target: %v", err)
+	}
+}
+
+// TestRun: a full request gives an image of the target's size in the
+// requested format with the faces swapped, and a 422 for no face.
+func TestRun(t *testing.T) {
+	p := pipe(t)
+	res, err := p.Run(context.Background(), &Request{
+		Source: read(t, "group3_apollo11_crew.jpg"), Target: read(t, "group5_office_meeting.jpg"),
+		InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectionFaceOrder: "left-right", ImageFormat: "webp", ImageQuality: 80,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := imageio.DecodeConfig(res.Image, imageio.DefaultLimits)
+	if err != nil || info.Format != "webp" || info.Width != 1280 || info.Height != 853 || res.ContentType != "image/webp" {
+		t.Errorf("result %+v %q, %v", info, res.ContentType, err)
+	}
+	if res.FacesSwapped != 3 || len(res.Regions) != 3 {
+		t.Errorf("%d faces swapped, %d regions", res.FacesSwapped, len(res.Regions))
+	}
+	var names []string
+	for _, s := range res.Stages {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "decode,detect,select,swap,encode" {
+		t.Errorf("stages %v", names)
+	}
+	_, err = p.Run(context.Background(), &Request{Source: read(t, "noface_rocket_launch.jpg"), Target: read(t, "group5_office_meeting.jpg")})
+	if faceswap.StatusOf(err) != 422 || faceswap.PublicMessage(err) != "No face was found in source_img." {
+		t.Errorf("no face: %v", err)
+	}
+}
+
+// TestGenderFilterOffice: with detect_gender_input the indices count only
+// faces of that gender, on the office photo (three women, two men).
+func TestGenderFilterOffice(t *testing.T) {
+	p := pipe(t)
+	office := read(t, "group5_office_meeting.jpg")
+	img, _, err := imageio.Decode(office, imageio.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := p.Analyzer.Analyze(img, analysis.Options{Attributes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []selection.GenderFilter{selection.OnlyFemale, selection.OnlyMale} {
+		want := selection.Select(all, g, selection.LeftRight)
+		if len(want) == 0 || len(want) == len(all) {
+			t.Fatalf("the analyser finds %d %s faces of %d", len(want), g, len(all))
+		}
+		idx := make([]string, len(want))
+		for i := range want {
+			idx[i] = string(rune('0' + i))
+		}
+		res, err := p.Run(context.Background(), &Request{
+			Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: office,
+			InputFacesIndex: strings.Join(idx, ","), DetectGenderInput: string(g), DetectionFaceOrder: "left-right", ImageFormat: "png",
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", g, err)
+		}
+		// exactly the faces of that gender were swapped, in left-right order
+		if len(res.Regions) != len(want) {
+			t.Fatalf("%s: %d regions, want %d", g, len(res.Regions), len(want))
+		}
+		for i, r := range res.Regions {
+			b := want[i].Box
+			c := faceswap.Point{X: b.X + b.W/2, Y: b.Y + b.H/2}
+			if c.X < float64(r.Bounds.Min.X) || c.X > float64(r.Bounds.Max.X) || c.Y < float64(r.Bounds.Min.Y) || c.Y > float64(r.Bounds.Max.Y) {
+				t.Errorf("%s: region %d %v is not on face %v", g, i, r.Bounds, b)
+			}
+		}
+		// one index past them is out of range, with the filtered count
+		_, err = p.Run(context.Background(), &Request{
+			Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: office,
+			InputFacesIndex: string(rune('0' + len(want))), DetectGenderInput: string(g),
+		})
+		wantMsg := `input_faces_index ` + string(rune('0'+len(want))) + ` is out of range: target_img has`
+		if faceswap.StatusOf(err) != 422 || !strings.Contains(faceswap.PublicMessage(err), wantMsg) || !strings.Contains(faceswap.PublicMessage(err), `after gender filter "`+string(g)+`"`) {
+			t.Errorf("%s out of range: %v", g, err)
+		}
+	}
+}
