@@ -4,34 +4,25 @@ import (
 	"math"
 
 	"faceswap"
+	"faceswap/align"
 )
 
-// similarity returns the least-squares similarity transform (scale,
-// rotation, translation) taking the points from[idx] onto to[idx], as a
-// function on points.
-func similarity(from, to []faceswap.Point3, idx []int) func(faceswap.Point3) faceswap.Point3 {
-	var fx, fy, tx, ty float64
-	n := float64(len(idx))
-	for _, i := range idx {
-		fx, fy, tx, ty = fx+from[i].X, fy+from[i].Y, tx+to[i].X, ty+to[i].Y
+// fitOval returns the least-squares similarity taking the source mesh's
+// oval onto the target's, as a function on points (depth scaled alike).
+func fitOval(from, to []faceswap.Point3) func(faceswap.Point3) faceswap.Point3 {
+	f, t := make([]faceswap.Point, len(faceOval)), make([]faceswap.Point, len(faceOval))
+	for k, i := range faceOval {
+		f[k] = faceswap.Point{X: from[i].X, Y: from[i].Y}
+		t[k] = faceswap.Point{X: to[i].X, Y: to[i].Y}
 	}
-	fx, fy, tx, ty = fx/n, fy/n, tx/n, ty/n
-	var a, b, ss float64
-	for _, i := range idx {
-		px, py := from[i].X-fx, from[i].Y-fy
-		qx, qy := to[i].X-tx, to[i].Y-ty
-		a += px*qx + py*qy
-		b += px*qy - py*qx
-		ss += px*px + py*py
-	}
-	if ss == 0 {
+	m, err := align.Similarity(f, t)
+	if err != nil { // a degenerate oval: leave the points where they are
 		return func(p faceswap.Point3) faceswap.Point3 { return p }
 	}
-	c, s := a/ss, b/ss // scale·cos, scale·sin
-	k := math.Hypot(c, s)
+	k := m.Scale()
 	return func(p faceswap.Point3) faceswap.Point3 {
-		x, y := p.X-fx, p.Y-fy
-		return faceswap.Point3{X: c*x - s*y + tx, Y: s*x + c*y + ty, Z: p.Z * k}
+		x, y := m.Apply(p.X, p.Y)
+		return faceswap.Point3{X: x, Y: y, Z: p.Z * k}
 	}
 }
 
@@ -43,7 +34,7 @@ func similarity(from, to []faceswap.Point3, idx []int) func(faceswap.Point3) fac
 // is capped at 8% of the face width, and spares the vertices in frozen
 // (the target's eyes or mouth where they are kept).
 func shaped(t, s []faceswap.Point3, strength float64, frozen map[int]bool) []faceswap.Point3 {
-	fit := similarity(s, t, faceOval)
+	fit := fitOval(s, t)
 	fw := faceWidth(t)
 	out := append([]faceswap.Point3(nil), t...)
 	onOval := map[int]bool{}
