@@ -56,6 +56,7 @@ nocgo:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./imageio
 	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./tfjs
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./onnxfile
 
 bench: setup
 	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
