@@ -2,7 +2,6 @@ package faceswap
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 )
@@ -62,18 +61,6 @@ var (
 	ErrKeyDisabled         = &Error{Status: http.StatusForbidden, Message: "This API key is disabled."}
 	ErrInsufficientCredits = &Error{Status: http.StatusNotAcceptable, Message: "Insufficient credits: this request needs more credits than the key has left."}
 )
-
-// IsError reports whether err is (or wraps) the given *Error value.
-func IsError(err error, target *Error) bool {
-	var e *Error
-	for err != nil {
-		if errors.As(err, &e) && e == target {
-			return true
-		}
-		err = errors.Unwrap(err)
-	}
-	return false
-}
 
 // RateDecision is a rate limiter's answer for one request.
 type RateDecision struct {
