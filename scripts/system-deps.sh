@@ -11,6 +11,8 @@ command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 || missing+=(gcc
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v go >/dev/null 2>&1 || { echo "setup: Go is not installed: install Go 1.26 or later" >&2; exit 1; }
+# the seed's Python example is run unchanged by a test
+python3 -c 'import requests' >/dev/null 2>&1 || missing+=(python3-requests)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
