@@ -84,6 +84,15 @@ func (p Paths) ONNXDir() string { return p.Path("onnx") }
 // Sample returns face-api's demo photo i (1 … SampleCount).
 func (p Paths) Sample(i int) string { return p.Path(fmt.Sprintf("samples/face-api/sample%d.jpg", i)) }
 
+// Database is the embedded store's SQLite file: $FACESWAP_DB, or
+// faceswap.db in the cache folder.
+func (p Paths) Database() string {
+	if db := os.Getenv("FACESWAP_DB"); db != "" {
+		return db
+	}
+	return p.Path("faceswap.db")
+}
+
 // Stamp returns the stamp file Setup writes when it has finished.
 func (p Paths) Stamp() string { return p.Path("setup.json") }
 
