@@ -145,7 +145,12 @@ func maskedLowPass(p, w *plane, sigma float64) *plane {
 // source's detail above the low-pass and takes the target's low-pass
 // (shading and skin tone), so one-sided light on the source does not come
 // through and the target's does.
-func transfer(warped, target *resample.Image, skin *plane, sigma float64) {
+//
+// When the source face was enlarged (ratio, source scale over target scale,
+// below 1), it lacks the fine grain of the target's skin and looks soft next
+// to it: the target's own fine detail (lightness above a blur of about one
+// source pixel) is added back over skin, weighted by how much was missing.
+func transfer(warped, target *resample.Image, skin *plane, sigma, ratio float64) {
 	wl, wa, wb := toLab(warped)
 	tl, ta, tb := toLab(target)
 	msa, ssa := stats(wa, skin)
@@ -186,6 +191,15 @@ func transfer(warped, target *resample.Image, skin *plane, sigma float64) {
 	baseT := maskedLowPass(tl, skin, sigma)
 	for i := range wl.v {
 		wl.v[i] += baseT.v[i] - baseW.v[i]
+	}
+	if g := math.Min(0.8, 1-ratio); g > 0.05 {
+		fine := copyPlane(tl)
+		fine.blur(math.Max(0.7, 0.6/ratio))
+		sk := copyPlane(skin)
+		sk.blur(2)
+		for i := range wl.v {
+			wl.v[i] += float32(g) * sk.v[i] * (tl.v[i] - fine.v[i])
+		}
 	}
 	fromLab(wl, wa, wb, warped)
 }

@@ -114,7 +114,7 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	}
 
 	// 5. colour and lighting from the target, detail from the source
-	transfer(warped, target, skin, 0.08*fw)
+	transfer(warped, target, skin, 0.08*fw, ratio)
 
 	// 6. the blend mask: the oval, pulled in and feathered so it reaches 0
 	// at the oval's edge, minus the target's eye openings and open mouth,
