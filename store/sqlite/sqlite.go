@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -77,6 +78,12 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	r := common
 	r.Set("_query_only", "1")
 
+	// The file holds no secrets, but who has which credits is nobody
+	// else's business: create it private (SQLite gives its -wal and -shm
+	// files the same mode).
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
 	d := &DB{path: abs}
 	if d.w, err = sql.Open("sqlite", dsn(abs, w)); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
