@@ -26,6 +26,7 @@ Usage:
   faceswap swap --source S --target T -o OUT [flags]
                                            put the face(s) of S into T (every API field is a flag)
   faceswap models import-tfjs DIR [flags]  convert the TensorFlow.js graph models in DIR to ONNX
+  faceswap serve [flags]                   serve the HTTP API (flags and FACESWAP_* settings: serve -h)
   faceswap keys create|list|disable|credit manage API keys and credits (create prints the secret last)
   faceswap version                         print the versions of faceswap and ONNX Runtime
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdSwap(ctx, args[1:], stdout, stderr)
 	case "models":
 		return cmdModels(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"faceswap/server"
+)
+
+// cmdServe runs the HTTP API until ctx ends (Ctrl-C), then shuts down
+// gracefully. Every setting is a FACESWAP_* environment variable and a
+// flag; a flag wins over the variable.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [flags]", stderr)
+	given := map[string]string{}
+	for _, s := range server.Settings {
+		fs.Func(s.Flag, s.Usage+" ("+s.Env+")", func(v string) error {
+			given[s.Env] = v
+			return nil
+		})
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0); err != nil {
+		return err
+	}
+	getenv := func(k string) string {
+		if v, ok := given[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	cfg, err := server.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("%w: bad configuration:\n  %s", errUsage, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	m, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "faceswap: serving the API on http://%s (Ctrl-C stops)\n", displayAddr(m.Addr()))
+	select {
+	case <-ctx.Done():
+	case err = <-m.Err():
+	}
+	fmt.Fprintln(stdout, "faceswap: shutting down; requests in flight finish first")
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// displayAddr turns a wildcard listen address into one a browser can use.
+func displayAddr(addr string) string {
+	for _, wild := range []string{"[::]:", "0.0.0.0:"} {
+		if strings.HasPrefix(addr, wild) {
+			return "localhost:" + strings.TrimPrefix(addr, wild)
+		}
+	}
+	return addr
+}

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"image"
+	"math"
+	"net/http"
+	"time"
+
+	"faceswap"
+	"faceswap/analysis"
+	"faceswap/imageio"
+	"faceswap/selection"
+)
+
+// facesFields are the fields of POST /v1/faces.
+var facesFields = []fieldSpec{
+	{name: "image", kind: imageField},
+	{name: "detection_face_order", kind: textField},
+	{name: "detect_gender", kind: textField},
+}
+
+type faceJSON struct {
+	Index       int        `json:"index"`
+	Box         [4]float64 `json:"box"`
+	Score       float64    `json:"score"`
+	Gender      string     `json:"gender"`
+	GenderScore float64    `json:"gender_score"`
+	Age         float64    `json:"age"`
+}
+
+type facesJSON struct {
+	Width  int        `json:"width"`
+	Height int        `json:"height"`
+	Faces  []faceJSON `json:"faces"`
+}
+
+// handleFaces serves POST /v1/faces: the faces of one image, numbered as a
+// swap with the same detection_face_order and gender filter would number
+// them, so a client can pick input_faces_index before swapping. It needs
+// a valid key and counts against the key's rate limit and the worker pool,
+// but costs no credits.
+func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
+	defer cancel()
+	fail := func(err error) { a.fail(w, r, ctx, err) }
+	if _, err := a.begin(ctx, w, r, true); err != nil {
+		fail(err)
+		return
+	}
+	t, ok := a.pool.enter()
+	if !ok {
+		fail(errOverloaded)
+		return
+	}
+	defer t.leave()
+	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, facesFields)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if warn := warning(f.unknown); warn != "" {
+		w.Header().Set("Warning", warn)
+	}
+	if !f.has("image") {
+		fail(faceswap.Errorf(http.StatusBadRequest, "image is required: give an http(s) URL, a data URI or the base64 of the image."))
+		return
+	}
+	order, err := selection.ParseOrder(f.values["detection_face_order"].text)
+	if err != nil {
+		fail(err)
+		return
+	}
+	gender, err := selection.ParseGender("detect_gender", f.values["detect_gender"].text)
+	if err != nil {
+		fail(err)
+		return
+	}
+	start := time.Now()
+	data, err := a.image(ctx, "image", f.values["image"])
+	if err != nil {
+		fail(err)
+		return
+	}
+	fetched := time.Since(start)
+
+	var (
+		out  *facesJSON
+		ferr error
+	)
+	err = t.run(ctx, func() { out, ferr = a.detect(data, order, gender) })
+	if err == nil {
+		err = ferr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	a.metrics.stages.WithLabelValues("fetch").Observe(fetched.Seconds())
+	writeJSON(w, http.StatusOK, out)
+}
+
+// detect decodes the image and lists its faces in order.
+func (a *API) detect(data []byte, order selection.Order, gender selection.GenderFilter) (*facesJSON, error) {
+	lim := a.opt.Pipeline.Limits
+	if lim == (imageio.Limits{}) {
+		lim = imageio.DefaultLimits
+	}
+	img, _, err := imageio.Decode(data, lim)
+	if err != nil {
+		var fe *faceswap.Error
+		if errors.As(err, &fe) {
+			return nil, &faceswap.Error{Status: fe.Status, Message: "image: " + fe.Message, Err: fe.Err}
+		}
+		return nil, err
+	}
+	faces, err := a.opt.Pipeline.Analyzer.Analyze(img, analysis.Options{Attributes: true})
+	if err != nil {
+		return nil, err
+	}
+	faces = selection.Select(faces, gender, order)
+	return facesOf(img, faces), nil
+}
+
+func facesOf(img *image.NRGBA, faces []faceswap.Face) *facesJSON {
+	out := &facesJSON{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: make([]faceJSON, 0, len(faces))}
+	for i, f := range faces {
+		out.Faces = append(out.Faces, faceJSON{
+			Index:       i,
+			Box:         [4]float64{round(f.Box.X, 1), round(f.Box.Y, 1), round(f.Box.W, 1), round(f.Box.H, 1)},
+			Score:       round(f.Score, 3),
+			Gender:      string(f.Gender),
+			GenderScore: round(f.GenderScore, 3),
+			Age:         round(f.Age, 1),
+		})
+	}
+	return out
+}
+
+// round rounds v to the given number of decimals.
+func round(v float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+)
+
+// pool bounds the work in progress: at most workers requests run at once,
+// and at most workers+queue are admitted (running, waiting for a worker, or
+// fetching their images before they wait). A request that finds every
+// place taken is refused at once (503) rather than piling up.
+type pool struct {
+	admit chan struct{} // one token per admitted request
+	work  chan struct{} // one token per running request
+	m     *Metrics
+	busy  sync.WaitGroup // running work
+}
+
+func newPool(workers, queue int, m *Metrics) *pool {
+	return &pool{admit: make(chan struct{}, workers+queue), work: make(chan struct{}, workers), m: m}
+}
+
+// ticket is one admitted request.
+type ticket struct {
+	p       *pool
+	once    sync.Once // releases the admission token
+	started bool      // got a worker; the work releases the ticket
+}
+
+// enter admits a request, or reports false when the pool is full.
+func (p *pool) enter() (*ticket, bool) {
+	select {
+	case p.admit <- struct{}{}:
+		p.m.queueDepth.Inc()
+		return &ticket{p: p}, true
+	default:
+		p.m.rejected.Inc()
+		return nil, false
+	}
+}
+
+func (t *ticket) release() { t.once.Do(func() { <-t.p.admit }) }
+
+// leave gives the place back unless the work is still running (then the
+// work gives it back when it ends). Call it once the handler is done.
+func (t *ticket) leave() {
+	if !t.started {
+		t.p.m.queueDepth.Dec()
+		t.release()
+	}
+}
+
+// run waits for a worker and runs fn on it (a panic in fn is returned as an
+// error). It returns ctx's error when ctx
+// ends first — while waiting, or while fn still runs: fn is not
+// interrupted (the pipeline checks its context between stages), its worker
+// stays taken until it ends, and its result is then dropped.
+func (t *ticket) run(ctx context.Context, fn func()) error {
+	select {
+	case t.p.work <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t.started = true
+	t.p.m.queueDepth.Dec()
+	t.p.m.inFlight.Inc()
+	done := make(chan struct{})
+	var perr error
+	t.p.busy.Add(1)
+	go func() {
+		defer t.p.busy.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				perr = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+			t.p.m.inFlight.Dec()
+			<-t.p.work
+			t.release()
+			close(done)
+		}()
+		fn()
+	}()
+	select {
+	case <-done:
+		return perr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait waits until no work runs, or ctx ends.
+func (p *pool) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { p.busy.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
