@@ -154,7 +154,7 @@ func jsonValue(spec fieldSpec, raw json.RawMessage) (value, error) {
 		return value{}, faceswap.Errorf(http.StatusBadRequest, "%s must be a string of comma-separated face indices such as \"0,1,2\".", spec.name)
 	case intField, numberField:
 		if isNumber {
-			return numberValue(spec, n, string(raw))
+			return numberValue(spec, n, sanitize(string(raw), 40))
 		}
 		return value{}, rangeError(spec, "")
 	case boolField:
@@ -166,7 +166,8 @@ func jsonValue(spec fieldSpec, raw json.RawMessage) (value, error) {
 	return value{}, fmt.Errorf("httpapi: field %s has unknown kind %d", spec.name, spec.kind)
 }
 
-// numberValue checks a number against spec; shown is how the client wrote it.
+// numberValue checks a number against spec; shown is how the client wrote
+// it, already safe to echo.
 func numberValue(spec fieldSpec, n float64, shown string) (value, error) {
 	if math.IsNaN(n) || math.IsInf(n, 0) || n < spec.min || n > spec.max || spec.kind == intField && n != math.Trunc(n) {
 		return value{}, rangeError(spec, shown)
@@ -181,7 +182,7 @@ func rangeError(spec fieldSpec, shown string) error {
 	}
 	got := ""
 	if shown != "" {
-		got = fmt.Sprintf(", got %s", sanitize(shown, 40))
+		got = ", got " + shown
 	}
 	return faceswap.Errorf(http.StatusBadRequest, "%s must be %s from %g to %g%s.", spec.name, what, spec.min, spec.max, got)
 }
@@ -195,7 +196,7 @@ func textValue(spec fieldSpec, s string) (value, error) {
 		if err != nil {
 			return value{}, rangeError(spec, strconv.Quote(sanitize(t, 30)))
 		}
-		return numberValue(spec, n, t)
+		return numberValue(spec, n, sanitize(t, 40))
 	case boolField:
 		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "true":

@@ -59,7 +59,7 @@ type Main struct {
 func New(cfg Config) (*Main, error) { return NewWith(cfg, Deps{}) }
 
 // NewWith is New with some parts supplied by the caller.
-func NewWith(cfg Config, d Deps) (m *Main, err error) {
+func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func NewWith(cfg Config, d Deps) (m *Main, err error) {
 	if out == nil {
 		out = os.Stderr
 	}
-	m = &Main{Config: cfg, errc: make(chan error, 2)}
+	m := &Main{Config: cfg, errc: make(chan error, 2)}
 	m.Log = slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	defer func() {
 		if err != nil {
