@@ -146,6 +146,9 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "private address", key: key, body: j(with(ok, "source_img", "http://10.1.2.3/face.jpg")), status: 400, msg: "private or loopback address"},
 		{name: "metadata address", key: key, body: j(with(ok, "source_img", "http://169.254.169.254/latest/meta-data/")), status: 400, msg: "private or loopback address"},
 		{name: "loopback not allow-listed", key: key, body: j(with(ok, "source_img", "http://[::1]:"+port+"/images/"+seedSource)), status: 400, msg: "private or loopback address"},
+		{name: "redirect to a private address", key: key, body: j(with(ok, "source_img", ph.URL+"/redirect?to=http://192.168.1.10/face.jpg")), status: 400, msg: "redirected to a private or loopback address"},
+		{name: "redirect to metadata", key: key, body: j(with(ok, "target_img", ph.URL+"/redirect?to=http://169.254.169.254/latest/meta-data/")), status: 400, msg: "redirected to a private or loopback address"},
+		{name: "redirect to an allowed photo", key: key, body: j(with(ok, "target_img", ph.URL+"/redirect?to=/images/noface_rocket_launch.jpg")), status: 422, msg: "No face was found in target_img"},
 		// 401, 403
 		{name: "missing key", body: j(ok), status: 401, msg: "x-api-key header is missing"},
 		{name: "unknown key", key: "fs_thisKeyDoesNotExist0000000000000", body: j(ok), status: 401, msg: "key is unknown"},

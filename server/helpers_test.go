@@ -72,6 +72,7 @@ func (b *syncBuffer) String() string {
 // photos serves the shared test photos over loopback HTTP, plus:
 //
 //	/stall/NAME   waits until release is closed (or the client goes), then serves NAME
+//	/redirect?to=URL  a 302 to URL
 //	/status/500   an upstream error
 type photos struct {
 	*httptest.Server
@@ -93,6 +94,9 @@ func newPhotos(t *testing.T) *photos {
 			http.ServeFile(w, r, filepath.Join(p.dir, filepath.Base(r.PathValue("name"))))
 		case <-r.Context().Done():
 		}
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
 	mux.HandleFunc("/status/500", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream broke", http.StatusInternalServerError)

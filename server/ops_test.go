@@ -222,3 +222,27 @@ func TestReadyDuringShutdown(t *testing.T) {
 		t.Errorf("%d %s", r.StatusCode, r.body)
 	}
 }
+
+// TestCostPerFace: with FACESWAP_COST_PER_FACE each swapped face costs
+// the configured cost, and a request whose index list the balance cannot
+// cover is refused (406) before any work.
+func TestCostPerFace(t *testing.T) {
+	s := start(t, func(c *server.Config) { c.Cost = 2; c.CostPerFace = true })
+	key, id := s.key(faceswap.KeyOptions{Credits: 10})
+	req := map[string]any{"source_img": b64(t, seedSource), "target_img": b64(t, seedSource), "input_faces_index": "0,1,2", "source_faces_index": "2,1,0"}
+	r := s.swap(key, req)
+	if r.StatusCode != 200 || r.Header.Get("X-Faces-Swapped") != "3" {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	wantMetered(t, r, 4)
+	if b := s.balance(id); b != 4 {
+		t.Errorf("balance %d, want 10 - 3 faces × 2", b)
+	}
+	r = s.swap(key, req)
+	if r.StatusCode != 406 {
+		t.Errorf("3 faces × 2 with 4 credits: %d %s", r.StatusCode, r.body)
+	}
+	if r := s.swap(key, with(req, "input_faces_index", "1", "source_faces_index", "0")); r.StatusCode != 200 || s.balance(id) != 2 {
+		t.Errorf("one face: %d, balance %d", r.StatusCode, s.balance(id))
+	}
+}

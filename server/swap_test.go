@@ -343,6 +343,18 @@ func TestFacesEndpoint(t *testing.T) {
 			t.Errorf("%v: %d %s", c.req, r.StatusCode, r.body)
 		}
 	}
+	// The image can be a multipart file part.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	w, _ := mw.CreateFormFile("image", "office.jpg")
+	w.Write(photo(t, seedTarget))
+	mw.WriteField("detection_face_order", "right-left")
+	mw.Close()
+	r = s.do("POST", "/v1/faces", key, mw.FormDataContentType(), body.Bytes())
+	var mp struct{ Faces []face }
+	if r.StatusCode != 200 || json.Unmarshal(r.body, &mp) != nil || len(mp.Faces) != 5 || mp.Faces[0].Box != all[4].Box {
+		t.Errorf("multipart: %d %.300s", r.StatusCode, r.body)
+	}
 	if r := s.swapLike("/v1/faces", "", map[string]any{"image": "x"}); r.StatusCode != 401 {
 		t.Errorf("no key: %d", r.StatusCode)
 	}
