@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"faceswap/server"
 )
 
-// cmdServe runs the HTTP API until ctx ends (Ctrl-C), then shuts down
-// gracefully. Every setting is a FACESWAP_* environment variable and a
-// flag; a flag wins over the variable.
+// cmdServe runs the HTTP API until ctx ends (Ctrl-C) or the process gets
+// SIGTERM (as container runtimes and systemd stop services), then shuts
+// down gracefully. Every setting is a FACESWAP_* environment variable and
+// a flag; a flag wins over the variable.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
 	fs := newFlags("serve", "serve [flags]", stderr)
 	given := map[string]string{}
 	for _, s := range server.Settings {
@@ -47,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Close()
 		return err
 	}
-	fmt.Fprintf(stdout, "faceswap: serving the API on http://%s (Ctrl-C stops)\n", displayAddr(m.Addr()))
+	fmt.Fprintf(stdout, "faceswap: serving the API on http://%s (Ctrl-C or SIGTERM stops)\n", displayAddr(m.Addr()))
 	select {
 	case <-ctx.Done():
 	case err = <-m.Err():
