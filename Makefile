@@ -33,12 +33,10 @@ reference:
 		cp tools/tfjs-reference/package-lock.json tools/tfjs-reference/node_modules/.faceswap-installed; \
 	fi
 
-# run: until the HTTP server exists, analyse a demo photo and write an
-# annotated copy to out/.
+# run: create (once) a development key, print it and a curl command, serve on
+# FACESWAP_ADDR (default :8080) with the embedded store.
 run: setup
-	@mkdir -p out
-	$(BIN) detect "$(FACESWAP_HOME)/samples/face-api/sample1.jpg" --annotate out/sample1-faces.png
-	@echo "annotated faces written to out/sample1-faces.png"
+	@BIN=$(BIN) scripts/run.sh
 
 test: setup vet nocgo
 	$(GO) test -count=1 ./...
