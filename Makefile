@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup run test vet nocgo fuzz bench reference samples clean
+.PHONY: all build setup run test vet nocgo fuzz bench reference samples load clean
 
 all: build
 
@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./onnxfile
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./fetch
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBase64$$' -fuzztime $(FUZZTIME) ./fetch
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME) ./httpapi
 
 bench: setup
 	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
@@ -66,6 +67,11 @@ bench: setup
 
 clean:
 	rm -rf bin out
+
+# load: a throwaway server (own database and key) driven at twice its
+# measured capacity for 60 s with the seed-shaped request; loopback only.
+load: setup
+	@scripts/load.sh
 
 # samples: fixed swaps over the test photos, contact sheets in samples-out/
 samples: setup

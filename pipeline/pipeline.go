@@ -96,8 +96,14 @@ func oneOf(field, v string, allowed []string, def string) (string, error) {
 	return "", faceswap.Errorf(http.StatusBadRequest, "%s %q is not one of %s.", field, v, strings.Join(allowed, ", "))
 }
 
-// Check parses and validates every field without touching the images, so
-// a bad request fails before any work.
+// Check validates every field of r without touching the images, so a bad
+// request fails before any work (or any fetching of its images).
+func (p *Pipeline) Check(r *Request) error {
+	_, err := p.check(r)
+	return err
+}
+
+// check parses and validates every field.
 func (p *Pipeline) check(r *Request) (*checked, error) {
 	c := &checked{}
 	var err error

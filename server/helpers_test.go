@@ -41,9 +41,9 @@ var (
 // (through OpenPipeline, as the serve command does).
 func sharedPipeline(t testing.TB) *pipeline.Pipeline {
 	t.Helper()
-	p := testenv.Models(t, "onnx/"+server.DetectorModel+".onnx", "onnx/"+server.MeshModel+".onnx", "onnx/"+server.AttributeModel+".onnx")
+	p := testenv.Models(t, "onnx/"+pipeline.DetectorModel+".onnx", "onnx/"+pipeline.MeshModel+".onnx", "onnx/"+pipeline.AttributeModel+".onnx")
 	plOnce.Do(func() {
-		shared, _, plErr = server.OpenPipeline(p, onnx.Config{LibraryPath: p.ORTLibrary()})
+		shared, _, plErr = pipeline.Open(p, onnx.Config{LibraryPath: p.ORTLibrary()})
 	})
 	if plErr != nil {
 		t.Fatal(plErr)

@@ -78,7 +78,7 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 	m.Metrics = httpapi.NewMetrics(nil)
 	if d.Pipeline == nil {
 		start := time.Now()
-		pl, rt, err := OpenPipeline(models.Paths{Home: cfg.Home}, cfg.ORTConfig())
+		pl, rt, err := pipeline.Open(models.Paths{Home: cfg.Home}, cfg.ORTConfig())
 		if err != nil {
 			return nil, err
 		}

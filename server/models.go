@@ -1,58 +1,9 @@
 package server
 
 import (
-	"fmt"
-
-	"faceswap/analysis"
 	"faceswap/models"
 	"faceswap/onnx"
-	"faceswap/pipeline"
-	"faceswap/swap"
-	"faceswap/swap/inswapper"
-	"faceswap/swap/mesh"
 )
-
-// Model files the server loads from the cache folder, by name.
-const (
-	DetectorModel  = "blazeface-back"
-	MeshModel      = "facemesh"
-	AttributeModel = "faceres"
-	InswapperModel = "inswapper_128" // optional, with ArcfaceModel
-	ArcfaceModel   = "w600k_r50"
-)
-
-// OpenPipeline checks the set-up in p, opens ONNX Runtime with oc and loads
-// the analysis models and every installed swap engine: mesh always,
-// inswapper_128 when its two model files are in the models folder (then
-// "auto" prefers it). The runtime is returned so the caller can close it.
-// A missing or damaged model file is an error wrapping models.ErrNotSetUp.
-func OpenPipeline(p models.Paths, oc onnx.Config) (*pipeline.Pipeline, *onnx.Runtime, error) {
-	m := analysis.Models{Detector: p.ONNX(DetectorModel), Mesh: p.ONNX(MeshModel), Attribute: p.ONNX(AttributeModel)}
-	if err := p.Require(oc.LibraryPath, m.Detector, m.Mesh, m.Attribute); err != nil {
-		return nil, nil, err
-	}
-	rt, err := onnx.Open(oc)
-	if err != nil {
-		return nil, nil, err
-	}
-	an, err := analysis.New(rt, m, analysis.Config{})
-	if err != nil {
-		rt.Close()
-		return nil, nil, fmt.Errorf("%w: %v: %s", models.ErrNotSetUp, err, models.FixHint)
-	}
-	pl := &pipeline.Pipeline{Analyzer: an, Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
-	sw, af := p.ONNX(InswapperModel), p.ONNX(ArcfaceModel)
-	if p.Require(sw, af) == nil {
-		e, err := inswapper.New(rt, sw, af)
-		if err != nil {
-			rt.Close()
-			return nil, nil, fmt.Errorf("%w: %v", models.ErrNotSetUp, err)
-		}
-		pl.Engines[inswapper.Name] = e
-		pl.Preferred = []string{inswapper.Name, "mesh"}
-	}
-	return pl, rt, nil
-}
 
 // ORTConfig is the ONNX Runtime configuration of c.
 func (c Config) ORTConfig() onnx.Config {

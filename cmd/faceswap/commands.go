@@ -110,28 +110,13 @@ func ortConfig(p models.Paths) onnx.Config {
 	}
 }
 
-// Default model files of analysis, by name in the cache folder.
-const (
-	detectorModel  = "blazeface-back"
-	meshModel      = "facemesh"
-	attributeModel = "faceres"
-)
-
 // openAnalyzer checks the set-up and loads the analysis models.
 func openAnalyzer(p models.Paths) (*analysis.Analyzer, error) {
-	m := analysis.Models{Detector: p.ONNX(detectorModel), Mesh: p.ONNX(meshModel), Attribute: p.ONNX(attributeModel)}
-	if err := p.Require(p.ORTLibrary(), m.Detector, m.Mesh, m.Attribute); err != nil {
-		return nil, err
-	}
-	rt, err := onnx.Open(ortConfig(p))
+	pl, err := openPipeline(p)
 	if err != nil {
 		return nil, err
 	}
-	a, err := analysis.New(rt, m, analysis.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v: %s", models.ErrNotSetUp, err, models.FixHint)
-	}
-	return a, nil
+	return pl.Analyzer, nil
 }
 
 type faceJSON struct {

@@ -9,43 +9,13 @@ import (
 
 	"faceswap"
 	"faceswap/models"
-	"faceswap/onnx"
 	"faceswap/pipeline"
-	"faceswap/swap"
-	"faceswap/swap/inswapper"
-	"faceswap/swap/mesh"
 )
 
-// Files of the optional inswapper_128 engine in the models folder (placed
-// there by hand until "faceswap models pull" exists).
-const (
-	inswapperModel = "inswapper_128"
-	arcfaceModel   = "w600k_r50"
-)
-
-// openPipeline loads analysis and the installed swap engines: mesh always,
-// inswapper_128 when its two model files are in the models folder (then
-// "auto" prefers it, as hosted services run it).
+// openPipeline loads analysis and the installed swap engines.
 func openPipeline(p models.Paths) (*pipeline.Pipeline, error) {
-	an, err := openAnalyzer(p)
-	if err != nil {
-		return nil, err
-	}
-	pl := &pipeline.Pipeline{Analyzer: an, Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
-	sw, af := p.ONNX(inswapperModel), p.ONNX(arcfaceModel)
-	if p.Require(sw, af) == nil {
-		rt, err := onnx.Open(ortConfig(p))
-		if err != nil {
-			return nil, err
-		}
-		e, err := inswapper.New(rt, sw, af)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", models.ErrNotSetUp, err)
-		}
-		pl.Engines[inswapper.Name] = e
-		pl.Preferred = []string{inswapper.Name, "mesh"}
-	}
-	return pl, nil
+	pl, _, err := pipeline.Open(p, ortConfig(p))
+	return pl, err
 }
 
 func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -16,13 +16,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"faceswap/analysis"
 	"faceswap/imageio"
 	"faceswap/models"
 	"faceswap/onnx"
 	"faceswap/pipeline"
-	"faceswap/swap"
-	"faceswap/swap/mesh"
 )
 
 type sample struct {
@@ -60,15 +57,10 @@ func run(out, model string) error {
 		{"demo-group-to-group", p.Sample(1), p.Sample(4), pipeline.Request{InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectionFaceOrder: "left-right"}},
 		{"demo-portrait-to-group", img("portrait_man_frontal_luciano.png"), p.Sample(5), pipeline.Request{InputFacesIndex: "0,1,2,3,4"}},
 	}
-	rt, err := onnx.Open(onnx.Config{LibraryPath: p.ORTLibrary()})
+	pl, _, err := pipeline.Open(p, onnx.Config{LibraryPath: p.ORTLibrary()})
 	if err != nil {
 		return err
 	}
-	an, err := analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
-	if err != nil {
-		return err
-	}
-	pl := &pipeline.Pipeline{Analyzer: an, Engines: map[string]swap.Engine{"mesh": mesh.New()}, Preferred: []string{"mesh"}}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
