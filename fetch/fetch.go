@@ -300,6 +300,15 @@ func classify502(ctx context.Context, err error, redirected bool) error {
 		return faceswap.Wrap(http.StatusBadRequest, err,
 			"The URL points to a private or loopback address, which this server does not fetch.")
 	}
+	// A timeout that fires at the caller's deadline is the deadline, even
+	// when the transport's own timer (set to the same moment) reports it a
+	// hair before the context does.
+	var nerr net.Error
+	if d, ok := ctx.Deadline(); ok && ctx.Err() == nil && time.Until(d) < 50*time.Millisecond &&
+		(errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()) {
+		return faceswap.Wrap(http.StatusGatewayTimeout, errors.Join(err, context.DeadlineExceeded),
+			"The request ran past its deadline while the URL was being fetched.")
+	}
 	if ce := ctx.Err(); ce != nil {
 		if errors.Is(ce, context.DeadlineExceeded) {
 			return faceswap.Wrap(http.StatusGatewayTimeout, err,
