@@ -1,6 +1,8 @@
 package models
 
 import (
+	"faceswap/internal/atomicfile"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -56,35 +58,10 @@ func writeStamp(name string, st *stamp) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(name, append(b, '\n')); err != nil {
+	if err := atomicfile.Write(name, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("faceswap setup: writing the stamp: %w", err)
 	}
 	return nil
-}
-
-func writeAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // find returns the entry recording pkg (same name, version, tarball sha256

@@ -1,6 +1,8 @@
 package tfjs
 
 import (
+	"faceswap/internal/atomicfile"
+
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +87,8 @@ func ImportDirWith(srcDir, dstDir string, log io.Writer, opt Options) ([]string,
 			continue
 		}
 		dst := filepath.Join(dstDir, name+".onnx")
-		if err := writeAtomic(dst, data); err != nil {
+		if err := atomicfile.Write(dst, data, 0o644); err != nil {
+			err = fmt.Errorf("tfjs: write %s: %w", dst, err)
 			fmt.Fprintf(log, "tfjs: %s: FAILED: %v\n", name, err)
 			errs = append(errs, err)
 			continue
@@ -94,32 +97,4 @@ func ImportDirWith(srcDir, dstDir string, log io.Writer, opt Options) ([]string,
 		written = append(written, dst)
 	}
 	return written, errors.Join(errs...)
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it to path.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("tfjs: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("tfjs: write %s: %w", path, err)
-	}
-	return nil
 }

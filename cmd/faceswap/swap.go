@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"faceswap/internal/atomicfile"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,10 +119,4 @@ func equalFold(a, b string) bool {
 }
 
 // writeFile writes data to path atomically.
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeFile(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
