@@ -12,7 +12,8 @@
 //  3. The target face is aligned to the 128-px template (ArcFace's shifted
 //     8 px right), given as RGB 0..1 NCHW with the latent to the swapper,
 //     which returns the swapped 128-px face (RGB 0..1).
-//  4. The face is pasted back as the reference implementation does: the
+//  4. The face is pasted back (package paste) as the reference
+//     implementation does: the
 //     face and a white 128-px mask are warped back with the inverse
 //     transform (the face with the request's interpolation kernel, the
 //     mask bilinearly), mask values above 20 become 255, the mask is
@@ -47,6 +48,7 @@ import (
 	"faceswap/align"
 	"faceswap/onnx"
 	"faceswap/onnxfile"
+	"faceswap/paste"
 	"faceswap/raster"
 	"faceswap/resample"
 	"faceswap/swap"
@@ -305,7 +307,7 @@ func (e *Engine) latent(src *image.NRGBA, f faceswap.Face) ([]float32, error) {
 		return nil, err
 	}
 	in := onnx.NewTensor(arcShape...)
-	sampleNCHW(in.Data, src, m, arcSize, raster.Norm{Scale: 1 / 127.5, Offset: -1})
+	paste.Sample(in.Data, src, m, arcSize, raster.Norm{Scale: 1 / 127.5, Offset: -1}, resample.Bilinear)
 	out, err := e.arcface.Run(map[string]onnx.Tensor{e.arcIn: in})
 	if err != nil {
 		return nil, fmt.Errorf("inswapper: ArcFace: %w", err)
@@ -366,7 +368,7 @@ func (e *Engine) swapOne(dst *image.NRGBA, f faceswap.Face, latent []float32, k 
 		return swap.Region{}, err
 	}
 	target := onnx.NewTensor(imageShape...)
-	sampleNCHW(target.Data, dst, m, faceSize, raster.Norm{Scale: 1.0 / 255})
+	paste.Sample(target.Data, dst, m, faceSize, raster.Norm{Scale: 1.0 / 255}, resample.Bilinear)
 	out, err := e.swapper.Run(map[string]onnx.Tensor{
 		e.targetIn: target,
 		e.sourceIn: {Shape: latentShape, Data: latent},
@@ -386,51 +388,5 @@ func (e *Engine) swapOne(dst *image.NRGBA, f faceswap.Face, latent []float32, k 
 			img.Pix[3*i+c] = min(max(face[c*plane+i]*255, 0), 255)
 		}
 	}
-	return paste(dst, img, m, k), nil
-}
-
-// sampleNCHW fills dst (3·size·size, NCHW) with the size×size crop of img
-// that m maps (crop pixel → image pixel index, relative to img.Rect.Min),
-// scaled by n. Only the part of img the crop reads is copied into the
-// pyramid; positions outside img are black.
-func sampleNCHW(dst []float32, img *image.NRGBA, m raster.Affine, size int, n raster.Norm) {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	x0, y0, x1, y1 := footprint(m, float64(size))
-	level := 0
-	for s := m.Scale(); s >= 2 && level < 16; s /= 2 {
-		level++
-	}
-	pad := float64(int(2) << level)
-	r := image.Rect(int(math.Floor(x0-pad)), int(math.Floor(y0-pad)), int(math.Ceil(x1+pad))+1, int(math.Ceil(y1+pad))+1).Intersect(image.Rect(0, 0, w, h))
-	nhwc := make([]float32, 3*size*size)
-	if !r.Empty() {
-		sub := img.SubImage(r.Add(img.Rect.Min)).(*image.NRGBA)
-		p := raster.NewPyramid(sub)
-		mm := m
-		mm[2] -= float64(r.Min.X)
-		mm[5] -= float64(r.Min.Y)
-		p.Sample(nhwc, size, size, mm, n)
-	} else {
-		for i := range nhwc {
-			nhwc[i] = n.Offset
-		}
-	}
-	plane := size * size
-	for i := 0; i < plane; i++ {
-		dst[i] = nhwc[3*i]
-		dst[plane+i] = nhwc[3*i+1]
-		dst[2*plane+i] = nhwc[3*i+2]
-	}
-}
-
-// footprint returns the box of image positions a size×size crop's pixels
-// (indices −1..size, to include the bilinear fringe) map to.
-func footprint(m raster.Affine, size float64) (x0, y0, x1, y1 float64) {
-	x0, y0 = math.Inf(1), math.Inf(1)
-	x1, y1 = math.Inf(-1), math.Inf(-1)
-	for _, c := range [4][2]float64{{-1, -1}, {size, -1}, {-1, size}, {size, size}} {
-		x, y := m.Apply(c[0], c[1])
-		x0, y0, x1, y1 = math.Min(x0, x), math.Min(y0, y), math.Max(x1, x), math.Max(y1, y)
-	}
-	return
+	return paste.Back(dst, img, m, k, paste.Blend{Opacity: 1}), nil
 }

@@ -1,4 +1,21 @@
-package inswapper
+// Package paste moves a face between a picture and an aligned square crop:
+// Sample fills a model's input tensor with the crop an affine transform
+// maps, and Back blends a model's output crop into the picture under the
+// soft mask insightface's reference paste-back uses. The swap engines and
+// the restorers share it.
+//
+// The mask, as the reference builds it: a white crop-sized mask is warped
+// back with the inverse transform (bilinearly), values above 20 become
+// 255, the mask is eroded by a k×k square, k = max(s/10, 10), and blurred
+// by a Gaussian of size 2·max(s/20, 5)+1 (σ as OpenCV derives it from the
+// size), s = √(h·w) of the box of the full-mask pixels; the result is the
+// alpha of the blend. For large crops (σ ≥ 6, a mask of about 400 px and
+// more) the Gaussian runs at 1/⌊σ/3⌋ of the resolution, with σ corrected
+// for the box reduction and bilinear expansion, which changes alpha by
+// less than 1 level of 255 (TestReducedBlur). Erosion runs at full
+// resolution as a van Herk/Gil-Werman running minimum, whose cost does not
+// depend on k. The blend rounds (the reference truncates).
+package paste
 
 import (
 	"image"
@@ -32,13 +49,29 @@ func coverage(u float64, n int) float64 {
 	return min(max(min(u+1, float64(n)-u), 0), 1)
 }
 
-// paste blends face (the swapper's 128-px output, 0..255), mapped by m
-// (crop pixel → dst pixel index, relative to dst.Rect.Min), into dst and
-// returns the region it changed.
-func paste(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.Kernel) swap.Region {
+// Blend scales the mask of a paste.
+type Blend struct {
+	// Opacity multiplies the mask, 0..1: 1 pastes the face fully where
+	// the mask is full, 0 changes nothing.
+	Opacity float64
+	// Within, when not nil, limits the paste to a region (one a swap
+	// returned): the mask is also multiplied by the region's alpha, so
+	// nothing outside it changes.
+	Within *swap.Region
+}
+
+// Back blends face (a model's output crop, samples 0..255), mapped by m
+// (crop pixel → dst pixel index, relative to dst.Rect.Min) and sampled
+// with k, into dst under the soft mask scaled by b, and returns the region
+// it changed: Alpha is the blend factor of each pixel, quantised to 0..255
+// before blending, so pixels where it is 0 are untouched.
+func Back(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.Kernel, b Blend) swap.Region {
 	W, H := dst.Rect.Dx(), dst.Rect.Dy()
 	img := image.Rect(0, 0, W, H)
-	x0, y0, x1, y1 := footprint(m, float64(face.W))
+	if !(b.Opacity > 0) {
+		return swap.Region{}
+	}
+	x0, y0, x1, y1 := Footprint(m, float64(face.W), float64(face.H))
 	fb := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(img)
 	if fb.Empty() {
 		return swap.Region{}
@@ -76,16 +109,29 @@ func paste(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.K
 	erode(alpha, ww, wh, p.erode)
 	alpha = gaussian(alpha, ww, wh, p.blur, p.sigma, f)
 
-	// Quantise, and keep the box where alpha is not 0.
+	// Scale, quantise, and keep the box where alpha is not 0.
+	opacity := float32(min(b.Opacity, 1))
+	var within swap.Region
+	if b.Within != nil {
+		within = *b.Within
+		within.Bounds = within.Bounds.Sub(dst.Rect.Min) // to wb's frame
+	}
 	a8 := make([]uint8, ww*wh)
 	rx0, ry0, rx1, ry1 := ww, wh, -1, -1
 	for y := 0; y < wh; y++ {
 		for x := 0; x < ww; x++ {
-			a := resample.Clamp8(alpha[y*ww+x])
-			if a == 0 {
+			a := alpha[y*ww+x]
+			if opacity != 1 {
+				a *= opacity
+			}
+			if b.Within != nil {
+				a *= float32(alphaOf(within, wb.Min.X+x, wb.Min.Y+y)) / 255
+			}
+			q := resample.Clamp8(a)
+			if q == 0 {
 				continue
 			}
-			a8[y*ww+x] = a
+			a8[y*ww+x] = q
 			rx0, ry0, rx1, ry1 = min(rx0, x), min(ry0, y), max(rx1, x), max(ry1, y)
 		}
 	}
@@ -113,6 +159,14 @@ func paste(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.K
 		}
 	}
 	return swap.Region{Bounds: rb.Add(wb.Min).Add(dst.Rect.Min), Alpha: out}
+}
+
+// alphaOf returns r's alpha at (x, y), 0 outside it.
+func alphaOf(r swap.Region, x, y int) uint8 {
+	if !(image.Point{x, y}).In(r.Bounds) || len(r.Alpha) != r.Bounds.Dx()*r.Bounds.Dy() {
+		return 0
+	}
+	return r.Alpha[(y-r.Bounds.Min.Y)*r.Bounds.Dx()+x-r.Bounds.Min.X]
 }
 
 // erode replaces each value of the w×h plane by the minimum over the k×k

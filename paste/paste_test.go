@@ -1,4 +1,4 @@
-package inswapper
+package paste
 
 import (
 	"image"
@@ -10,6 +10,9 @@ import (
 	"faceswap/raster"
 	"faceswap/resample"
 )
+
+// faceSize is the crop side of these tests (inswapper's).
+const faceSize = 128
 
 func TestParams(t *testing.T) {
 	for _, c := range []struct {
@@ -148,7 +151,7 @@ func TestConvolve(t *testing.T) {
 // and angle, on a plane with the paste's margins, as paste builds it.
 func warpedMask(size, angle float64) ([]float32, int, int, pasteParams) {
 	m := raster.CropTransform(faceswap.Point{X: size, Y: size}, size, angle, faceSize)
-	x0, y0, x1, y1 := footprint(m, faceSize)
+	x0, y0, x1, y1 := Footprint(m, faceSize, faceSize)
 	fb := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1)
 	inv := m.Invert()
 	minX, minY, maxX, maxY := math.MaxInt, math.MaxInt, -1, -1
@@ -208,7 +211,7 @@ func TestPasteShape(t *testing.T) {
 		face.Pix[i] = 200
 	}
 	m := raster.CropTransform(faceswap.Point{X: 200, Y: 150}, 160, 0.2, faceSize)
-	r := paste(dst, face, m, resample.Bilinear)
+	r := Back(dst, face, m, resample.Bilinear, Blend{Opacity: 1})
 	inv := m.Invert()
 	for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
 		for x := r.Bounds.Min.X; x < r.Bounds.Max.X; x++ {
