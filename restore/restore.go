@@ -20,6 +20,13 @@ type Options struct {
 	Weight float64
 	// Interpolation is the kernel for aligning and pasting back.
 	Interpolation resample.Kernel
+	// Within, when not nil, holds one region per face: the region the
+	// swap changed. The restored face is then blended only inside it,
+	// its alpha scaling the restorer's own mask, so restoration reaches
+	// neither beyond the swapped face nor into a neighbour the 512-px
+	// FFHQ crop (about twice the face) may cover: the restored crop
+	// replaces the swapped face under the swap's mask (Face Boost).
+	Within []swap.Region
 }
 
 // Restorer restores faces in place.
