@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 
 	"faceswap/analysis"
 	"faceswap/models"
 	"faceswap/onnx"
+	"faceswap/restore"
+	"faceswap/restore/onnxrestore"
 	"faceswap/swap"
 	"faceswap/swap/inswapper"
 	"faceswap/swap/mesh"
@@ -20,11 +23,20 @@ const (
 	ArcfaceModel   = "w600k_r50"
 )
 
+// RestorerModel returns the model name of a face_restore value: the name
+// "faceswap models pull" takes, and the file onnx/NAME.onnx in the models
+// folder ("GFPGANv1.4.pth" → "GFPGANv1.4").
+func RestorerModel(faceRestore string) string { return strings.TrimSuffix(faceRestore, ".pth") }
+
 // Open checks the set-up in p, opens ONNX Runtime with oc and loads
 // the analysis models and every installed swap engine: mesh always,
 // inswapper_128 when its two model files are in the models folder (then
-// "auto" prefers it). The runtime is returned so the caller can close it.
-// A missing or damaged model file is an error wrapping models.ErrNotSetUp.
+// "auto" prefers it); and every restorer whose model file is installed
+// (onnx/GFPGANv1.4.onnx, onnx/GFPGANv1.3.onnx,
+// onnx/codeformer-v0.1.0.onnx). The runtime is returned so the caller can
+// close it. A missing or damaged model file of the set-up, or an installed
+// optional one that does not load or fit its role, is an error wrapping
+// models.ErrNotSetUp.
 func Open(p models.Paths, oc onnx.Config) (*Pipeline, *onnx.Runtime, error) {
 	m := analysis.Models{Detector: p.ONNX(DetectorModel), Mesh: p.ONNX(MeshModel), Attribute: p.ONNX(AttributeModel)}
 	if err := p.Require(oc.LibraryPath, m.Detector, m.Mesh, m.Attribute); err != nil {
@@ -49,6 +61,23 @@ func Open(p models.Paths, oc onnx.Config) (*Pipeline, *onnx.Runtime, error) {
 		}
 		pl.Engines[inswapper.Name] = e
 		pl.Preferred = []string{inswapper.Name, "mesh"}
+	}
+	pl.Restoration = map[string]restore.Restorer{}
+	for _, name := range Restorers {
+		if name == "disable" {
+			continue
+		}
+		model := RestorerModel(name)
+		path := p.ONNX(model)
+		if p.Require(path) != nil {
+			continue
+		}
+		r, err := onnxrestore.New(rt, name, path)
+		if err != nil {
+			rt.Close()
+			return nil, nil, fmt.Errorf("%w: %v: reinstall it with \"faceswap models pull %s\" or remove it", models.ErrNotSetUp, err, model)
+		}
+		pl.Restoration[name] = r
 	}
 	return pl, rt, nil
 }

@@ -1,0 +1,325 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"faceswap"
+	"faceswap/analysis"
+	"faceswap/imageio"
+	"faceswap/internal/testenv"
+	"faceswap/models"
+	"faceswap/onnx"
+	"faceswap/restore"
+	"faceswap/restore/onnxrestore"
+	"faceswap/restore/standin"
+	"faceswap/swap"
+)
+
+// Restoration runs on stand-in models (package standin) with the real
+// models' interfaces.
+
+func standinRestorer(t testing.TB, name string, spec standin.Spec) restore.Restorer {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), RestorerModel(name)+".onnx")
+	if err := os.WriteFile(path, spec.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := onnxrestore.New(testenv.Runtime(t), name, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// withRestorers returns a copy of the test pipeline with these restorers.
+func withRestorers(t testing.TB, rs ...restore.Restorer) *Pipeline {
+	q := *pipe(t)
+	q.Restoration = map[string]restore.Restorer{}
+	for _, r := range rs {
+		q.Restoration[r.Name()] = r
+	}
+	return &q
+}
+
+func stageNames(res *Result) string {
+	var names []string
+	for _, s := range res.Stages {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func decodePNG(t testing.TB, data []byte) *image.NRGBA {
+	t.Helper()
+	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// A face_restore model that is not installed is the documented 404, also
+// when other restorers are.
+func TestRestoreNotInstalled(t *testing.T) {
+	p := &Pipeline{Engines: map[string]swap.Engine{}, Restoration: map[string]restore.Restorer{"GFPGANv1.3.pth": &recorder{name: "GFPGANv1.3.pth"}}}
+	for _, c := range []struct{ v, msg string }{
+		{"GFPGANv1.4.pth", `face_restore "GFPGANv1.4.pth" is not installed on this server; install it with "faceswap models pull GFPGANv1.4" or use "disable".`},
+		{"CodeFormer-v0.1.0.pth", `face_restore "codeformer-v0.1.0.pth" is not installed on this server; install it with "faceswap models pull codeformer-v0.1.0" or use "disable".`},
+	} {
+		_, err := p.Run(context.Background(), &Request{FaceRestore: c.v, Source: []byte("x"), Target: []byte("x")})
+		if faceswap.StatusOf(err) != 404 || faceswap.PublicMessage(err) != c.msg {
+			t.Errorf("%s: %v, want 404 %q", c.v, err, c.msg)
+		}
+	}
+}
+
+// officeRequest swaps 2 of the office photo's 5 faces (left-right order
+// 1 and 3) with the mesh engine, as PNG so the pixels can be compared.
+func officeRequest(t testing.TB, restorer string, weight float64) *Request {
+	return &Request{
+		Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: read(t, "group5_office_meeting.jpg"),
+		InputFacesIndex: "1,3", DetectionFaceOrder: "left-right", ImageFormat: "png", SwapModel: "mesh",
+		FaceRestore: restorer, FaceRestoreWeight: weight,
+	}
+}
+
+var (
+	officeOnce  sync.Once
+	officeFaces []faceswap.Face
+)
+
+// office returns the decoded office photo and its faces in left-right order.
+func office(t testing.TB) (*image.NRGBA, []faceswap.Face) {
+	img := decodePNG(t, read(t, "group5_office_meeting.jpg"))
+	officeOnce.Do(func() {
+		faces, err := pipe(t).Analyzer.Analyze(img, analysis.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		officeFaces = faces
+	})
+	var out []faceswap.Face
+	for _, f := range officeFaces {
+		i := 0
+		for i < len(out) && out[i].Box.X <= f.Box.X {
+			i++
+		}
+		out = append(out[:i], append([]faceswap.Face{f}, out[i:]...)...)
+	}
+	return img, out
+}
+
+func inRegions(regions []swap.Region, x, y int) bool {
+	for _, r := range regions {
+		if (image.Point{x, y}).In(r.Bounds) && r.Alpha[(y-r.Bounds.Min.Y)*r.Bounds.Dx()+x-r.Bounds.Min.X] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// A constant restorer through the pipeline, on the office photo with 2 of
+// its 5 faces swapped: the restore stage runs; against the same request
+// without restoration, only pixels inside the swapped faces' regions
+// change, the swapped faces' centres take the restorer's constant, and the
+// other 3 faces stay byte-identical to the input. Weight 0 gives exactly
+// the unrestored result.
+func TestRestoreSwappedFacesOnly(t *testing.T) {
+	grey := standinRestorer(t, "GFPGANv1.4.pth", standin.GFPGAN(standin.Constant, 0.2)) // 153
+	p := withRestorers(t, grey)
+	plain, err := p.Run(context.Background(), officeRequest(t, "disable", 0.75))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stageNames(plain); got != "decode,detect,select,swap,encode" {
+		t.Errorf("without restoration, stages %s", got)
+	}
+	res, err := p.Run(context.Background(), officeRequest(t, "GFPGANv1.4.pth", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stageNames(res); got != "decode,detect,select,swap,restore,encode" {
+		t.Errorf("with restoration, stages %s", got)
+	}
+	if res.FacesSwapped != 2 || len(res.Regions) != 2 {
+		t.Fatalf("%d faces swapped, %d regions", res.FacesSwapped, len(res.Regions))
+	}
+	orig, faces := office(t)
+	if len(faces) != 5 {
+		t.Fatalf("%d faces in the office photo, want 5", len(faces))
+	}
+	a, b := decodePNG(t, plain.Image), decodePNG(t, res.Image)
+	changed := 0
+	for y := 0; y < a.Rect.Dy(); y++ {
+		for x := 0; x < a.Rect.Dx(); x++ {
+			o := a.PixOffset(x, y)
+			if string(a.Pix[o:o+4]) == string(b.Pix[o:o+4]) {
+				continue
+			}
+			changed++
+			if !inRegions(res.Regions, x, y) {
+				t.Fatalf("(%d,%d) restored outside the swapped faces' regions", x, y)
+			}
+		}
+	}
+	t.Logf("restoration changed %d pixels", changed)
+	for _, i := range []int{1, 3} {
+		c := faces[i].Box.Center()
+		px := b.Pix[b.PixOffset(int(c.X), int(c.Y)):]
+		if px[0] != 153 || px[1] != 153 || px[2] != 153 {
+			t.Errorf("swapped face %d: centre %v is %v, want the restorer's 153", i, c, px[:3])
+		}
+	}
+	for _, i := range []int{0, 2, 4} {
+		bx := faces[i].Box
+		r := image.Rect(int(bx.X), int(bx.Y), int(bx.X+bx.W)+1, int(bx.Y+bx.H)+1).Intersect(orig.Rect)
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			o := orig.PixOffset(r.Min.X, y)
+			if string(orig.Pix[o:o+4*r.Dx()]) != string(b.Pix[o:o+4*r.Dx()]) {
+				t.Fatalf("face %d (not swapped) changed in row %d of its box %v", i, y, r)
+			}
+		}
+	}
+	zero, err := p.Run(context.Background(), officeRequest(t, "GFPGANv1.4.pth", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(decodePNG(t, zero.Image).Pix) != string(a.Pix) {
+		t.Error("face_restore_weight 0 changed the result")
+	}
+	if got := stageNames(zero); got != "decode,detect,select,swap,restore,encode" {
+		t.Errorf("weight 0: stages %s", got)
+	}
+}
+
+// recorder is a restorer that records what it is given.
+type recorder struct {
+	name  string
+	faces []faceswap.Face
+	opt   restore.Options
+}
+
+func (r *recorder) Name() string { return r.name }
+func (r *recorder) Restore(dst *image.NRGBA, faces []faceswap.Face, opt restore.Options) ([]swap.Region, error) {
+	r.faces, r.opt = faces, opt
+	return make([]swap.Region, len(faces)), nil
+}
+
+// fakeAligner returns fixed detections.
+type fakeAligner struct {
+	dets  []faceswap.Face
+	calls int
+}
+
+func (a *fakeAligner) Faces(*image.NRGBA) ([]faceswap.Face, error) {
+	a.calls++
+	return a.dets, nil
+}
+
+// The restorer gets each swapped face once, with the swap's region, the
+// request's weight and kernel; the facedetection detector named by the
+// request, when installed, gives the landmarks of the faces it finds,
+// and the others keep their own.
+func TestRestoreFacesAndLandmarks(t *testing.T) {
+	rec := &recorder{name: "codeformer-v0.1.0.pth"}
+	p := withRestorers(t, rec)
+	_, faces := office(t)
+	moved := faces[1]
+	moved.Box.X += 3
+	for i := range moved.Keypoints {
+		moved.Keypoints[i].X += 2
+	}
+	yolo := &fakeAligner{dets: []faceswap.Face{faces[0], moved}}
+	p.Aligners = map[string]Aligner{"YOLOv5n": yolo}
+	req := officeRequest(t, "CODEFORMER-v0.1.0.pth", 0.3)
+	req.InputFacesIndex = "1,3,1" // face 1 twice
+	req.Interpolation = "lanczos"
+	res, err := p.Run(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.faces) != 2 || len(rec.opt.Within) != 2 || rec.opt.Weight != 0.3 || rec.opt.Interpolation.String() != "Lanczos" {
+		t.Fatalf("restorer got %d faces, %d regions, %+v", len(rec.faces), len(rec.opt.Within), rec.opt)
+	}
+	if yolo.calls != 0 {
+		t.Error("a detector the request did not name ran")
+	}
+	// without the named detector: the faces' own keypoints
+	if rec.faces[0].Keypoints != faces[1].Keypoints || rec.faces[1].Keypoints != faces[3].Keypoints {
+		t.Errorf("keypoints %v, want the swapped faces' own", rec.faces)
+	}
+	// the merged region of face 1 covers both of its swaps
+	if !res.Regions[0].Bounds.Union(res.Regions[2].Bounds).Eq(rec.opt.Within[0].Bounds) {
+		t.Errorf("face 1's region %v, swaps %v and %v", rec.opt.Within[0].Bounds, res.Regions[0].Bounds, res.Regions[2].Bounds)
+	}
+	req.FaceDetection = "yolov5n"
+	if _, err := p.Run(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if yolo.calls != 1 {
+		t.Fatalf("the named detector ran %d times", yolo.calls)
+	}
+	if rec.faces[0].Keypoints != moved.Keypoints || rec.faces[1].Keypoints != faces[3].Keypoints {
+		t.Errorf("keypoints %v; want the detection's for face 1 and face 3's own", rec.faces)
+	}
+}
+
+// Open loads the restorers installed in the models folder and leaves the
+// others out; a restorer file that does not fit its role is a start-up
+// error that says how to reinstall it.
+func TestOpenRestorers(t *testing.T) {
+	real := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "onnx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{DetectorModel, MeshModel, AttributeModel} {
+		if err := os.Symlink(real.ONNX(m), filepath.Join(home, "onnx", m+".onnx")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := models.Paths{Home: home}
+	oc := onnx.Config{LibraryPath: real.ORTLibrary()}
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(p.ONNX(name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("GFPGANv1.4", standin.GFPGAN(standin.Identity, 0).Marshal())
+	write("codeformer-v0.1.0", standin.CodeFormer(standin.Identity, 0).Marshal())
+	pl, rt, err := Open(p, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if len(pl.Restoration) != 2 || pl.Restoration["GFPGANv1.4.pth"] == nil || pl.Restoration["codeformer-v0.1.0.pth"] == nil {
+		t.Fatalf("restorers %v", pl.Restoration)
+	}
+	res, err := pl.Run(context.Background(), &Request{
+		Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: read(t, "group3_apollo11_crew.jpg"),
+		FaceRestore: "GFPGANv1.4.pth", FaceRestoreWeight: 0.75,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stageNames(res); got != "decode,detect,select,swap,restore,encode" {
+		t.Errorf("stages %s", got)
+	}
+	_, err = pl.Run(context.Background(), &Request{FaceRestore: "GFPGANv1.3.pth", Source: []byte("x"), Target: []byte("x")})
+	if faceswap.StatusOf(err) != 404 {
+		t.Errorf("GFPGANv1.3 (not installed): %v", err)
+	}
+	// a CodeFormer file where GFPGAN v1.3 belongs
+	write("GFPGANv1.3", standin.CodeFormer(standin.Identity, 0).Marshal())
+	_, _, err = Open(p, oc)
+	if !errors.Is(err, models.ErrNotSetUp) || !strings.Contains(err.Error(), `has 2 inputs, want 1`) || !strings.Contains(err.Error(), `faceswap models pull GFPGANv1.3`) {
+		t.Errorf("mismatched file: %v", err)
+	}
+}
