@@ -1,0 +1,184 @@
+package detect
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"faceswap"
+	"faceswap/internal/testenv"
+	"faceswap/models"
+	"faceswap/raster"
+)
+
+func TestLookupNamed(t *testing.T) {
+	for _, c := range []struct {
+		name, canonical string
+		family          Family
+		file            string
+	}{
+		{"retinaface_resnet50", "retinaface_resnet50", FamilyRetinaFace, "onnx/retinaface_resnet50.onnx"},
+		{"RetinaFace_ResNet50", "retinaface_resnet50", FamilyRetinaFace, "onnx/retinaface_resnet50.onnx"},
+		{"retinaface_mobile0.25", "retinaface_mobile0.25", FamilyRetinaFace, "onnx/retinaface_mobile0.25.onnx"},
+		{"YOLOv5l", "YOLOv5l", FamilyYOLOv5Face, "onnx/yolov5l-face.onnx"},
+		{"yolov5l", "YOLOv5l", FamilyYOLOv5Face, "onnx/yolov5l-face.onnx"},
+		{"YOLOV5N", "YOLOv5n", FamilyYOLOv5Face, "onnx/yolov5n-face.onnx"},
+	} {
+		m, ok := LookupNamed(c.name)
+		if !ok || m.Name != c.canonical || m.Family != c.family || m.File != c.file {
+			t.Errorf("LookupNamed(%q) = %+v, %v; want %s, %s, %s", c.name, m, ok, c.canonical, c.family, c.file)
+		}
+	}
+	for _, bad := range []string{"", "yolov5", "retinaface", "scrfd", "blazeface", "YOLOv5l "} {
+		if m, ok := LookupNamed(bad); ok {
+			t.Errorf("LookupNamed(%q) = %+v", bad, m)
+		}
+	}
+	if len(Named) != 4 {
+		t.Errorf("%d named detectors, want the API's 4", len(Named))
+	}
+}
+
+func statusOf(t *testing.T, err error) *faceswap.Error {
+	t.Helper()
+	var fe *faceswap.Error
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v (%T) is not a *faceswap.Error", err, err)
+	}
+	return fe
+}
+
+// TestOpenNamedMissing: a name the API knows whose file is not installed is
+// a 404 that says how to install it; an unknown name is a 400. Neither
+// needs ONNX Runtime.
+func TestOpenNamedMissing(t *testing.T) {
+	p := models.Paths{Home: t.TempDir()}
+	for _, name := range []string{"retinaface_resnet50", "retinaface_mobile0.25", "YOLOv5l", "yolov5n"} {
+		_, err := OpenNamed(nil, p, name, Config{})
+		fe := statusOf(t, err)
+		m, _ := LookupNamed(name)
+		want := `facedetection "` + m.Name + `" is not installed on this server; install it with "faceswap models pull ` + m.Name + `".`
+		if fe.Status != http.StatusNotFound || fe.Message != want {
+			t.Errorf("%s: %d %q, want 404 %q", name, fe.Status, fe.Message, want)
+		}
+	}
+	fe := statusOf(t, func() error { _, err := OpenNamed(nil, p, "mtcnn", Config{}); return err }())
+	if fe.Status != http.StatusBadRequest || !strings.Contains(fe.Message, `"mtcnn"`) || !strings.Contains(fe.Message, "YOLOv5n") {
+		t.Errorf("unknown name: %d %q", fe.Status, fe.Message)
+	}
+}
+
+// install links a test model into the models folder under a named
+// detector's file name.
+func install(t *testing.T, p models.Paths, name, testFile string) {
+	t.Helper()
+	m, _ := LookupNamed(name)
+	if err := os.MkdirAll(p.Path("onnx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(testModelPath(t, testFile), p.Path(m.File)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenNamed: installed models of the right family open and detect;
+// a model of another kind, or a file that is not ONNX, is refused with a
+// 500 that says to reinstall and a cause that names the mismatch.
+func TestOpenNamed(t *testing.T) {
+	rt := testenv.Runtime(t)
+	p := models.Paths{Home: t.TempDir()}
+	install(t, p, "retinaface_mobile0.25", "retinaface_mobilenet0.25_640.onnx")
+	install(t, p, "YOLOv5n", "yolov5n-0.5-face.onnx")
+	install(t, p, "YOLOv5l", "mediapipe_face_landmark.onnx")    // FaceMesh
+	install(t, p, "retinaface_resnet50", "scrfd_500m_kps.onnx") // another family
+	var crew testenv.Image
+	for _, m := range testenv.Manifest(t) {
+		if m.Faces == 3 {
+			crew = m
+		}
+	}
+	pyr := raster.NewPyramid(testenv.Load(t, crew.Path))
+	for _, name := range []string{"RETINAFACE_MOBILE0.25", "yolov5n"} {
+		d, err := OpenNamed(rt, p, name, Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		dets, err := d.Detect(pyr)
+		if err != nil || len(dets) != 3 {
+			t.Errorf("%s on %s: %d faces, %v; want 3", name, crew.File, len(dets), err)
+		}
+	}
+	for _, c := range []struct{ name, cause string }{
+		{"YOLOv5l", "is not a YOLOv5-face model"},
+		{"retinaface_resnet50", "is not a RetinaFace model"},
+	} {
+		_, err := OpenNamed(rt, p, c.name, Config{})
+		fe := statusOf(t, err)
+		want := `facedetection "` + c.name + `" is installed but its model file is not a usable`
+		if fe.Status != http.StatusInternalServerError || !strings.HasPrefix(fe.Message, want) || !strings.Contains(fe.Message, `"faceswap models pull `+c.name+`"`) {
+			t.Errorf("%s: %d %q", c.name, fe.Status, fe.Message)
+		}
+		if fe.Err == nil || !strings.Contains(fe.Err.Error(), c.cause) {
+			t.Errorf("%s: cause %v does not say %q", c.name, fe.Err, c.cause)
+		}
+	}
+	// not an ONNX file at all
+	q := models.Paths{Home: t.TempDir()}
+	os.MkdirAll(q.Path("onnx"), 0o755)
+	if err := os.WriteFile(q.Path("onnx/yolov5l-face.onnx"), []byte("<html>not found</html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fe := statusOf(t, func() error { _, err := OpenNamed(rt, q, "YOLOv5l", Config{}); return err }())
+	if fe.Status != http.StatusInternalServerError || fe.Err == nil || !strings.Contains(fe.Err.Error(), "not a valid ONNX model") {
+		t.Errorf("garbage file: %d %q (%v)", fe.Status, fe.Message, fe.Err)
+	}
+	// a bad config is an error too, not a detector
+	if _, err := OpenNamed(rt, p, "YOLOv5n", Config{IoU: 1.5}); err == nil {
+		t.Error("OpenNamed accepted IoU 1.5")
+	}
+}
+
+// TestConstructorsReject: each family refuses the others' models and
+// models of other kinds, naming the file and what it expected.
+func TestConstructorsReject(t *testing.T) {
+	files := []string{
+		"retinaface_mobilenet0.25_640.onnx",
+		"yolov5n-0.5-face.onnx",
+		"scrfd_500m_kps.onnx",
+		"mediapipe_face_landmark.onnx",             // FaceMesh: NHWC, two outputs
+		"mediapipe_face_detection_full_range.onnx", // BlazeFace
+		"skin_clothes_hair_pan_mnv3s.onnx",         // [1,3,512,512] in, one map out
+	}
+	own := map[Family]string{
+		FamilyRetinaFace: "retinaface_mobilenet0.25_640.onnx",
+		FamilyYOLOv5Face: "yolov5n-0.5-face.onnx",
+		FamilySCRFD:      "scrfd_500m_kps.onnx",
+	}
+	for _, f := range []Family{FamilyRetinaFace, FamilyYOLOv5Face, FamilySCRFD} {
+		for _, file := range files {
+			s := testModel(t, file)
+			_, err := New(s, f, Config{})
+			if file == own[f] {
+				if err != nil {
+					t.Errorf("%s on its own model: %v", f, err)
+				}
+				if _, err := New(s, f, Config{MinScore: -1}); err == nil || !strings.Contains(err.Error(), "min score -1") {
+					t.Errorf("%s with MinScore -1: %v", f, err)
+				}
+				continue
+			}
+			if err == nil {
+				t.Errorf("%s accepted %s", f, file)
+				continue
+			}
+			if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "want") {
+				t.Errorf("%s on %s: error %q does not name the file and what was wanted", f, file, err)
+			}
+		}
+	}
+	if _, err := New(testModel(t, own[FamilySCRFD]), "MTCNN", Config{}); err == nil {
+		t.Error("New accepted an unknown family")
+	}
+}
