@@ -1,8 +1,12 @@
-// Package detect finds faces with BlazeFace (MediaPipe's SSD face detector)
-// at any image size: the image is covered by tiles at several scales so that
-// a face of MinFace pixels and a face filling the frame both reach the model
-// at a size it was trained on, and duplicates across tiles and scales are
-// merged by weighted non-maximum suppression.
+// Package detect finds faces. The default is BlazeFace (MediaPipe's SSD face
+// detector) at any image size: the image is covered by tiles at several
+// scales so that a face of MinFace pixels and a face filling the frame both
+// reach the model at a size it was trained on, and duplicates across tiles
+// and scales are merged by weighted non-maximum suppression. The detectors
+// the API's facedetection field names (RetinaFace, YOLOv5-face) and SCRFD
+// (InsightFace's det_10g family) decode their own outputs into the same
+// Detection with five landmarks (retinaface.go, yolov5face.go, scrfd.go) and
+// are opened by name from the models folder (named.go); all satisfy Detector.
 package detect
 
 import (
