@@ -67,24 +67,6 @@ func importTFJS(src, dst string, log io.Writer) error {
 	return err
 }
 
-func cmdModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "import-tfjs" {
-		fmt.Fprintln(stderr, "Usage: faceswap models import-tfjs DIR [--out DIR]")
-		return fmt.Errorf("%w: models takes the subcommand import-tfjs", errUsage)
-	}
-	fs := newFlags("models import-tfjs", "models import-tfjs DIR [--out DIR]", stderr)
-	out := fs.String("out", models.Default().ONNXDir(), "folder for the .onnx files")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
-		return err
-	}
-	_, err = tfjs.ImportDirWith(pos[0], *out, stdout, tfjs.Options{FlexibleSize: models.FlexibleSize})
-	return err
-}
-
 func cmdVersion(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "faceswap (tfjs importer %s)\n", tfjs.Version)
 	p := models.Default()
