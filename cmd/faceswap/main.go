@@ -25,6 +25,8 @@ Usage:
   faceswap detect IMAGE [flags]            print every face of IMAGE as JSON
   faceswap swap --source S --target T -o OUT [flags]
                                            put the face(s) of S into T (every API field is a flag)
+  faceswap models list|pull NAME|import NAME FILE|verify|rm NAME
+                                           the optional models (swapper, restorers, named detectors)
   faceswap models import-tfjs DIR [flags]  convert the TensorFlow.js graph models in DIR to ONNX
   faceswap serve [flags]                   serve the HTTP API (flags and FACESWAP_* settings: serve -h)
   faceswap keys create|list|disable|credit manage API keys and credits (create prints the secret last)
