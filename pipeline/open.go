@@ -2,11 +2,16 @@ package pipeline
 
 import (
 	"fmt"
+	"image"
+	"net/http"
 	"strings"
 
+	"faceswap"
 	"faceswap/analysis"
+	"faceswap/detect"
 	"faceswap/models"
 	"faceswap/onnx"
+	"faceswap/raster"
 	"faceswap/restore"
 	"faceswap/restore/onnxrestore"
 	"faceswap/swap"
@@ -33,7 +38,8 @@ func RestorerModel(faceRestore string) string { return strings.TrimSuffix(faceRe
 // inswapper_128 when its two model files are in the models folder (then
 // "auto" prefers it); and every restorer whose model file is installed
 // (onnx/GFPGANv1.4.onnx, onnx/GFPGANv1.3.onnx,
-// onnx/codeformer-v0.1.0.onnx). The runtime is returned so the caller can
+// onnx/codeformer-v0.1.0.onnx) and every facedetection detector whose
+// model file is installed (detect.Named). The runtime is returned so the caller can
 // close it. A missing or damaged model file of the set-up, or an installed
 // optional one that does not load or fit its role, is an error wrapping
 // models.ErrNotSetUp.
@@ -79,5 +85,34 @@ func Open(p models.Paths, oc onnx.Config) (*Pipeline, *onnx.Runtime, error) {
 		}
 		pl.Restoration[name] = r
 	}
+	pl.Aligners = map[string]Aligner{}
+	for _, n := range detect.Named {
+		d, err := detect.OpenNamed(rt, p, n.Name, detect.Config{})
+		switch {
+		case faceswap.StatusOf(err) == http.StatusNotFound:
+			continue
+		case err != nil:
+			rt.Close()
+			return nil, nil, fmt.Errorf("%w: %v", models.ErrNotSetUp, err)
+		}
+		pl.Aligners[n.Name] = DetectAligner{d}
+	}
 	return pl, rt, nil
+}
+
+// DetectAligner is a facedetection detector as an Aligner: its detections'
+// boxes and five alignment points (detect.Detection.Five).
+type DetectAligner struct{ Detector detect.Detector }
+
+// Faces runs the detector on img.
+func (a DetectAligner) Faces(img *image.NRGBA) ([]faceswap.Face, error) {
+	dets, err := a.Detector.Detect(raster.NewPyramid(img))
+	if err != nil {
+		return nil, err
+	}
+	faces := make([]faceswap.Face, len(dets))
+	for i, d := range dets {
+		faces[i] = faceswap.Face{Box: d.Box, Score: d.Score, Keypoints: d.Five()}
+	}
+	return faces, nil
 }

@@ -8,8 +8,10 @@
 // restoration runs right after the swap, on the swapped target faces only
 // (each once, however many pairs swapped it): each is aligned to the FFHQ
 // 512-px template — with the five landmarks of the facedetection detector
-// run on the swapped picture when that detector is installed (matched to
-// the swapped faces by box overlap), else with the face's own keypoints —
+// run on the swapped picture (matched to the swapped faces by box overlap;
+// a face it does not find keeps its own keypoints), or with the faces' own
+// keypoints when the request leaves facedetection out and the default
+// detector is not installed —
 // restored at 512 px, and pasted back with the request's interpolation
 // under the swap's own mask (restore.Options.Within). The restored 512-px
 // crop is thus what ends up in the swapped face, so a large face gets
@@ -90,8 +92,10 @@ type Pipeline struct {
 	Restoration map[string]restore.Restorer
 	// Aligners holds the installed facedetection detectors by name. The
 	// one a request names finds the landmarks that align the swapped
-	// faces for restoration; when it is not installed, the faces' own
-	// keypoints align them.
+	// faces for restoration. With restoration on, a facedetection the
+	// request names that is not installed is a 404; when the request
+	// leaves it out and the default (retinaface_resnet50) is not
+	// installed, the faces' own keypoints (from the face mesh) align them.
 	Aligners map[string]Aligner
 }
 
@@ -189,6 +193,12 @@ func (p *Pipeline) check(r *Request) (*checked, error) {
 				"face_restore %q is not installed on this server; install it with \"faceswap models pull %s\" or use \"disable\".", fr, RestorerModel(fr))
 		}
 		c.weight = r.FaceRestoreWeight
+		// A facedetection the request names must be installed; left out,
+		// the default one aligns when installed, else the face mesh.
+		if r.FaceDetection != "" && p.Aligners[c.detector] == nil {
+			return nil, faceswap.Errorf(http.StatusNotFound,
+				"facedetection %q is not installed on this server; install it with \"faceswap models pull %s\" or leave facedetection out.", c.detector, c.detector)
+		}
 	}
 	if c.engine, err = swap.Pick(r.SwapModel, p.Engines, p.Preferred); err != nil {
 		return nil, err

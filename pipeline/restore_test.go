@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,24 +270,101 @@ func TestRestoreFacesAndLandmarks(t *testing.T) {
 	if rec.faces[0].Keypoints != moved.Keypoints || rec.faces[1].Keypoints != faces[3].Keypoints {
 		t.Errorf("keypoints %v; want the detection's for face 1 and face 3's own", rec.faces)
 	}
+	// a facedetection the request names that is not installed is a 404
+	// when restoring, and does not matter otherwise
+	req.FaceDetection = "Retinaface_resnet50"
+	_, err = p.Run(context.Background(), req)
+	want := `facedetection "retinaface_resnet50" is not installed on this server; install it with "faceswap models pull retinaface_resnet50" or leave facedetection out.`
+	if faceswap.StatusOf(err) != 404 || faceswap.PublicMessage(err) != want {
+		t.Errorf("missing facedetection: %v", err)
+	}
+	req.FaceRestore = "disable"
+	if _, err := p.Run(context.Background(), req); err != nil {
+		t.Errorf("missing facedetection without restoration: %v", err)
+	}
+}
+
+// tempHome is a models folder with the set-up's analysis models (links to
+// the real ones) and nothing optional.
+func tempHome(t *testing.T) (models.Paths, onnx.Config) {
+	set := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "onnx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{DetectorModel, MeshModel, AttributeModel} {
+		if err := os.Symlink(set.ONNX(m), filepath.Join(home, "onnx", m+".onnx")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return models.Paths{Home: home}, onnx.Config{LibraryPath: set.ORTLibrary()}
+}
+
+// With a real facedetection model installed (the RetinaFace MobileNet-0.25
+// test weights), Open loads it, and its landmarks align the swapped faces
+// for restoration: each face gets the detector's five points, which lie
+// near the face mesh's.
+func TestOpenDetectorAligns(t *testing.T) {
+	p, oc := tempHome(t)
+	src := filepath.Join(testenv.TestdataDir(t), "models", "retinaface_mobilenet0.25_640.onnx")
+	if err := os.Symlink(src, p.ONNX("retinaface_mobile0.25")); err != nil {
+		t.Fatal(err)
+	}
+	pl, rt, err := Open(p, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if len(pl.Aligners) != 1 || pl.Aligners["retinaface_mobile0.25"] == nil {
+		t.Fatalf("aligners %v", pl.Aligners)
+	}
+	rec := &recorder{name: "GFPGANv1.4.pth"}
+	pl.Restoration = map[string]restore.Restorer{rec.name: rec}
+	req := officeRequest(t, "GFPGANv1.4.pth", 0.8)
+	req.FaceDetection = "retinaface_mobile0.25"
+	if _, err := pl.Run(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	_, faces := office(t)
+	if len(rec.faces) != 2 {
+		t.Fatalf("restorer got %d faces", len(rec.faces))
+	}
+	for i, f := range []faceswap.Face{faces[1], faces[3]} {
+		got := rec.faces[i].Keypoints
+		if got == f.Keypoints {
+			t.Errorf("face %d kept the mesh's keypoints", i)
+		}
+		var worst float64
+		for k := range got {
+			worst = max(worst, math.Hypot(got[k].X-f.Keypoints[k].X, got[k].Y-f.Keypoints[k].Y))
+		}
+		t.Logf("face %d (box %.0f px): the detector's points are within %.1f px of the mesh's", i, f.Box.W, worst)
+		if worst > 0.15*f.Box.W {
+			t.Errorf("face %d: a detector point is %.1f px from the mesh's (box %.0f px)", i, worst, f.Box.W)
+		}
+	}
+	// the other detectors are not installed
+	req.FaceDetection = "YOLOv5n"
+	if _, err := pl.Run(context.Background(), req); faceswap.StatusOf(err) != 404 {
+		t.Errorf("YOLOv5n (not installed): %v", err)
+	}
+	// a file that is not a RetinaFace is a start-up error
+	if err := os.Remove(p.ONNX("retinaface_mobile0.25")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.ONNX("retinaface_mobile0.25"), standin.GFPGAN(standin.Identity, 0).Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(p, oc); !errors.Is(err, models.ErrNotSetUp) || !strings.Contains(err.Error(), "faceswap models pull retinaface_mobile0.25") {
+		t.Errorf("a broken detector file: %v", err)
+	}
 }
 
 // Open loads the restorers installed in the models folder and leaves the
 // others out; a restorer file that does not fit its role is a start-up
 // error that says how to reinstall it.
 func TestOpenRestorers(t *testing.T) {
-	real := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
-	home := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(home, "onnx"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []string{DetectorModel, MeshModel, AttributeModel} {
-		if err := os.Symlink(real.ONNX(m), filepath.Join(home, "onnx", m+".onnx")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := models.Paths{Home: home}
-	oc := onnx.Config{LibraryPath: real.ORTLibrary()}
+	p, oc := tempHome(t)
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(p.ONNX(name), data, 0o644); err != nil {
 			t.Fatal(err)
