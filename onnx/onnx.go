@@ -285,6 +285,8 @@ func typeName(t ort.TensorElementDataType) string {
 	switch t {
 	case ort.TensorElementDataTypeFloat:
 		return "float32"
+	case ort.TensorElementDataTypeDouble:
+		return "float64"
 	case ort.TensorElementDataTypeFloat16:
 		return "float16"
 	case ort.TensorElementDataTypeInt32:
@@ -324,8 +326,9 @@ func NewTensor(shape ...int64) Tensor {
 	return Tensor{Shape: shape, Data: make([]float32, n)}
 }
 
-// Run runs the model on the named float32 inputs and returns every output by
-// name. Every model input must be given.
+// Run runs the model on the named inputs and returns every output by name.
+// Every model input must be given, as float32; inputs the model declares as
+// float64 or as scalars are converted (see value). Outputs must be float32.
 func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 	ins := make([]ort.Value, len(s.inNames))
 	defer func() {
@@ -340,7 +343,7 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 		if !ok {
 			return nil, fmt.Errorf("onnx: %s: input %q not given", s.Path, name)
 		}
-		v, err := ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
+		v, err := s.value(i, t)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: input %q: %w", s.Path, name, err)
 		}
@@ -374,6 +377,37 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// value makes the ONNX Runtime value of input i from t, in the element type
+// and rank the model declares: float32 as given, float64 converted (some
+// exports take a scalar weight as a double), and a rank-0 input as a scalar
+// from a one-element tensor.
+func (s *Session) value(i int, t Tensor) (ort.Value, error) {
+	declared := s.Inputs[i]
+	if len(declared.Shape) == 0 {
+		if len(t.Data) != 1 {
+			return nil, fmt.Errorf("the model takes a scalar, %d values given", len(t.Data))
+		}
+		switch declared.Type {
+		case "float64":
+			return ort.NewScalar(float64(t.Data[0]))
+		case "float32":
+			return ort.NewScalar(t.Data[0])
+		}
+		return nil, fmt.Errorf("scalar inputs of type %s are not supported", declared.Type)
+	}
+	switch declared.Type {
+	case "float64":
+		d := make([]float64, len(t.Data))
+		for k, v := range t.Data {
+			d[k] = float64(v)
+		}
+		return ort.NewTensor(ort.NewShape(t.Shape...), d)
+	case "float32", "":
+		return ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
+	}
+	return nil, fmt.Errorf("inputs of type %s are not supported", declared.Type)
 }
 
 // Close releases the session.

@@ -75,7 +75,8 @@ func IsCodeFormer(name string) bool {
 // its interface: one float32 image input [1,3,512,512] (dynamic
 // dimensions accepted) and a float32 output of that shape; a CodeFormer
 // model (name starting "codeformer") also takes the fidelity weight, a
-// float32 input of shape [1] (any rank-1 or rank-2 shape of one value),
+// float32 or float64 input holding one value (a scalar, or any rank-1 or
+// rank-2 shape of one value),
 // found by the names "w", "weight" or "fidelity", or as the one other
 // input. A file that does not fit is an error that names what is wrong.
 func New(rt *onnx.Runtime, name, path string) (*Restorer, error) {
@@ -163,12 +164,13 @@ func (r *Restorer) check() error {
 			}
 			continue
 		}
-		// the fidelity weight
-		if in.Type != "float32" {
-			return bad("the fidelity input %q is %s; only float32 is supported", in.Name, in.Type)
+		// the fidelity weight: float32 or float64 (the onnx package
+		// converts), a scalar or one value of rank 1 or 2
+		if in.Type != "float32" && in.Type != "float64" {
+			return bad("the fidelity input %q is %s; want float32 or float64", in.Name, in.Type)
 		}
-		if len(in.Shape) < 1 || len(in.Shape) > 2 {
-			return bad("the fidelity input %q has shape %v; want one value of shape [1] (a rank-0 scalar cannot be fed)", in.Name, in.Shape)
+		if len(in.Shape) > 2 {
+			return bad("the fidelity input %q has shape %v; want one value", in.Name, in.Shape)
 		}
 		r.wShape = make([]int64, len(in.Shape))
 		for i, d := range in.Shape {

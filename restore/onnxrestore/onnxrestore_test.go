@@ -2,6 +2,7 @@ package onnxrestore
 
 import (
 	"errors"
+	"faceswap/models/optional"
 	"image"
 	"math"
 	"net/http"
@@ -350,7 +351,42 @@ func TestWeight(t *testing.T) {
 // the picture shows orig + α·(255w − orig) with the reported alpha.
 func TestCodeFormerFidelity(t *testing.T) {
 	ph := loadPhoto(t, "group3_apollo11_crew.jpg")
-	r := load(t, "codeformer-v0.1.0.pth", standin.CodeFormer(standin.FromWeight, 0))
+	// the weight as [1] and as a rank-0 scalar (as some exports take it)
+	scalar := standin.CodeFormer(standin.FromWeight, 0)
+	scalar.WeightDims = []int64{}
+	for _, spec := range []standin.Spec{standin.CodeFormer(standin.FromWeight, 0), scalar} {
+		testFidelity(t, ph, load(t, "codeformer-v0.1.0.pth", spec))
+	}
+}
+
+// TestManagerStandIn: the model manager's CodeFormer stand-in, whose
+// fidelity weight is a float64 scalar like the published export's, loads
+// and restores (the onnx package converts the weight).
+func TestManagerStandIn(t *testing.T) {
+	rt := testenv.Runtime(t)
+	data, err := optional.Default().StandIn("codeformer-v0.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "codeformer-v0.1.0.onnx")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(rt, "codeformer-v0.1.0.pth", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := loadPhoto(t, "group3_apollo11_crew.jpg")
+	dst := clone(ph.img)
+	regions, err := r.Restore(dst, ph.faces, restore.Options{Weight: 0.5, Interpolation: resample.Bilinear})
+	if err != nil || len(regions) != len(ph.faces) {
+		t.Fatalf("%d regions, %v", len(regions), err)
+	}
+	unchangedOutside(t, ph.img, dst, regions)
+}
+
+func testFidelity(t *testing.T, ph photo, r *Restorer) {
+	t.Helper()
 	if !r.Fidelity() {
 		t.Fatal("CodeFormer does not take the fidelity weight")
 	}
@@ -457,8 +493,6 @@ func TestRejectsWrongModels(t *testing.T) {
 	}
 	small := standin.GFPGAN(standin.Identity, 0)
 	small.InputDims = []int64{1, 3, 256, 256}
-	scalarW := standin.CodeFormer(standin.Identity, 0)
-	scalarW.WeightDims = []int64{}
 	for _, c := range []struct {
 		name, file string
 		spec       standin.Spec
@@ -467,7 +501,6 @@ func TestRejectsWrongModels(t *testing.T) {
 		{"GFPGANv1.4.pth", "small.onnx", small, `input "input" is float32[1 3 256 256], want float32[1 3 512 512]`},
 		{"GFPGANv1.4.pth", "cf.onnx", standin.CodeFormer(standin.Identity, 0), "has 2 inputs, want 1"},
 		{"codeformer-v0.1.0.pth", "gfp.onnx", standin.GFPGAN(standin.Identity, 0), "has 1 inputs, want 2: the image [1 3 512 512] and the fidelity weight w [1]"},
-		{"codeformer-v0.1.0.pth", "scalar.onnx", scalarW, `the fidelity input "w" has shape []; want one value of shape [1] (a rank-0 scalar cannot be fed)`},
 		{"GFPGANv1.3.pth", "grey.onnx", standin.GFPGAN(standin.Grey, 0), "no float32 output of shape [1 3 512 512]"},
 	} {
 		_, err := New(rt, c.name, write(c.file, c.spec))
