@@ -68,7 +68,7 @@ type Models struct {
 // Analyzer runs analysis. It is safe for concurrent use.
 type Analyzer struct {
 	cfg  Config
-	det  *detect.BlazeFace
+	det  detect.Detector
 	mesh *landmark.FaceMesh
 	attr *attribute.FaceRes
 	// sessions are the loaded models, for run-time statistics.
@@ -107,6 +107,15 @@ func New(rt *onnx.Runtime, m Models, cfg Config) (*Analyzer, error) {
 		}
 	}
 	return a, nil
+}
+
+// WithDetector returns a copy of a that proposes faces with d (any
+// detect.Detector, e.g. a named RetinaFace or YOLOv5-face model) instead of
+// BlazeFace; the mesh still confirms and places every face.
+func (a *Analyzer) WithDetector(d detect.Detector) *Analyzer {
+	c := *a
+	c.det = d
+	return &c
 }
 
 // ortTime is the time all of the analyzer's sessions spent in ONNX Runtime.
@@ -149,7 +158,7 @@ func (a *Analyzer) analyze(img *image.NRGBA, opt Options) ([]found, error) {
 	}
 	props := make([]landmark.Proposal, len(cands))
 	for i, c := range cands {
-		props[i] = landmark.Proposal{Box: c.Box, LeftEye: c.Keypoints[0], RightEye: c.Keypoints[1], Mouth: c.Keypoints[3]}
+		props[i] = landmark.Proposal{Box: c.Box, LeftEye: c.Keypoints[0], RightEye: c.Keypoints[1], Mouth: c.MouthCenter()}
 	}
 	meshes, err := a.mesh.Detect(p, props)
 	if err != nil {

@@ -339,6 +339,16 @@ func WeightedNMS(dets []Detection, iou float64) []Detection {
 	return out
 }
 
+// MouthCenter is the middle of the mouth: BlazeFace's fourth keypoint, or,
+// for the five-landmark families (whose Keypoints[5] is unused), the
+// midpoint of the two mouth corners.
+func (d Detection) MouthCenter() faceswap.Point {
+	if d.Keypoints[5] == (faceswap.Point{}) && d.Keypoints[4] != (faceswap.Point{}) {
+		return faceswap.Point{X: (d.Keypoints[3].X + d.Keypoints[4].X) / 2, Y: (d.Keypoints[3].Y + d.Keypoints[4].Y) / 2}
+	}
+	return d.Keypoints[3]
+}
+
 // Cut reports whether the model saw the face badly: cut by the edge of the
 // tile it was found in, or filling most of it.
 func (d Detection) Cut() bool { return d.cut }

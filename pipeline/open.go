@@ -116,3 +116,17 @@ func (a DetectAligner) Faces(img *image.NRGBA) ([]faceswap.Face, error) {
 	}
 	return faces, nil
 }
+
+// UseDetector makes the pipeline propose faces for the swap with the named
+// detector from the models folder (retinaface_resnet50, retinaface_mobile0.25,
+// YOLOv5l, YOLOv5n) instead of BlazeFace: an operator's setting. A detector
+// that is not installed is an error wrapping the 404 that says how to
+// install it.
+func (pl *Pipeline) UseDetector(rt *onnx.Runtime, p models.Paths, name string) error {
+	d, err := detect.OpenNamed(rt, p, name, detect.Config{})
+	if err != nil {
+		return err
+	}
+	pl.Analyzer = pl.Analyzer.WithDetector(d)
+	return nil
+}

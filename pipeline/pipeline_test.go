@@ -12,6 +12,7 @@ import (
 	"faceswap/analysis"
 	"faceswap/imageio"
 	"faceswap/internal/testenv"
+	"faceswap/models"
 	"faceswap/selection"
 	"faceswap/swap"
 	"faceswap/swap/mesh"
@@ -181,5 +182,38 @@ func TestGenderFilterOffice(t *testing.T) {
 		if faceswap.StatusOf(err) != 422 || !strings.Contains(faceswap.PublicMessage(err), wantMsg) || !strings.Contains(faceswap.PublicMessage(err), `after gender filter "`+string(g)+`"`) {
 			t.Errorf("%s out of range: %v", g, err)
 		}
+	}
+}
+
+// TestUseDetector: an operator's named detector (here the real RetinaFace
+// MobileNet-0.25 test model, installed in a temporary models folder)
+// proposes the faces for the swap; the mesh still confirms them. A detector
+// that is not installed is the 404 that says how to install it.
+func TestUseDetector(t *testing.T) {
+	p := pipe(t)
+	rt := testenv.Runtime(t)
+	home := t.TempDir()
+	if err := os.MkdirAll(home+"/onnx", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := testenv.TestdataDir(t) + "/models/retinaface_mobilenet0.25_640.onnx"
+	if err := os.Symlink(src, home+"/onnx/retinaface_mobile0.25.onnx"); err != nil {
+		t.Fatal(err)
+	}
+	q := *p
+	if err := q.UseDetector(rt, models.Paths{Home: home}, "RetinaFace_Mobile0.25"); err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := imageio.Decode(read(t, "group5_office_meeting.jpg"), imageio.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faces, err := q.Analyzer.Analyze(img, analysis.Options{})
+	if err != nil || len(faces) != 5 {
+		t.Fatalf("%d faces with RetinaFace proposals, want 5: %v", len(faces), err)
+	}
+	err = q.UseDetector(rt, models.Paths{Home: home}, "YOLOv5l")
+	if faceswap.StatusOf(err) != 404 || !strings.Contains(faceswap.PublicMessage(err), `faceswap models pull YOLOv5l`) {
+		t.Errorf("missing detector: %v", err)
 	}
 }

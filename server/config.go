@@ -41,6 +41,11 @@ type Config struct {
 	CostPerFace   bool  // charge Cost per swapped face instead (FACESWAP_COST_PER_FACE)
 	RatePerMinute int   // requests per minute of keys without their own limit (FACESWAP_RATE_PER_MINUTE)
 
+	// SwapDetector names an installed detector (retinaface_resnet50,
+	// retinaface_mobile0.25, YOLOv5l, YOLOv5n) that proposes faces for the
+	// swap instead of BlazeFace (FACESWAP_SWAP_DETECTOR; "" = BlazeFace).
+	SwapDetector string
+
 	LogLevel        slog.Level    // FACESWAP_LOG_LEVEL: debug, info, warn or error
 	ShutdownTimeout time.Duration // how long Close waits for in-flight requests (FACESWAP_SHUTDOWN_TIMEOUT)
 
@@ -156,6 +161,9 @@ var Settings = []Setting{
 	{"FACESWAP_RATE_PER_MINUTE", "rate-per-minute", "requests per minute of keys without their own limit",
 		func(c *Config, v string) (err error) { c.RatePerMinute, err = parseInt(v); return },
 		func(c *Config) string { return strconv.Itoa(c.RatePerMinute) }},
+	{"FACESWAP_SWAP_DETECTOR", "swap-detector", "an installed named detector (retinaface_resnet50, retinaface_mobile0.25, YOLOv5l, YOLOv5n) to find faces for the swap instead of BlazeFace",
+		func(c *Config, v string) error { c.SwapDetector = v; return nil },
+		func(c *Config) string { return c.SwapDetector }},
 	{"FACESWAP_LOG_LEVEL", "log-level", "debug, info, warn or error",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) },
 		func(c *Config) string { return strings.ToLower(c.LogLevel.String()) }},

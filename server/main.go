@@ -83,6 +83,11 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 			return nil, err
 		}
 		m.closers = append(m.closers, rt.Close)
+		if cfg.SwapDetector != "" {
+			if err := pl.UseDetector(rt, models.Paths{Home: cfg.Home}, cfg.SwapDetector); err != nil {
+				return nil, fmt.Errorf("FACESWAP_SWAP_DETECTOR (--swap-detector): %w", err)
+			}
+		}
 		loaded := time.Since(start)
 		m.Metrics.SetModelLoadSeconds(loaded.Seconds())
 		m.Log.Info("models loaded", slog.Float64("seconds", loaded.Seconds()), slog.Any("engines", pl.Preferred), slog.String("ort", rt.Version()))
