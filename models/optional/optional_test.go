@@ -7,12 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"faceswap/internal/testenv"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -746,19 +746,7 @@ func TestRemove(t *testing.T) {
 // testdata returns the shared test detector models, or skips.
 func testdata(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("FACESWAP_TESTDATA")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "shared", "testdata")
-	}
-	dir = filepath.Join(dir, "models")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test detector models missing: %v", err)
-		}
-		t.Skipf("skipping: the shared test models are missing (%v); set FACESWAP_TESTDATA", err)
-	}
-	return dir
+	return filepath.Join(testenv.TestdataDir(t), "models")
 }
 
 // The real detectors of the test data fit their families (and only them).
