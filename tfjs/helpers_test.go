@@ -3,6 +3,7 @@ package tfjs
 import (
 	"encoding/binary"
 	"encoding/json"
+	"faceswap/internal/testenv"
 	"fmt"
 	"math"
 	"os"
@@ -83,19 +84,9 @@ func referenceRunner(t testing.TB) string {
 	return filepath.Join(dir, "reference.js")
 }
 
-// testdataDir returns ../shared/testdata beside the repo, or
-// $FACESWAP_TESTDATA, or skips.
-func testdataDir(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("FACESWAP_TESTDATA")
-	if d == "" {
-		d = filepath.Join("..", "..", "shared", "testdata")
-	}
-	if _, err := os.Stat(filepath.Join(d, "images", "manifest.json")); err != nil {
-		t.Skipf("test data not found at %s (%v): set FACESWAP_TESTDATA", d, err)
-	}
-	return d
-}
+// testdataDir is testenv.TestdataDir (skips, or fails under CI, when the
+// shared test data is missing).
+func testdataDir(t testing.TB) string { return testenv.TestdataDir(t) }
 
 // refOutput is one output written by reference.js.
 type refOutput struct {
