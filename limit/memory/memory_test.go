@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"faceswap"
+	"faceswap/limit/limittest"
 )
 
 // clock is a manual clock for the tests.
@@ -221,4 +224,9 @@ func BenchmarkAllow(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// The suite every limiter passes, on the real clock.
+func TestConformance(t *testing.T) {
+	limittest.Run(t, limittest.Backend{New: func(*testing.T) faceswap.Limiter { return New() }})
 }
