@@ -12,14 +12,11 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,13 +24,14 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/store/keysecret"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // MaxCredits bounds a key's paid and free credits, each, so that sums of
-// them can never overflow.
-const MaxCredits = 1_000_000_000_000_000
+// them can never overflow (the same bound in every store).
+const MaxCredits = keysecret.MaxCredits
 
 // busyTimeout is how long a write waits for another process's write.
 const busyTimeout = 10 * time.Second
@@ -150,32 +148,27 @@ func scanKey(s scanner) (faceswap.Key, error) {
 }
 
 // CreateKey makes a key and returns its secret: "fs_" and 32 random base-62
-// characters. Only the secret's SHA-256 is stored.
+// characters (see keysecret). Only the secret's SHA-256 is stored.
 func (d *DB) CreateKey(ctx context.Context, opt faceswap.KeyOptions) (string, faceswap.Key, error) {
-	switch {
-	case opt.Credits < 0 || opt.Credits > MaxCredits:
-		return "", faceswap.Key{}, faceswap.Errorf(http.StatusBadRequest, "Credits must be between 0 and %d.", int64(MaxCredits))
-	case opt.FreeCredits < 0 || opt.FreeCredits > MaxCredits:
-		return "", faceswap.Key{}, faceswap.Errorf(http.StatusBadRequest, "Free credits must be between 0 and %d.", int64(MaxCredits))
-	case opt.RatePerMinute < 0:
-		return "", faceswap.Key{}, faceswap.Errorf(http.StatusBadRequest, "The rate per minute must not be negative (0 means the server's default).")
+	if err := keysecret.CheckOptions(opt); err != nil {
+		return "", faceswap.Key{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	// An ID or hash collision is astronomically unlikely; when one happens
 	// the insert does nothing and we draw again.
 	for range 5 {
-		secret, err := newSecret()
+		secret, err := keysecret.New()
 		if err != nil {
 			return "", faceswap.Key{}, err
 		}
-		id, err := newID()
+		id, err := keysecret.NewID()
 		if err != nil {
 			return "", faceswap.Key{}, err
 		}
 		res, err := d.w.ExecContext(ctx, `INSERT INTO keys
 			(id, name, secret_hash, credits, free_credits, rate_per_minute, disabled, admin, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-			id, opt.Name, hashSecret(secret), opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, now.UnixMicro())
+			id, opt.Name, keysecret.Hash(secret), opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, now.UnixMicro())
 		if err != nil {
 			return "", faceswap.Key{}, fmt.Errorf("sqlite: create key: %w", err)
 		}
@@ -202,7 +195,7 @@ func (d *DB) Authenticate(ctx context.Context, secret string) (faceswap.Key, err
 	if secret == "" {
 		return faceswap.Key{}, faceswap.ErrUnknownKey
 	}
-	h := hashSecret(secret)
+	h := keysecret.Hash(secret)
 	var stored []byte
 	row := d.r.QueryRowContext(ctx, `SELECT secret_hash, `+keyColumns+` FROM keys WHERE secret_hash = ?`, h)
 	var k faceswap.Key
@@ -278,8 +271,8 @@ func (d *DB) DisableKey(ctx context.Context, id string) error {
 // AddCredits adds n paid credits; a negative n takes them away, down to
 // zero at most. Free credits are left alone.
 func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key, err error) {
-	if n > MaxCredits || n < -MaxCredits {
-		return faceswap.Key{}, faceswap.Errorf(http.StatusBadRequest, "A credit change must be between %d and %d.", -int64(MaxCredits), int64(MaxCredits))
+	if err := keysecret.CheckCreditChange(n); err != nil {
+		return faceswap.Key{}, err
 	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -300,7 +293,7 @@ func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key
 	}
 	credits = max(0, credits+n) // both within ±MaxCredits: no overflow
 	if credits > MaxCredits {
-		return faceswap.Key{}, faceswap.Errorf(http.StatusBadRequest, "A key can hold at most %d credits.", int64(MaxCredits))
+		return faceswap.Key{}, keysecret.ErrTooManyCredits
 	}
 	k, err = scanKey(tx.QueryRowContext(ctx, `UPDATE keys SET credits = ? WHERE id = ? RETURNING `+keyColumns, credits, id))
 	if err != nil {
@@ -380,46 +373,5 @@ func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string
 	return remaining, nil
 }
 
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// randomBase62 returns n characters drawn uniformly from crypto/rand
-// (bytes ≥ 248 are dropped so that every character is equally likely).
-func randomBase62(n int) (string, error) {
-	out := make([]byte, 0, n)
-	buf := make([]byte, n+n/4+8)
-	for len(out) < n {
-		if _, err := rand.Read(buf); err != nil {
-			return "", fmt.Errorf("sqlite: random: %w", err)
-		}
-		for _, b := range buf {
-			if b < 248 && len(out) < n {
-				out = append(out, base62[b%62])
-			}
-		}
-	}
-	return string(out), nil
-}
-
 // SecretPrefix starts every key secret.
-const SecretPrefix = "fs_"
-
-// newSecret returns a key secret: 32 base-62 characters, about 190 bits.
-func newSecret() (string, error) {
-	s, err := randomBase62(32)
-	return SecretPrefix + s, err
-}
-
-// newID returns a key's public ID, "k_" and 8 base-62 characters.
-func newID() (string, error) {
-	s, err := randomBase62(8)
-	return "k_" + s, err
-}
-
-// hashSecret is what the database keeps of a secret. A plain SHA-256 is
-// enough here, unlike for passwords: the secret is 190 random bits, so
-// there is no dictionary to try and brute force of the hash is hopeless;
-// a slow hash (bcrypt, argon2) would only slow every request down.
-func hashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
-}
+const SecretPrefix = keysecret.Prefix

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,14 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"faceswap"
+	"faceswap/store/keysecret"
+	"faceswap/store/storetest"
 )
 
 func openTemp(t *testing.T) (*DB, string) {
@@ -38,265 +39,43 @@ func create(t *testing.T, d *DB, opt faceswap.KeyOptions) (string, faceswap.Key)
 	return secret, k
 }
 
-var secretRE = regexp.MustCompile(`^fs_[0-9A-Za-z]{32}$`)
-var idRE = regexp.MustCompile(`^k_[0-9A-Za-z]{8}$`)
-
-func TestCreateAuthenticate(t *testing.T) {
-	ctx := context.Background()
-	d, _ := openTemp(t)
-	opt := faceswap.KeyOptions{Name: "alice", Credits: 7, FreeCredits: 3, RatePerMinute: 5, Admin: true}
-	secret, k, err := d.CreateKey(ctx, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !secretRE.MatchString(secret) {
-		t.Errorf("secret %q is not fs_ and 32 base-62 characters", secret)
-	}
-	if !idRE.MatchString(k.ID) {
-		t.Errorf("id %q is not k_ and 8 base-62 characters", k.ID)
-	}
-	if k.Name != "alice" || k.Credits != 7 || k.FreeCredits != 3 || k.RatePerMinute != 5 || !k.Admin || k.Disabled {
-		t.Errorf("created key = %+v, want the options %+v", k, opt)
-	}
-	if time.Since(k.CreatedAt) > time.Minute || k.CreatedAt.After(time.Now()) {
-		t.Errorf("CreatedAt = %v, want about now", k.CreatedAt)
-	}
-
-	got, err := d.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatalf("Authenticate(right secret) = %v", err)
-	}
-	if got != k {
-		t.Errorf("Authenticate = %+v, want %+v", got, k)
-	}
-	byID, err := d.Key(ctx, k.ID)
-	if err != nil || byID != k {
-		t.Errorf("Key(%s) = %+v, %v; want %+v", k.ID, byID, err, k)
-	}
-
-	wrong := secret[:len(secret)-1] + string(rune('a'+(secret[len(secret)-1]+1-'a')%26))
-	for _, s := range []string{"", wrong, "fs_", strings.ToUpper(secret), k.ID} {
-		if _, err := d.Authenticate(ctx, s); !errors.Is(err, faceswap.ErrUnknownKey) {
-			t.Errorf("Authenticate(%q) = %v, want ErrUnknownKey", s, err)
+// TestConformance runs the tests every accounts store must pass, each on a
+// new database file.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) faceswap.Accounts {
+		path := storetest.Database(t, func() string { return filepath.Join(t.TempDir(), "faceswap.db") })
+		d, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := d.Key(ctx, "k_nothere"); !errors.Is(err, faceswap.ErrUnknownKey) {
-		t.Errorf("Key(unknown) = %v, want ErrUnknownKey", err)
-	}
-
-	secret2, k2 := create(t, d, faceswap.KeyOptions{Name: "bob"})
-	if secret2 == secret || k2.ID == k.ID {
-		t.Errorf("two keys share a secret or id: %s %s", secret2, k2.ID)
-	}
-	if err := d.DisableKey(ctx, k2.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.DisableKey(ctx, k2.ID); err != nil {
-		t.Errorf("disabling twice: %v", err)
-	}
-	got, err = d.Authenticate(ctx, secret2)
-	if !errors.Is(err, faceswap.ErrKeyDisabled) {
-		t.Errorf("Authenticate(disabled) = %v, want ErrKeyDisabled", err)
-	}
-	if got.ID != k2.ID || !got.Disabled {
-		t.Errorf("Authenticate(disabled) key = %+v, want %s disabled", got, k2.ID)
-	}
-	if _, err := d.Authenticate(ctx, secret); err != nil {
-		t.Errorf("disabling bob affected alice: %v", err)
-	}
-	err = d.DisableKey(ctx, "k_nothere")
-	if !errors.Is(err, faceswap.ErrUnknownKey) {
-		t.Errorf("DisableKey(unknown) = %v, want ErrUnknownKey", err)
-	}
-	if faceswap.StatusOf(err) != 401 {
-		t.Errorf("status of unknown key = %d, want 401", faceswap.StatusOf(err))
-	}
-}
-
-func TestCreateKeyRejectsBadOptions(t *testing.T) {
-	d, _ := openTemp(t)
-	for _, opt := range []faceswap.KeyOptions{
-		{Credits: -1}, {FreeCredits: -1}, {RatePerMinute: -1}, {Credits: MaxCredits + 1},
-	} {
-		if _, _, err := d.CreateKey(context.Background(), opt); faceswap.StatusOf(err) != 400 {
-			t.Errorf("CreateKey(%+v) = %v, want a 400 error", opt, err)
-		}
-	}
-	if ks, _ := d.Keys(context.Background()); len(ks) != 0 {
-		t.Errorf("rejected options made keys: %+v", ks)
-	}
+		t.Cleanup(func() { d.Close() })
+		return d
+	},
+		storetest.WithUsage(func(t *testing.T, a faceswap.Accounts) map[string]int64 { return usageRows(t, a.(*DB)) }),
+		// The whole file and its write-ahead log, where fresh writes are.
+		storetest.WithStored(func(t *testing.T, a faceswap.Accounts) []byte {
+			var all []byte
+			for _, f := range []string{a.(*DB).Path(), a.(*DB).Path() + "-wal"} {
+				b, err := os.ReadFile(f)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Fatal(err)
+				}
+				all = append(all, b...)
+			}
+			return all
+		}))
 }
 
 // The secrets are not in the database in any form but their SHA-256.
-func TestSecretsNeverStored(t *testing.T) {
-	d, path := openTemp(t)
-	var secrets []string
-	for i := range 3 {
-		s, _ := create(t, d, faceswap.KeyOptions{Name: fmt.Sprint("k", i), Credits: 1})
-		secrets = append(secrets, s)
-	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query(`SELECT * FROM keys`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	n := 0
-	for rows.Next() {
-		n++
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range vals {
-			text := fmt.Sprintf("%v %s %x", v, v, v)
-			for _, s := range secrets {
-				if strings.Contains(text, s) || strings.Contains(text, s[len(SecretPrefix):]) {
-					t.Errorf("column %s holds a secret: %v", cols[i], v)
-				}
-			}
-		}
-	}
-	if n != 3 {
-		t.Fatalf("read %d rows, want 3", n)
-	}
-	// And the whole file (WAL included) has no secret in it either.
-	d.Close()
-	for _, f := range []string{path, path + "-wal"} {
-		b, _ := os.ReadFile(f)
-		for _, s := range secrets {
-			if strings.Contains(string(b), s[len(SecretPrefix):]) {
-				t.Errorf("%s contains a secret", f)
-			}
-		}
-	}
-}
-
-func TestKeysOrderAndCredit(t *testing.T) {
-	ctx := context.Background()
+func TestSecretHashStored(t *testing.T) {
 	d, _ := openTemp(t)
-	var ids []string
-	for i := range 5 {
-		_, k := create(t, d, faceswap.KeyOptions{Name: fmt.Sprint("key", i), Credits: int64(i)})
-		ids = append(ids, k.ID)
-	}
-	ks, err := d.Keys(ctx)
-	if err != nil {
+	secret, k := create(t, d, faceswap.KeyOptions{Name: "k"})
+	var h []byte
+	if err := d.r.QueryRow(`SELECT secret_hash FROM keys WHERE id = ?`, k.ID).Scan(&h); err != nil {
 		t.Fatal(err)
 	}
-	if len(ks) != 5 {
-		t.Fatalf("Keys returned %d keys, want 5", len(ks))
-	}
-	for i, k := range ks {
-		if k.ID != ids[i] || k.Name != fmt.Sprint("key", i) {
-			t.Errorf("Keys[%d] = %s %q, want %s key%d (oldest first)", i, k.ID, k.Name, ids[i], i)
-		}
-	}
-
-	k, err := d.AddCredits(ctx, ids[2], 10)
-	if err != nil || k.Credits != 12 || k.ID != ids[2] {
-		t.Errorf("AddCredits(+10) = %+v, %v; want 12 credits", k, err)
-	}
-	k, err = d.AddCredits(ctx, ids[2], -5)
-	if err != nil || k.Credits != 7 {
-		t.Errorf("AddCredits(-5) = %+v, %v; want 7 credits", k, err)
-	}
-	k, err = d.AddCredits(ctx, ids[2], -100)
-	if err != nil || k.Credits != 0 {
-		t.Errorf("AddCredits(-100) = %+v, %v; want 0 credits, not below", k, err)
-	}
-	if _, err := d.AddCredits(ctx, "k_nothere", 1); !errors.Is(err, faceswap.ErrUnknownKey) {
-		t.Errorf("AddCredits(unknown) = %v, want ErrUnknownKey", err)
-	}
-	if _, err := d.AddCredits(ctx, ids[1], MaxCredits); faceswap.StatusOf(err) != 400 {
-		t.Errorf("AddCredits past MaxCredits = %v, want a 400 error", err)
-	}
-	if k, _ := d.Key(ctx, ids[1]); k.Credits != 1 {
-		t.Errorf("a refused AddCredits changed the balance to %d", k.Credits)
-	}
-}
-
-func TestCharge(t *testing.T) {
-	ctx := context.Background()
-	d, _ := openTemp(t)
-	_, k := create(t, d, faceswap.KeyOptions{Credits: 5, FreeCredits: 2})
-
-	// 3: both free credits, then one paid.
-	left, err := d.Charge(ctx, k.ID, 3, "r1")
-	if err != nil || left != 4 {
-		t.Fatalf("Charge(3) = %d, %v; want 4 left", left, err)
-	}
-	got, _ := d.Key(ctx, k.ID)
-	if got.FreeCredits != 0 || got.Credits != 4 {
-		t.Errorf("after Charge(3): free %d paid %d, want 0 and 4", got.FreeCredits, got.Credits)
-	}
-	// The same request again charges nothing.
-	left, err = d.Charge(ctx, k.ID, 3, "r1")
-	if err != nil || left != 4 {
-		t.Errorf("repeated Charge(r1) = %d, %v; want 4 left and no error", left, err)
-	}
-	// Not enough: nothing taken, nothing recorded.
-	if _, err := d.Charge(ctx, k.ID, 5, "r2"); !errors.Is(err, faceswap.ErrInsufficientCredits) {
-		t.Errorf("Charge(5 of 4) = %v, want ErrInsufficientCredits", err)
-	}
-	if got, _ := d.Key(ctx, k.ID); got.Credits != 4 || got.FreeCredits != 0 {
-		t.Errorf("a refused charge changed the key: %+v", got)
-	}
-	// r2 was not recorded, so it can be used once there is enough.
-	left, err = d.Charge(ctx, k.ID, 4, "r2")
-	if err != nil || left != 0 {
-		t.Errorf("Charge(4 of 4) = %d, %v; want 0 left", left, err)
-	}
-	_, err = d.Charge(ctx, k.ID, 1, "r3")
-	if !errors.Is(err, faceswap.ErrInsufficientCredits) {
-		t.Errorf("Charge on an empty key = %v, want ErrInsufficientCredits", err)
-	}
-	if faceswap.StatusOf(err) != 406 {
-		t.Errorf("status = %d, want 406", faceswap.StatusOf(err))
-	}
-	// Free credits only.
-	_, k2 := create(t, d, faceswap.KeyOptions{Credits: 1, FreeCredits: 3})
-	if left, err := d.Charge(ctx, k2.ID, 2, "s1"); err != nil || left != 2 {
-		t.Errorf("Charge(2 of 3 free) = %d, %v; want 2 left", left, err)
-	}
-	if got, _ := d.Key(ctx, k2.ID); got.FreeCredits != 1 || got.Credits != 1 {
-		t.Errorf("free first: free %d paid %d, want 1 and 1", got.FreeCredits, got.Credits)
-	}
-	// A request id belongs to one key.
-	if _, err := d.Charge(ctx, k2.ID, 1, "r1"); err == nil {
-		t.Error("charging another key's request id succeeded")
-	}
-	if got, _ := d.Key(ctx, k2.ID); got.FreeCredits != 1 || got.Credits != 1 {
-		t.Errorf("a refused charge changed the key: %+v", got)
-	}
-	if _, err := d.Charge(ctx, "k_nothere", 1, "u1"); !errors.Is(err, faceswap.ErrUnknownKey) {
-		t.Errorf("Charge(unknown) = %v, want ErrUnknownKey", err)
-	}
-	if _, err := d.Charge(ctx, k2.ID, 1, ""); err == nil {
-		t.Error("Charge with an empty request id succeeded")
-	}
-	if _, err := d.Charge(ctx, k2.ID, -1, "neg"); err == nil {
-		t.Error("Charge with a negative cost succeeded")
-	}
-
-	usage := usageRows(t, d)
-	want := map[string]int64{"r1": 3, "r2": 4, "s1": 2}
-	if len(usage) != len(want) {
-		t.Errorf("usage rows = %v, want %v", usage, want)
-	}
-	for id, c := range want {
-		if usage[id] != c {
-			t.Errorf("usage[%s] = %d, want %d", id, usage[id], c)
-		}
+	if want := keysecret.Hash(secret); !bytes.Equal(h, want) {
+		t.Errorf("stored hash %x, want SHA-256 of the secret %x", h, want)
 	}
 }
 
@@ -317,81 +96,6 @@ func usageRows(t *testing.T, d *DB) map[string]int64 {
 		m[id] = c
 	}
 	return m
-}
-
-// 50 concurrent charges of 1 on a key with 10 credits: exactly 10 succeed,
-// none fails with anything but ErrInsufficientCredits (no SQLITE_BUSY).
-func TestChargeConcurrent(t *testing.T) {
-	ctx := context.Background()
-	d, _ := openTemp(t)
-	_, k := create(t, d, faceswap.KeyOptions{Credits: 6, FreeCredits: 4})
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = d.Charge(ctx, k.ID, 1, fmt.Sprint("req-", i))
-		})
-	}
-	began := time.Now()
-	close(start)
-	wg.Wait()
-	elapsed := time.Since(began)
-	ok, short := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, faceswap.ErrInsufficientCredits):
-			short++
-		default:
-			t.Errorf("charge %d: %v", i, err)
-		}
-	}
-	if ok != 10 || short != 40 {
-		t.Errorf("%d charges succeeded and %d were refused, want 10 and 40", ok, short)
-	}
-	got, err := d.Key(ctx, k.ID)
-	if err != nil || got.Credits != 0 || got.FreeCredits != 0 {
-		t.Errorf("balance after = %+v, %v; want 0 and 0", got, err)
-	}
-	if u := usageRows(t, d); len(u) != 10 {
-		t.Errorf("%d usage rows, want 10", len(u))
-	}
-	t.Logf("%d concurrent charges in %v (%.0f/s)", n, elapsed, n/elapsed.Seconds())
-}
-
-// Two stores on one file, as a "faceswap keys" command next to a running
-// server: writes from both wait for each other instead of failing.
-func TestTwoHandlesOneFile(t *testing.T) {
-	ctx := context.Background()
-	d1, path := openTemp(t)
-	d2, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d2.Close()
-	_, k := create(t, d1, faceswap.KeyOptions{Credits: 40})
-	var wg sync.WaitGroup
-	errs := make([]error, 40)
-	for i := range 40 {
-		d := d1
-		if i%2 == 1 {
-			d = d2
-		}
-		wg.Go(func() { _, errs[i] = d.Charge(ctx, k.ID, 1, fmt.Sprint("x", i)) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("charge %d: %v", i, err)
-		}
-	}
-	if got, _ := d2.Key(ctx, k.ID); got.Credits != 0 {
-		t.Errorf("balance %d after 40 charges of 40 credits", got.Credits)
-	}
 }
 
 func TestReopen(t *testing.T) {
@@ -544,24 +248,6 @@ func TestOpenRejects(t *testing.T) {
 	if d, err := Open(filepath.Join(t.TempDir(), "missing", "x.db")); err == nil {
 		d.Close()
 		t.Error("Open in a missing folder succeeded")
-	}
-}
-
-func TestRandomBase62(t *testing.T) {
-	seen := map[byte]int{}
-	for range 200 {
-		s, err := randomBase62(32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range len(s) {
-			seen[s[i]]++
-		}
-	}
-	// 6400 draws over 62 characters: every one appears (missing one by
-	// chance has probability about 62·e^-103).
-	if len(seen) != 62 {
-		t.Errorf("%d distinct characters in 6400 draws, want 62", len(seen))
 	}
 }
 
