@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"faceswap/fetch"
+	"faceswap/limit/redis"
 	"faceswap/models"
 )
 
@@ -27,6 +29,13 @@ type Config struct {
 	MetricsAddr string // separate listener for /metrics (FACESWAP_METRICS_ADDR); "" serves it on Addr
 	DB          string // SQLite file of keys and credits (FACESWAP_DB)
 	Home        string // model cache folder (FACESWAP_HOME)
+
+	// Several nodes share keys, credits and rate limits through these:
+	// DatabaseURL, a PostgreSQL database that keeps keys and credits
+	// instead of DB (FACESWAP_DATABASE_URL; "" = DB), and RedisURL, a Redis
+	// that keeps the rate limits (FACESWAP_REDIS_URL; "" = in this process).
+	DatabaseURL string
+	RedisURL    string
 
 	Workers  int           // swaps running at once (FACESWAP_WORKERS)
 	Queue    int           // requests waiting for a worker (FACESWAP_QUEUE); QueueAuto: 2 × Workers
@@ -122,6 +131,12 @@ var Settings = []Setting{
 	{"FACESWAP_DB", "db", "SQLite file of API keys and credits",
 		func(c *Config, v string) error { c.DB = v; return nil },
 		func(c *Config) string { return c.DB }},
+	{"FACESWAP_DATABASE_URL", "database-url", "PostgreSQL URL of the keys and credits several nodes share (postgres://user:password@host:5432/db; empty: the SQLite file --db)",
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }, // checked by Validate, which does not echo a password
+		func(c *Config) string { return c.DatabaseURL }},
+	{"FACESWAP_REDIS_URL", "redis-url", "Redis URL of the rate limits several nodes share (redis://[user:password@]host:6379/0, rediss:// for TLS; empty: in this process)",
+		func(c *Config, v string) error { c.RedisURL = v; return nil },
+		func(c *Config) string { return c.RedisURL }},
 	{"FACESWAP_HOME", "home", "model cache folder that set-up filled",
 		func(c *Config, v string) error {
 			if c.DB == filepath.Join(c.Home, "faceswap.db") {
@@ -227,6 +242,14 @@ func (c Config) Validate() error {
 	if c.DB == "" {
 		bad("FACESWAP_DB", "db", "the database path is empty")
 	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		bad("FACESWAP_DATABASE_URL", "database-url", "%v", err)
+	}
+	if c.RedisURL != "" {
+		if err := redis.CheckURL(c.RedisURL); err != nil {
+			bad("FACESWAP_REDIS_URL", "redis-url", "%v", err)
+		}
+	}
 	if c.Workers < 1 {
 		bad("FACESWAP_WORKERS", "workers", "must be at least 1, got %d", c.Workers)
 	}
@@ -261,6 +284,25 @@ func (c Config) Validate() error {
 		bad("FACESWAP_ORT_THREADS", "ort-threads", "must not be negative, got %d", c.ORTThreads)
 	}
 	return errors.Join(errs...)
+}
+
+// checkDatabaseURL accepts "" (the SQLite file), a postgres:// or
+// postgresql:// URL, or PostgreSQL's key=value form. Its errors never
+// quote the value, which may hold a password.
+func checkDatabaseURL(v string) error {
+	const want = "want postgres://user:password@host:5432/dbname, or key=value pairs such as \"host=db dbname=faceswap\""
+	switch {
+	case v == "":
+		return nil
+	case strings.Contains(v, "://"):
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("not a PostgreSQL URL; " + want)
+		}
+	case !strings.Contains(v, "="):
+		return errors.New("neither a URL nor key=value pairs; " + want)
+	}
+	return nil
 }
 
 func parseInt(v string) (int, error) {

@@ -119,7 +119,34 @@ func TestSettingsRoundTrip(t *testing.T) {
 			t.Errorf("%s: %q became %q", s.Env, s.Get(&before), s.Get(&c))
 		}
 	}
-	if len(Settings) != 20 {
+	if len(Settings) != 22 {
 		t.Errorf("%d settings", len(Settings))
+	}
+}
+
+// TestSharedBackendSettings: the PostgreSQL and Redis URLs are read, empty
+// by default, and a bad one is named without echoing its password.
+func TestSharedBackendSettings(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"FACESWAP_HOME": "/m"}))
+	if err != nil || c.DatabaseURL != "" || c.RedisURL != "" {
+		t.Fatalf("defaults: %q %q %v", c.DatabaseURL, c.RedisURL, err)
+	}
+	for _, db := range []string{"postgres://fs:pw@db:5432/faceswap?sslmode=require", "postgresql://db/faceswap", "host=db dbname=faceswap"} {
+		c, err := FromEnv(env(map[string]string{"FACESWAP_HOME": "/m", "FACESWAP_DATABASE_URL": db, "FACESWAP_REDIS_URL": "rediss://:pw@cache:6380/1"}))
+		if err != nil || c.DatabaseURL != db || c.RedisURL != "rediss://:pw@cache:6380/1" {
+			t.Errorf("%q: %q %q %v", db, c.DatabaseURL, c.RedisURL, err)
+		}
+	}
+	_, err = FromEnv(env(map[string]string{"FACESWAP_HOME": "/m",
+		"FACESWAP_DATABASE_URL": "mysql://u:s3cret@db/x", "FACESWAP_REDIS_URL": "redis://u:s3cret@cache:port"}))
+	if err == nil {
+		t.Fatal("bad URLs accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "FACESWAP_DATABASE_URL (--database-url)") || !strings.Contains(msg, "FACESWAP_REDIS_URL (--redis-url)") || strings.Contains(msg, "s3cret") {
+		t.Errorf("bad URLs: %s", msg)
+	}
+	if err := checkDatabaseURL("db.example:5432"); err == nil {
+		t.Error("a bare host:port accepted as a database")
 	}
 }

@@ -17,8 +17,10 @@ import (
 	"faceswap/fetch"
 	"faceswap/httpapi"
 	"faceswap/limit/memory"
+	"faceswap/limit/redis"
 	"faceswap/models"
 	"faceswap/pipeline"
+	"faceswap/store/postgres"
 	"faceswap/store/sqlite"
 )
 
@@ -54,6 +56,11 @@ type Main struct {
 	errc    chan error
 	closed  bool
 }
+
+// RedisPrefix begins the Redis keys of the rate limits (after the
+// "rate:" of the limiter library): every node of one deployment must use
+// the same, and it keeps other users of the Redis apart.
+const RedisPrefix = "faceswap:"
 
 // New validates cfg and opens everything the server needs.
 func New(cfg Config) (*Main, error) { return NewWith(cfg, Deps{}) }
@@ -97,6 +104,18 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 	pl.Limits.MaxBytes, pl.Limits.MaxPixels = cfg.MaxImageBytes, cfg.MaxImagePixels
 	m.Pipeline = &pl
 
+	if d.Accounts == nil && cfg.DatabaseURL != "" {
+		// Open also brings the schema up to date, once across nodes.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		db, err := postgres.Open(ctx, cfg.DatabaseURL)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("FACESWAP_DATABASE_URL (--database-url): %w", err)
+		}
+		m.closers = append(m.closers, db.Close)
+		d.Accounts = db
+		m.Log.Info("keys and credits kept in PostgreSQL")
+	}
 	if d.Accounts == nil {
 		if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o755); err != nil {
 			return nil, fmt.Errorf("the database folder: %w", err)
@@ -109,6 +128,17 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		d.Accounts = db
 	}
 	m.Accounts = d.Accounts
+	if d.Limiter == nil && cfg.RedisURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		l, err := redis.Open(ctx, cfg.RedisURL, RedisPrefix)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("FACESWAP_REDIS_URL (--redis-url): %w", err)
+		}
+		m.closers = append(m.closers, l.Close)
+		d.Limiter = l
+		m.Log.Info("rate limits kept in Redis", slog.String("prefix", RedisPrefix))
+	}
 	if d.Limiter == nil {
 		d.Limiter = memory.New()
 	}

@@ -51,14 +51,25 @@ func New(client goredis.UniversalClient, prefix string) *Limiter {
 	return &Limiter{rdb: client, rate: redis_rate.NewLimiter(client), prefix: prefix}
 }
 
+// CheckURL reports whether Open can read url, without connecting. Its
+// error does not quote url, which may hold a password.
+func CheckURL(url string) error {
+	if _, err := goredis.ParseURL(url); err != nil {
+		return errBadURL
+	}
+	return nil
+}
+
+// ParseURL's errors can quote the URL, password included.
+var errBadURL = errors.New("not a Redis URL; want redis://[user:password@]host:6379/0, rediss://… for TLS, or unix:///path/to/redis.sock")
+
 // Open connects to the Redis at url (redis://[user:password@]host:port/db,
 // rediss:// for TLS, or unix:///path.sock) and checks that it answers
 // within ctx. Close closes the connection.
 func Open(ctx context.Context, url, prefix string) (*Limiter, error) {
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
-		// ParseURL's errors can quote the URL, password included.
-		return nil, errors.New("redis: the URL does not parse (want redis://[user:password@]host:port/db, rediss://… or unix:///path)")
+		return nil, fmt.Errorf("redis: %w", errBadURL)
 	}
 	client := goredis.NewClient(opt)
 	if err := client.Ping(ctx).Err(); err != nil {

@@ -207,3 +207,16 @@ func TestOpenBadURL(t *testing.T) {
 		t.Errorf("bad URL: %v; want an error that does not show the password", err)
 	}
 }
+
+func TestCheckURL(t *testing.T) {
+	for _, u := range []string{"redis://127.0.0.1:6379/0", "rediss://user:pw@cache:6380/2", "unix:///run/redis.sock", "redis://cache"} {
+		if err := CheckURL(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://u:s3cret@host", "redis://u:s3cret@host:port", "cache:6379", "redis://u:s3cret@host/db9x"} {
+		if err := CheckURL(u); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v; want an error that does not show the password", u, err)
+		}
+	}
+}
