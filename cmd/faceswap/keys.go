@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"faceswap/store/postgres"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +52,15 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return fmt.Errorf("%w: unknown keys subcommand %q", errUsage, args[0])
 }
 
-// openAccounts opens the embedded store, making its folder when needed.
-func openAccounts() (*sqlite.DB, error) {
+// openAccounts opens the store the server uses: PostgreSQL when
+// FACESWAP_DATABASE_URL is set (several servers share it), else the
+// embedded SQLite file, making its folder when needed.
+func openAccounts() (faceswap.Accounts, error) {
+	if url := os.Getenv("FACESWAP_DATABASE_URL"); url != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return postgres.Open(ctx, url)
+	}
 	path := models.Default().Database()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
