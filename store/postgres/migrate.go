@@ -4,12 +4,10 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"faceswap/store/migrations"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -21,45 +19,6 @@ var embedded embed.FS
 
 // migrationsFS is the folder of numbered migrations, NNNN_what.sql.
 var migrationsFS, _ = fs.Sub(embedded, "migrations")
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the numbered .sql files of fsys in order. Numbers
-// must be unique; gaps are allowed.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || path.Ext(name) != ".sql" {
-			continue
-		}
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: the name must start with a positive number and '_'", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s have the same number", other, name)
-		}
-		seen[v] = name
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
 
 // migrate brings the schema the connections' search_path names up to date:
 // it creates that schema when missing, then applies the migrations of fsys
@@ -73,7 +32,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // the same tables. It refuses a schema that a newer faceswap has migrated
 // further than this one knows.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
-	ms, err := loadMigrations(fsys)
+	ms, err := migrations.Load(fsys)
 	if err != nil {
 		return err
 	}
@@ -125,15 +84,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
-	if len(ms) > 0 && newest != nil && *newest > ms[len(ms)-1].version {
+	if len(ms) > 0 && newest != nil && *newest > ms[len(ms)-1].Version {
 		return fmt.Errorf("the database is at schema version %d, newer than this faceswap knows (%d): use a newer faceswap",
-			*newest, ms[len(ms)-1].version)
+			*newest, ms[len(ms)-1].Version)
 	}
 	// Every migration is checked, not only those above the newest applied:
 	// one numbered into a gap is applied too.
 	for _, m := range ms {
 		if err := apply(ctx, pool, lock, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -141,13 +100,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 
 var errApplied = errors.New("already applied")
 
-func apply(ctx context.Context, pool *pgxpool.Pool, lock int64, m migration) error {
+func apply(ctx context.Context, pool *pgxpool.Pool, lock int64, m migrations.Migration) error {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lock); err != nil {
 			return err
 		}
 		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_version WHERE version = $1)`, m.version).Scan(&done); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_version WHERE version = $1)`, m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
@@ -155,10 +114,10 @@ func apply(ctx context.Context, pool *pgxpool.Pool, lock int64, m migration) err
 		}
 		// No arguments: pgx sends it as a simple query, which may hold
 		// several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name) VALUES ($1, $2)`, m.version, m.name)
+		_, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 		return err
 	})
 	if errors.Is(err, errApplied) {

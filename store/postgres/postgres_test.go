@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"faceswap/store/migrations"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -226,7 +227,7 @@ func TestConcurrentOpen(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	ms, err := loadMigrations(migrationsFS)
+	ms, err := migrations.Load(migrationsFS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +316,7 @@ func TestMigrations(t *testing.T) {
 		"0001_a.sql": &fstest.MapFile{Data: []byte(`SELECT 1;`)},
 		"1_b.sql":    &fstest.MapFile{Data: []byte(`SELECT 1;`)},
 	}
-	if _, err := loadMigrations(dup); err == nil {
+	if _, err := migrations.Load(dup); err == nil {
 		t.Error("two migrations numbered 1 were accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"faceswap/store/migrations"
 	"fmt"
 	"io/fs"
 	"os"
@@ -133,7 +134,7 @@ func TestReopen(t *testing.T) {
 		}
 		var versions, applied int
 		d.r.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_version`).Scan(&applied, &versions)
-		ms, _ := loadMigrations(migrationsFS)
+		ms, _ := migrations.Load(migrationsFS)
 		if applied != len(ms) || versions != len(ms) {
 			t.Errorf("schema_version has %d rows (%d versions), want one per migration (%d)", applied, versions, len(ms))
 		}
@@ -205,7 +206,7 @@ func TestMigrations(t *testing.T) {
 		"0001_a.sql": &fstest.MapFile{Data: []byte(`SELECT 1;`)},
 		"1_b.sql":    &fstest.MapFile{Data: []byte(`SELECT 1;`)},
 	}
-	if _, err := loadMigrations(dup); err == nil {
+	if _, err := migrations.Load(dup); err == nil {
 		t.Error("two migrations numbered 1 were accepted")
 	}
 }
