@@ -34,8 +34,13 @@ func FuzzRead(f *testing.F) {
 				}
 			}
 		}
+		// the streaming interface reader agrees with Read on what it reads
+		gio, err3 := ReadGraphIO(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
+		}
+		if err3 == nil && len(gio.Outputs) != len(m.Graph.Outputs) {
+			t.Fatalf("ReadGraphIO found %d outputs, Read %d", len(gio.Outputs), len(m.Graph.Outputs))
 		}
 		for _, tt := range m.Graph.Initializers {
 			tt.Float32s()

@@ -741,3 +741,85 @@ func (s *scanner) header(off, n int64) (Initializer, error) {
 	}
 	return Initializer{Name: t.Name, Type: t.Type, Dims: t.Dims, External: t.External, r: s.r, off: off, n: n}, nil
 }
+
+// GraphIO is the interface of a model: the graph inputs that are fed (not
+// the initializers older exports also list among the inputs), the outputs,
+// and the initializers (headers only).
+type GraphIO struct {
+	Inputs  []ValueInfo
+	Outputs []ValueInfo
+	Inits   []Initializer
+}
+
+// maxValueInfo bounds one graph input or output record.
+const maxValueInfo = 1 << 20
+
+// ReadGraphIO reads the graph inputs, outputs and initializer headers of the
+// ONNX model in r (size bytes) in one pass of field headers, without loading
+// node definitions or weights: a 550 MB model costs a few thousand small
+// reads.
+func ReadGraphIO(r io.ReaderAt, size int64) (*GraphIO, error) {
+	if size < 0 {
+		return nil, errors.New("onnxfile: negative size")
+	}
+	s := &scanner{r: r, size: size}
+	g := &GraphIO{}
+	var inputs []ValueInfo
+	graphs := 0
+	err := s.fields(0, size, "ModelProto", func(f sfield) error {
+		if f.num != 7 {
+			return nil
+		}
+		if f.wire != wireBytes {
+			return fmt.Errorf("onnxfile: ModelProto: field 7 has wire type %d, want %d", f.wire, wireBytes)
+		}
+		graphs++
+		return s.fields(f.off, f.off+f.n, "GraphProto", func(gf sfield) error {
+			if gf.wire != wireBytes {
+				return nil
+			}
+			switch gf.num {
+			case 5:
+				in, err := s.header(gf.off, gf.n)
+				if err != nil {
+					return err
+				}
+				g.Inits = append(g.Inits, in)
+			case 11, 12:
+				if gf.n > maxValueInfo {
+					return fmt.Errorf("onnxfile: a graph input or output record of %d bytes", gf.n)
+				}
+				b, err := s.at(gf.off, int(gf.n))
+				if err != nil {
+					return err
+				}
+				v, err := parseValueInfo(b)
+				if err != nil {
+					return err
+				}
+				if gf.num == 11 {
+					inputs = append(inputs, v)
+				} else {
+					g.Outputs = append(g.Outputs, v)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if graphs == 0 {
+		return nil, errors.New("onnxfile: not an ONNX model (no graph)")
+	}
+	isInit := make(map[string]bool, len(g.Inits))
+	for _, in := range g.Inits {
+		isInit[in.Name] = true
+	}
+	for _, in := range inputs {
+		if !isInit[in.Name] {
+			g.Inputs = append(g.Inputs, in)
+		}
+	}
+	return g, nil
+}

@@ -1,10 +1,7 @@
 package optional
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -154,179 +151,6 @@ func describeSpec(ts []Tensor) string {
 	return strings.Join(s, ", ")
 }
 
-// graphIO is what the role check reads from a model file.
-type graphIO struct {
-	// Inputs are the graph inputs that are fed (those that are not also
-	// initializers, which older exports list among the inputs).
-	Inputs  []onnxfile.ValueInfo
-	Outputs []onnxfile.ValueInfo
-	Inits   []onnxfile.Initializer
-}
-
-// maxValueInfo bounds one graph input or output record.
-const maxValueInfo = 1 << 20
-
-// readGraphIO reads the graph inputs, outputs and initializer list of the
-// ONNX model in r (size bytes) without loading the model: only field
-// headers are read on the way, so a 550 MB file costs a few thousand small
-// reads. The input and output records are copied into a small model that
-// onnxfile.Read parses.
-func readGraphIO(r io.ReaderAt, size int64) (*graphIO, error) {
-	s := &pbScanner{r: r, size: size}
-	var graphs [][2]int64
-	err := s.fields(0, size, "ModelProto", func(f pbField) error {
-		if f.num == 7 {
-			if f.wire != 2 {
-				return fmt.Errorf("onnx: ModelProto: the graph field has wire type %d", f.wire)
-			}
-			graphs = append(graphs, [2]int64{f.off, f.off + f.n})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(graphs) == 0 {
-		return nil, errors.New("onnx: not an ONNX model (no graph)")
-	}
-	var recs []byte
-	for _, g := range graphs {
-		err := s.fields(g[0], g[1], "GraphProto", func(f pbField) error {
-			if (f.num != 11 && f.num != 12) || f.wire != 2 {
-				return nil
-			}
-			if f.end-f.key > maxValueInfo {
-				return fmt.Errorf("onnx: a graph input or output record of %d bytes", f.end-f.key)
-			}
-			b, err := s.at(f.key, int(f.end-f.key))
-			if err != nil {
-				return err
-			}
-			recs = append(recs, b...)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	small := binary.AppendUvarint([]byte{7<<3 | 2}, uint64(len(recs)))
-	m, err := onnxfile.Read(append(small, recs...))
-	if err != nil {
-		return nil, err
-	}
-	inits, err := onnxfile.ReadInitializers(r, size)
-	if err != nil {
-		return nil, err
-	}
-	isInit := make(map[string]bool, len(inits))
-	for _, in := range inits {
-		isInit[in.Name] = true
-	}
-	g := &graphIO{Outputs: m.Graph.Outputs, Inits: inits}
-	for _, in := range m.Graph.Inputs {
-		if !isInit[in.Name] {
-			g.Inputs = append(g.Inputs, in)
-		}
-	}
-	return g, nil
-}
-
-// pbScanner walks protocol-buffers fields of a file through a window.
-type pbScanner struct {
-	r      io.ReaderAt
-	size   int64
-	win    []byte
-	winOff int64
-}
-
-// pbField is one field: its number and wire type, where its key starts,
-// where its payload (of a length-delimited field) starts and how long it
-// is, and where the field ends.
-type pbField struct {
-	num, wire        int
-	key, off, n, end int64
-}
-
-const pbWindow = 64 << 10
-
-// at returns n bytes at off (fewer at the end of the input); the slice is
-// valid until the next call.
-func (s *pbScanner) at(off int64, n int) ([]byte, error) {
-	if off < 0 || off >= s.size {
-		return nil, io.ErrUnexpectedEOF
-	}
-	n = int(min(int64(n), s.size-off))
-	if off >= s.winOff && off+int64(n) <= s.winOff+int64(len(s.win)) {
-		return s.win[off-s.winOff : off-s.winOff+int64(n)], nil
-	}
-	w := int(min(int64(max(n, pbWindow)), s.size-off))
-	if cap(s.win) < w {
-		s.win = make([]byte, w)
-	}
-	s.win = s.win[:w]
-	k, err := s.r.ReadAt(s.win, off)
-	if k < w {
-		s.win = s.win[:0]
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("onnx: read at %d: %w", off, err)
-	}
-	s.winOff = off
-	return s.win[:n], nil
-}
-
-func (s *pbScanner) fields(start, end int64, msg string, fn func(pbField) error) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("onnx: %s at %d: %s", msg, start, fmt.Sprintf(format, args...))
-	}
-	for pos := start; pos < end; {
-		b, err := s.at(pos, int(min(20, end-pos)))
-		if err != nil {
-			return err
-		}
-		key, k := binary.Uvarint(b)
-		if k <= 0 || key>>3 == 0 {
-			return bad("bad field key")
-		}
-		f := pbField{num: int(key >> 3), wire: int(key & 7), key: pos}
-		b, pos = b[k:], pos+int64(k)
-		switch f.wire {
-		case 0:
-			_, m := binary.Uvarint(b)
-			if m <= 0 {
-				return bad("bad varint in field %d", f.num)
-			}
-			pos += int64(m)
-		case 1:
-			pos += 8
-		case 5:
-			pos += 4
-		case 2:
-			l, m := binary.Uvarint(b)
-			if m <= 0 {
-				return bad("bad length in field %d", f.num)
-			}
-			pos += int64(m)
-			if l > uint64(end-pos) {
-				return bad("field %d of %d bytes runs past the end (%d left): truncated file?", f.num, l, end-pos)
-			}
-			f.off, f.n = pos, int64(l)
-			pos += int64(l)
-		default:
-			return bad("field %d has the unsupported wire type %d", f.num, f.wire)
-		}
-		if pos > end {
-			return bad("field %d runs past the end: truncated file?", f.num)
-		}
-		f.end = pos
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Fit checks that the ONNX file at path fits the role of the model name:
 // its fed inputs (in any order), its outputs (in order) and, for the
 // swapper, its last initializer have the shapes the model's family lists,
@@ -351,7 +175,7 @@ func (o *Manifest) fitFile(m Model, path string) error {
 	if err != nil {
 		return err
 	}
-	g, err := readGraphIO(f, fi.Size())
+	g, err := onnxfile.ReadGraphIO(f, fi.Size())
 	if err != nil {
 		return o.misfit(m, path, "it is not a readable ONNX model: %v", err)
 	}
@@ -366,7 +190,7 @@ func (o *Manifest) misfit(m Model, path, format string, args ...any) error {
 		describeSpec(fam.Inputs), describeSpec(fam.Outputs))
 }
 
-func (o *Manifest) fit(m Model, path string, g *graphIO) error {
+func (o *Manifest) fit(m Model, path string, g *onnxfile.GraphIO) error {
 	fam := o.Family(m)
 	if len(g.Inputs) != len(fam.Inputs) {
 		return o.misfit(m, path, "it has %d fed input(s) (%s), want %d", len(g.Inputs), describeAll(g.Inputs), len(fam.Inputs))

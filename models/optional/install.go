@@ -3,6 +3,7 @@ package optional
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"faceswap/onnxfile"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,7 +38,7 @@ func (o *Manifest) Import(p models.Paths, name, file string) (Status, error) {
 	if !fi.Mode().IsRegular() || fi.Size() == 0 {
 		return Status{}, faceswap.Errorf(http.StatusBadRequest, "cannot import %s for model %s: not a regular, non-empty file", file, m.Name)
 	}
-	g, err := readGraphIO(src, fi.Size())
+	g, err := onnxfile.ReadGraphIO(src, fi.Size())
 	if err != nil {
 		return Status{}, o.misfit(m, file, "it is not a readable ONNX model: %v", err)
 	}
