@@ -293,11 +293,13 @@ func inside(b faceswap.Rect, w Window) bool {
 }
 
 // WeightedNMS merges overlapping detections (IoU > iou) into one and
-// returns them, those that saw the whole face first, by descending score. The box is the score-weighted mean of
-// the group (BlazeFace's blending suppression); the keypoints are those of
-// the best detection that saw the whole face, since averaging in those of
-// coarser views moved them off the eyes (seen on a face looking down) and a
-// tile that cuts a big face guesses them (seen on a portrait).
+// returns them, those that saw the whole face first, by descending score.
+// The box is the score-weighted mean of the group (BlazeFace's blending
+// suppression); the keypoints are the group leader's — the best detection
+// that saw the whole face when any did, since detections that saw the whole
+// face sort first — because averaging in those of coarser views moved them
+// off the eyes (seen on a face looking down) and a tile that cuts a big face
+// guesses them (seen on a portrait). It reorders dets.
 func WeightedNMS(dets []Detection, iou float64) []Detection {
 	// Groups are led by detections that saw the whole face, best first.
 	sort.SliceStable(dets, func(i, j int) bool {
@@ -313,27 +315,20 @@ func WeightedNMS(dets []Detection, iou float64) []Detection {
 			continue
 		}
 		var sw, x, y, w, h float64
-		kp := -1
 		for j := i; j < len(dets); j++ {
 			if used[j] || (j != i && dets[i].Box.IoU(dets[j].Box) <= iou) {
 				continue
 			}
 			used[j] = true
-			if kp < 0 && !dets[j].cut {
-				kp = j
-			}
 			s, b := dets[j].Score, dets[j].Box
 			sw += s
 			x, y, w, h = x+s*b.X, y+s*b.Y, w+s*b.W, h+s*b.H
 		}
-		if kp < 0 {
-			kp = i
-		}
 		out = append(out, Detection{
 			Box:       faceswap.Rect{X: x / sw, Y: y / sw, W: w / sw, H: h / sw},
 			Score:     dets[i].Score,
-			Keypoints: dets[kp].Keypoints,
-			cut:       dets[kp].cut,
+			Keypoints: dets[i].Keypoints,
+			cut:       dets[i].cut,
 		})
 	}
 	return out
