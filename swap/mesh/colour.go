@@ -150,9 +150,10 @@ func maskedLowPass(p, w *plane, sigma float64) *plane {
 // below 1), it lacks the fine grain of the target's skin and looks soft next
 // to it: the target's own fine detail (lightness above a blur of about one
 // source pixel) is added back over skin, weighted by how much was missing.
-func transfer(warped, target *resample.Image, skin *plane, sigma, ratio float64) {
+// tgt is the target region in L*a*b* (toLab), which it only reads.
+func transfer(warped *resample.Image, tgt [3]*plane, skin *plane, sigma, ratio float64) {
 	wl, wa, wb := toLab(warped)
-	tl, ta, tb := toLab(target)
+	tl, ta, tb := tgt[0], tgt[1], tgt[2]
 	msa, ssa := stats(wa, skin)
 	msb, ssb := stats(wb, skin)
 	mta, sta := stats(ta, skin)

@@ -114,7 +114,9 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	}
 
 	// 5. colour and lighting from the target, detail from the source
-	transfer(warped, target, skin, 0.08*fw, ratio)
+	tl, ta, tb := toLab(target)
+	tgtLab := [3]*plane{tl, ta, tb}
+	transfer(warped, tgtLab, skin, 0.08*fw, ratio)
 
 	// 6. the blend mask: the oval, pulled in and feathered so it reaches 0
 	// at the oval's edge, minus the target's eye openings and open mouth,
@@ -134,7 +136,7 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 		keep.add(mouth)
 	}
 	keep.blur(max(0.7, 0.006*fw))
-	notSkin := hairLike(warped, target, skin, oval, eyes, brows, lips, fw)
+	notSkin := hairLike(warped, tgtLab, skin, oval, eyes, brows, lips, fw)
 	cov := copyPlane(cover)
 	cov.erode(1)
 	cov.blur(1)
@@ -228,14 +230,15 @@ func mouthOpen(m []faceswap.Point3) bool {
 // whose colour in the warped source or in the target is far from that face's
 // skin (a Mahalanobis distance over L*a*b* beyond 3): a fringe, its shadow,
 // or hair over the target's face. There the target stays.
-func hairLike(warped, target *resample.Image, skin, oval, eyes, brows, lips *plane, fw float64) *plane {
+func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, oval, eyes, brows, lips *plane, fw float64) *plane {
 	out := newPlane(oval.w, oval.h)
 	features := copyPlane(eyes)
 	features.add(brows)
 	features.add(lips)
 	features.blur(0.04 * fw)
-	for _, im := range []*resample.Image{warped, target} {
-		l, a, b := toLab(im)
+	wl, wa, wb := toLab(warped)
+	for _, lab := range [][3]*plane{{wl, wa, wb}, tgtLab} {
+		l, a, b := lab[0], lab[1], lab[2]
 		ml, sl := stats(l, skin)
 		ma, sa := stats(a, skin)
 		mb, sb := stats(b, skin)
