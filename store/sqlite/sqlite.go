@@ -327,6 +327,17 @@ func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string
 			tx.Rollback()
 		}
 	}()
+	if remaining, err = chargeTx(ctx, tx, id, cost, requestID); err != nil {
+		return 0, err
+	}
+	if err = tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
+	}
+	return remaining, nil
+}
+
+// chargeTx is Charge inside tx (which the caller commits or rolls back).
+func chargeTx(ctx context.Context, tx *sql.Tx, id string, cost int64, requestID string) (remaining int64, err error) {
 	var owner string
 	err = tx.QueryRowContext(ctx, `SELECT key_id FROM usage WHERE request_id = ?`, requestID).Scan(&owner)
 	switch {
@@ -337,7 +348,7 @@ func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string
 		if err != nil {
 			return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
 		}
-		return remaining, tx.Commit()
+		return remaining, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
 	}
@@ -354,20 +365,15 @@ func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string
 			return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
 		}
 		if n == 0 {
-			err = faceswap.ErrUnknownKey
-		} else {
-			err = faceswap.ErrInsufficientCredits
+			return 0, faceswap.ErrUnknownKey
 		}
-		return 0, err
+		return 0, faceswap.ErrInsufficientCredits
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
 	}
 	if _, err = tx.ExecContext(ctx, `INSERT INTO usage (request_id, key_id, cost, at) VALUES (?, ?, ?, ?)`,
 		requestID, id, cost, time.Now().UnixMicro()); err != nil {
-		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
-	}
-	if err = tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
 	}
 	return remaining, nil

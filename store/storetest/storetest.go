@@ -76,6 +76,11 @@ func Run(t *testing.T, open func(t *testing.T) faceswap.Accounts, opts ...Option
 		{"TwoHandles", s.twoHandles},
 		{"Reopen", s.reopen},
 		{"Ping", s.ping},
+		{"Jobs", s.jobs},
+		{"JobsIdempotency", s.jobsIdempotency},
+		{"JobsFinishConcurrent", s.jobsFinishConcurrent},
+		{"JobsInsufficientCredits", s.jobsInsufficientCredits},
+		{"JobsExpiry", s.jobsExpiry},
 	} {
 		t.Run(tc.name, tc.f)
 	}
