@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/jobs"
 	"faceswap/pipeline"
 )
 
@@ -28,8 +29,10 @@ type Options struct {
 	Accounts faceswap.Accounts
 	Limiter  faceswap.Limiter
 	Fetcher  faceswap.Fetcher
-	Log      *slog.Logger // default: discard
-	Metrics  *Metrics     // default: a fresh, unregistered set
+	// Jobs runs the asynchronous /v2 endpoints (nil: they answer 503).
+	Jobs    *jobs.Service
+	Log     *slog.Logger // default: discard
+	Metrics *Metrics     // default: a fresh, unregistered set
 
 	Workers  int           // pipeline runs at once (default 1)
 	Queue    int           // requests admitted beyond the workers before 503 (0: none)
@@ -115,6 +118,9 @@ func New(o Options) (*API, error) {
 		"/v1/faceswap-v3-multifaceswap": {http.MethodPost: a.handleSwap},
 		"/v1/faces":                     {http.MethodPost: a.handleFaces},
 		"/v1/get-user-credits":          {http.MethodGet: a.handleCredits},
+		"/v2/faceswap-v3-multifaceswap": {http.MethodPost: a.handleSubmit},
+		"/v2/requests/{id}":             {http.MethodGet: a.handleResult},
+		"/v2/requests/{id}/status":      {http.MethodGet: a.handleStatus},
 		"/healthz":                      {http.MethodGet: a.handleHealth},
 		"/readyz":                       {http.MethodGet: a.handleReady},
 		"/openapi.json":                 {http.MethodGet: a.handleOpenAPI},
@@ -139,8 +145,14 @@ func (a *API) Wait(ctx context.Context) error { return a.pool.wait(ctx) }
 // ServeHTTP routes r: an unknown path is a 404, a known path with another
 // method a 405 with Allow, both with the JSON error body.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	methods, known := a.routes[r.URL.Path]
 	route := r.URL.Path
+	if _, status, ok := requestRoute(route); ok {
+		route = "/v2/requests/{id}"
+		if status {
+			route += "/status"
+		}
+	}
+	methods, known := a.routes[route]
 	if !known {
 		route = "unmatched"
 	}

@@ -11,6 +11,7 @@ import (
 
 	"faceswap"
 	"faceswap/fetch"
+	"faceswap/jobs"
 	"faceswap/pipeline"
 	"faceswap/selection"
 )
@@ -108,13 +109,6 @@ func (t timings) millis() map[string]float64 {
 
 // ms rounds d to milliseconds with one decimal.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e5) / 10 }
-
-// swapJSON is the base64:true answer: the hosted API's {"image"} plus ours.
-type swapJSON struct {
-	Image        string             `json:"image"`
-	FacesSwapped int                `json:"faces_swapped"`
-	TimingsMS    map[string]float64 `json:"timings_ms"`
-}
 
 // checker is implemented by pipelines that can check a request's fields
 // without images, so a bad field is refused before anything is fetched.
@@ -232,7 +226,7 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Faces-Swapped", strconv.Itoa(res.FacesSwapped))
 	h.Set("Server-Timing", tm.header())
 	if sr.base64 {
-		writeJSON(w, http.StatusOK, swapJSON{
+		writeJSON(w, http.StatusOK, jobs.ImageJSON{
 			Image:        base64.StdEncoding.EncodeToString(res.Image),
 			FacesSwapped: res.FacesSwapped,
 			TimingsMS:    tm.millis(),

@@ -299,18 +299,41 @@ func (p *Pipeline) restore(dst *image.NRGBA, pairs []swap.Pair, regions []swap.R
 	return err
 }
 
-func (p *Pipeline) decode(field string, data []byte) (*image.NRGBA, error) {
-	lim := p.Limits
-	if lim == (imageio.Limits{}) {
-		lim = imageio.DefaultLimits
+func (p *Pipeline) limits() imageio.Limits {
+	if p.Limits == (imageio.Limits{}) {
+		return imageio.DefaultLimits
 	}
-	img, _, err := imageio.Decode(data, lim)
+	return p.Limits
+}
+
+func (p *Pipeline) decode(field string, data []byte) (*image.NRGBA, error) {
+	img, _, err := imageio.Decode(data, p.limits())
 	if err != nil {
-		var fe *faceswap.Error
-		if errors.As(err, &fe) {
-			return nil, &faceswap.Error{Status: fe.Status, Message: fmt.Sprintf("%s: %s", field, fe.Message), Err: fe.Err}
-		}
-		return nil, err
+		return nil, fieldError(field, err)
 	}
 	return img, nil
+}
+
+// CheckImages checks both images' headers as decoding would (format,
+// dimensions, limits) without decoding their pixels, so a request queued
+// for later can be refused at once.
+func (p *Pipeline) CheckImages(r *Request) error {
+	for _, in := range []struct {
+		field string
+		data  []byte
+	}{{"source_img", r.Source}, {"target_img", r.Target}} {
+		if _, err := imageio.DecodeConfig(in.data, p.limits()); err != nil {
+			return fieldError(in.field, err)
+		}
+	}
+	return nil
+}
+
+// fieldError puts the field's name in front of a decoding error's message.
+func fieldError(field string, err error) error {
+	var fe *faceswap.Error
+	if errors.As(err, &fe) {
+		return &faceswap.Error{Status: fe.Status, Message: fmt.Sprintf("%s: %s", field, fe.Message), Err: fe.Err}
+	}
+	return err
 }

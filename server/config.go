@@ -50,6 +50,26 @@ type Config struct {
 	CostPerFace   bool  // charge Cost per swapped face instead (FACESWAP_COST_PER_FACE)
 	RatePerMinute int   // requests per minute of keys without their own limit (FACESWAP_RATE_PER_MINUTE)
 
+	// The asynchronous API (/v2): AsyncWorkers jobs run at once in this
+	// process (FACESWAP_ASYNC_WORKERS; 0 = this node only queues them),
+	// finished jobs stay readable for JobTTL (FACESWAP_JOB_TTL), one run of
+	// a job may take JobTimeout (FACESWAP_JOB_TIMEOUT), and a job running
+	// longer than JobRescueAfter is taken to be abandoned by a dead worker
+	// and run again (FACESWAP_JOB_RESCUE_AFTER; 0 = JobTimeout + 1 min).
+	AsyncWorkers   int
+	JobTTL         time.Duration
+	JobTimeout     time.Duration
+	JobRescueAfter time.Duration
+
+	// Webhooks of v2 requests are signed with WebhookSecret
+	// (FACESWAP_WEBHOOK_SECRET; "" = webhooks refused), tried up to
+	// WebhookAttempts times (FACESWAP_WEBHOOK_ATTEMPTS), waiting
+	// WebhookBackoff before the first retry and twice as long each time
+	// after (FACESWAP_WEBHOOK_BACKOFF).
+	WebhookSecret   string
+	WebhookAttempts int
+	WebhookBackoff  time.Duration
+
 	// SwapDetector names an installed detector (retinaface_resnet50,
 	// retinaface_mobile0.25, YOLOv5l, YOLOv5n) that proposes faces for the
 	// swap instead of BlazeFace (FACESWAP_SWAP_DETECTOR; "" = BlazeFace).
@@ -84,6 +104,11 @@ func Defaults() Config {
 		MaxImagePixels:  40_000_000,
 		Cost:            1,
 		RatePerMinute:   60,
+		AsyncWorkers:    1,
+		JobTTL:          time.Hour,
+		JobTimeout:      2 * time.Minute,
+		WebhookAttempts: 8,
+		WebhookBackoff:  10 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		ShutdownTimeout: 90 * time.Second,
 	}
@@ -176,6 +201,32 @@ var Settings = []Setting{
 	{"FACESWAP_RATE_PER_MINUTE", "rate-per-minute", "requests per minute of keys without their own limit",
 		func(c *Config, v string) (err error) { c.RatePerMinute, err = parseInt(v); return },
 		func(c *Config) string { return strconv.Itoa(c.RatePerMinute) }},
+	{"FACESWAP_ASYNC_WORKERS", "async-workers", "v2 jobs this process runs at once (0: it only queues them, for other nodes' workers)",
+		func(c *Config, v string) (err error) { c.AsyncWorkers, err = parseInt(v); return },
+		func(c *Config) string { return strconv.Itoa(c.AsyncWorkers) }},
+	{"FACESWAP_JOB_TTL", "job-ttl", "how long a finished v2 job's result stays readable before it is deleted",
+		func(c *Config, v string) (err error) { c.JobTTL, err = parseDuration(v); return },
+		func(c *Config) string { return c.JobTTL.String() }},
+	{"FACESWAP_JOB_TIMEOUT", "job-timeout", "longest run of one v2 job before it fails with 504",
+		func(c *Config, v string) (err error) { c.JobTimeout, err = parseDuration(v); return },
+		func(c *Config) string { return c.JobTimeout.String() }},
+	{"FACESWAP_JOB_RESCUE_AFTER", "job-rescue-after", "a v2 job running this long is taken to be abandoned by a dead worker and run again (0: job timeout + 1m)",
+		func(c *Config, v string) (err error) { c.JobRescueAfter, err = parseDuration(v); return },
+		func(c *Config) string { return c.JobRescueAfter.String() }},
+	{"FACESWAP_WEBHOOK_SECRET", "webhook-secret", "key of the HMAC-SHA256 signature of webhooks (empty: v2 requests with a webhook are refused)",
+		func(c *Config, v string) error { c.WebhookSecret = v; return nil },
+		func(c *Config) string {
+			if c.WebhookSecret != "" {
+				return "(set)"
+			}
+			return ""
+		}},
+	{"FACESWAP_WEBHOOK_ATTEMPTS", "webhook-attempts", "times a webhook is tried before it is given up",
+		func(c *Config, v string) (err error) { c.WebhookAttempts, err = parseInt(v); return },
+		func(c *Config) string { return strconv.Itoa(c.WebhookAttempts) }},
+	{"FACESWAP_WEBHOOK_BACKOFF", "webhook-backoff", "wait before a webhook's first retry, doubled after each (at most 1h)",
+		func(c *Config, v string) (err error) { c.WebhookBackoff, err = parseDuration(v); return },
+		func(c *Config) string { return c.WebhookBackoff.String() }},
 	{"FACESWAP_SWAP_DETECTOR", "swap-detector", "an installed named detector (retinaface_resnet50, retinaface_mobile0.25, YOLOv5l, YOLOv5n) to find faces for the swap instead of BlazeFace",
 		func(c *Config, v string) error { c.SwapDetector = v; return nil },
 		func(c *Config) string { return c.SwapDetector }},
@@ -279,6 +330,24 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("FACESWAP_SHUTDOWN_TIMEOUT", "shutdown-timeout", "must be positive, got %v", c.ShutdownTimeout)
+	}
+	if c.AsyncWorkers < 0 {
+		bad("FACESWAP_ASYNC_WORKERS", "async-workers", "must be 0 or more, got %d", c.AsyncWorkers)
+	}
+	if c.JobTTL <= 0 {
+		bad("FACESWAP_JOB_TTL", "job-ttl", "must be positive, got %v", c.JobTTL)
+	}
+	if c.JobTimeout <= 0 {
+		bad("FACESWAP_JOB_TIMEOUT", "job-timeout", "must be positive, got %v", c.JobTimeout)
+	}
+	if c.JobRescueAfter < 0 || c.JobRescueAfter > 0 && c.JobRescueAfter <= c.JobTimeout {
+		bad("FACESWAP_JOB_RESCUE_AFTER", "job-rescue-after", "must be 0 or longer than the job timeout (%v), got %v", c.JobTimeout, c.JobRescueAfter)
+	}
+	if c.WebhookAttempts < 1 {
+		bad("FACESWAP_WEBHOOK_ATTEMPTS", "webhook-attempts", "must be at least 1, got %d", c.WebhookAttempts)
+	}
+	if c.WebhookBackoff <= 0 {
+		bad("FACESWAP_WEBHOOK_BACKOFF", "webhook-backoff", "must be positive, got %v", c.WebhookBackoff)
 	}
 	if c.ORTThreads < 0 {
 		bad("FACESWAP_ORT_THREADS", "ort-threads", "must not be negative, got %d", c.ORTThreads)

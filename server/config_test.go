@@ -119,7 +119,7 @@ func TestSettingsRoundTrip(t *testing.T) {
 			t.Errorf("%s: %q became %q", s.Env, s.Get(&before), s.Get(&c))
 		}
 	}
-	if len(Settings) != 22 {
+	if len(Settings) != 29 {
 		t.Errorf("%d settings", len(Settings))
 	}
 }

@@ -155,7 +155,6 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "disabled key", key: disabled, body: j(ok), status: 403, msg: "disabled"},
 		// 404, 405
 		{name: "unknown path", key: key, method: "GET", path: "/v1/nothing-here", status: 404, msg: "no such endpoint", unmetered: true},
-		{name: "v2 not yet", key: key, path: "/v2/faceswap-v3-multifaceswap", body: j(ok), status: 404, msg: "no such endpoint", unmetered: true},
 		{name: "GFPGAN not installed", key: key, body: j(with(ok, "face_restore", "GFPGANv1.4.pth")), status: 404, msg: `faceswap models pull GFPGANv1.4`},
 		{name: "swap model not installed", key: key, body: j(with(ok, "swap_model", "no-such-engine")), status: 404, msg: `swap_model "no-such-engine" is not installed`},
 		{name: "wrong method", key: key, method: "GET", path: "/v1/faceswap-v3-multifaceswap", status: 405, msg: "GET is not allowed on /v1/faceswap-v3-multifaceswap; use POST", unmetered: true},

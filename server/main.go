@@ -16,6 +16,8 @@ import (
 	"faceswap"
 	"faceswap/fetch"
 	"faceswap/httpapi"
+	"faceswap/jobs"
+	"faceswap/jobs/river"
 	"faceswap/limit/memory"
 	"faceswap/limit/redis"
 	"faceswap/models"
@@ -47,14 +49,20 @@ type Main struct {
 	Fetcher  faceswap.Fetcher
 	Metrics  *httpapi.Metrics
 	API      *httpapi.API
+	// Jobs and Queue run the asynchronous API; nil when the account store
+	// is one New did not recognise (a test's own).
+	Jobs  *jobs.Service
+	Queue *river.Queue
 
 	closers []func() error // what New opened, closed in reverse order
 
-	mu      sync.Mutex
-	servers []*http.Server
-	addrs   []net.Addr // API listener first, then the metrics one if any
-	errc    chan error
-	closed  bool
+	mu        sync.Mutex
+	servers   []*http.Server
+	addrs     []net.Addr // API listener first, then the metrics one if any
+	errc      chan error
+	closed    bool
+	working   bool
+	stopSweep context.CancelFunc
 }
 
 // RedisPrefix begins the Redis keys of the rate limits (after the
@@ -152,12 +160,16 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		d.Fetcher = f
 	}
 	m.Fetcher = d.Fetcher
+	if err := m.openJobs(); err != nil {
+		return nil, err
+	}
 
 	m.API, err = httpapi.New(httpapi.Options{
 		Pipeline:      m.Pipeline,
 		Accounts:      m.Accounts,
 		Limiter:       m.Limiter,
 		Fetcher:       m.Fetcher,
+		Jobs:          m.Jobs,
 		Log:           m.Log,
 		Metrics:       m.Metrics,
 		Workers:       cfg.Workers,
@@ -223,6 +235,9 @@ func (m *Main) Run(ctx context.Context) error {
 				m.errc <- err
 			}
 		}(opened[i])
+	}
+	if err := m.startWork(ctx); err != nil {
+		return err
 	}
 	maddr := m.addrs[len(m.addrs)-1].String()
 	m.Log.Info("listening", slog.String("addr", m.addrs[0].String()), slog.String("metrics", maddr),
@@ -315,6 +330,11 @@ func (m *Main) Close() error {
 		if err := m.API.Wait(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: waiting for workers: %w", err))
 		}
+	}
+	if err := m.stopWork(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(servers) > 0 {
 		m.Log.Info("stopped")
 	}
 	if err := m.closeOwned(); err != nil {

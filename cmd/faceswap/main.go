@@ -29,6 +29,7 @@ Usage:
                                            the optional models (swapper, restorers, named detectors)
   faceswap models import-tfjs DIR [flags]  convert the TensorFlow.js graph models in DIR to ONNX
   faceswap serve [flags]                   serve the HTTP API (flags and FACESWAP_* settings: serve -h)
+  faceswap worker [flags]                  run only the v2 job workers, no HTTP (the same settings as serve)
   faceswap keys create|list|disable|credit manage API keys and credits (create prints the secret last)
   faceswap version                         print the versions of faceswap and ONNX Runtime
 
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdModels(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "worker":
+		return cmdWorker(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -1,0 +1,251 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"faceswap"
+	"faceswap/fetch"
+	"faceswap/jobs"
+	"faceswap/pipeline"
+	"faceswap/selection"
+)
+
+// v2Fields are the sync fields plus our webhook.
+var v2Fields = append(append([]fieldSpec(nil), swapFields...), fieldSpec{name: "webhook", kind: textField})
+
+// IdempotencyHeader names the header whose repeat returns the first job.
+const IdempotencyHeader = "Idempotency-Key"
+
+var (
+	errNoJobs      = faceswap.Errorf(http.StatusServiceUnavailable, "Asynchronous requests are not enabled on this server.")
+	errNotFinished = faceswap.Errorf(http.StatusNotFound, "The request has not completed yet; poll its status_url until it is COMPLETED.")
+	errIdemKey     = faceswap.Errorf(http.StatusBadRequest, "The Idempotency-Key header must be 1 to 255 printable ASCII characters.")
+)
+
+// queuedBody answers POST /v2/faceswap-v3-multifaceswap.
+type queuedBody struct {
+	RequestID   string `json:"request_id"`
+	Status      string `json:"status"`
+	PollURL     string `json:"poll_url"`
+	StatusURL   string `json:"status_url"`
+	ResponseURL string `json:"response_url"`
+}
+
+// failedBody answers GET /v2/requests/{id} for a FAILED job.
+type failedBody struct {
+	RequestID string `json:"request_id"`
+	Status    string `json:"status"`
+	Error     string `json:"error"`
+	Code      int    `json:"error_status"`
+}
+
+// handleSubmit serves POST /v2/faceswap-v3-multifaceswap: the sync call's
+// checks (key, rate limit, balance, fields, both images fetched or decoded
+// now, so a bad input is refused at once and nothing is queued), then the
+// job is stored and queued, and its URLs answered. Nothing is charged here:
+// the job is charged when it completes.
+func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
+	defer cancel()
+	fail := func(err error) { a.fail(w, r, ctx, err) }
+	if a.opt.Jobs == nil {
+		fail(errNoJobs)
+		return
+	}
+	key, err := a.begin(ctx, w, r, true)
+	if err != nil {
+		fail(err)
+		return
+	}
+	balance := key.Credits + key.FreeCredits
+	if balance < a.opt.Cost {
+		fail(faceswap.ErrInsufficientCredits)
+		return
+	}
+	idem := r.Header.Get(IdempotencyHeader)
+	if len(idem) > 255 || idem != sanitize(idem, 255) {
+		fail(errIdemKey)
+		return
+	}
+	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, v2Fields)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if warn := warning(f.unknown); warn != "" {
+		w.Header().Set("Warning", warn)
+	}
+	sr, err := parseSwap(f)
+	if err != nil {
+		fail(err)
+		return
+	}
+	webhook := f.values["webhook"].text
+	if webhook != "" {
+		if err := fetch.CheckURL("webhook", webhook); err != nil {
+			fail(err)
+			return
+		}
+		if !a.opt.Jobs.WebhooksEnabled() {
+			fail(faceswap.Errorf(http.StatusBadRequest, "webhook is not available: this server has no webhook secret (FACESWAP_WEBHOOK_SECRET) to sign with."))
+			return
+		}
+	}
+	if c, ok := any(a.opt.Pipeline).(checker); ok {
+		if err := c.Check(&sr.req); err != nil {
+			fail(err)
+			return
+		}
+	}
+	if a.opt.CostPerFace {
+		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if balance < a.opt.Cost*int64(len(idx)) {
+			fail(faceswap.ErrInsufficientCredits)
+			return
+		}
+	}
+	start := time.Now()
+	if sr.req.Source, sr.req.Target, err = a.images(ctx, "source_img", sr.source, "target_img", sr.target); err != nil {
+		fail(err)
+		return
+	}
+	if c, ok := any(a.opt.Pipeline).(interface{ CheckImages(*pipeline.Request) error }); ok {
+		if err := c.CheckImages(&sr.req); err != nil {
+			fail(err)
+			return
+		}
+	}
+	j, err := a.opt.Jobs.Submit(ctx, jobs.Submission{
+		KeyID:          key.ID,
+		IdempotencyKey: idem,
+		Webhook:        webhook,
+		Input:          jobs.Input{Request: sr.req, Base64: sr.base64, FetchMS: ms(time.Since(start))},
+	})
+	if err != nil {
+		fail(err)
+		return
+	}
+	base := baseURL(r) + "/v2/requests/" + j.ID
+	writeJSON(w, http.StatusOK, queuedBody{
+		RequestID:   j.ID,
+		Status:      string(j.Status),
+		PollURL:     base + "/status",
+		StatusURL:   base + "/status",
+		ResponseURL: base,
+	})
+}
+
+// baseURL is the scheme and host the client reached us at.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + sanitize(r.Host, 255)
+}
+
+// requestRoute splits /v2/requests/{id} and /v2/requests/{id}/status.
+func requestRoute(path string) (id string, status, ok bool) {
+	rest, found := strings.CutPrefix(path, "/v2/requests/")
+	if !found || rest == "" {
+		return "", false, false
+	}
+	if id, found := strings.CutSuffix(rest, "/status"); found {
+		return id, true, id != "" && !strings.Contains(id, "/")
+	}
+	return rest, false, !strings.Contains(rest, "/")
+}
+
+// job authenticates the caller and returns its job named in the path.
+func (a *API) job(ctx context.Context, w http.ResponseWriter, r *http.Request) (faceswap.Job, error) {
+	if a.opt.Jobs == nil {
+		return faceswap.Job{}, errNoJobs
+	}
+	key, err := a.begin(ctx, w, r, false)
+	if err != nil {
+		return faceswap.Job{}, err
+	}
+	id, _, _ := requestRoute(r.URL.Path)
+	return a.opt.Jobs.Job(ctx, key.ID, id)
+}
+
+// handleStatus serves GET /v2/requests/{id}/status.
+func (a *API) handleStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
+	defer cancel()
+	j, err := a.job(ctx, w, r)
+	if err != nil {
+		a.fail(w, r, ctx, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, jobs.StatusOf(j))
+}
+
+// handleResult serves GET /v2/requests/{id}: the answer exactly as the sync
+// call would have written it; 404 before completion and after expiry; 422
+// with the error for a FAILED job.
+func (a *API) handleResult(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
+	defer cancel()
+	j, err := a.job(ctx, w, r)
+	if err != nil {
+		a.fail(w, r, ctx, err)
+		return
+	}
+	switch j.Status {
+	case faceswap.JobFailed:
+		st := stateOf(r)
+		st.status = http.StatusUnprocessableEntity
+		writeJSON(w, http.StatusUnprocessableEntity, failedBody{RequestID: j.ID, Status: string(j.Status), Error: j.ErrorMessage, Code: j.ErrorStatus})
+		return
+	case faceswap.JobCompleted:
+	default:
+		a.writeError(w, r, errNotFinished)
+		return
+	}
+	h := w.Header()
+	h.Set("X-Faces-Swapped", strconv.Itoa(j.FacesSwapped))
+	var m jobs.Metrics
+	if json.Unmarshal(j.Metrics, &m) == nil && len(m.TimingsMS) > 0 {
+		h.Set("Server-Timing", timingHeader(m.TimingsMS))
+	}
+	h.Set("Content-Type", j.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(j.Result)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age="+strconv.Itoa(max(int(time.Until(j.ExpiresAt).Seconds()), 0)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(j.Result)
+	}
+}
+
+// timingHeader renders stored timings in the pipeline's stage order.
+func timingHeader(t map[string]float64) string {
+	order := []string{"fetch", "queue", "decode", "detect", "select", "swap", "restore", "encode"}
+	var parts []string
+	seen := map[string]bool{}
+	for _, name := range order {
+		if v, ok := t[name]; ok {
+			parts = append(parts, name+";dur="+strconv.FormatFloat(v, 'f', -1, 64))
+			seen[name] = true
+		}
+	}
+	for name, v := range t {
+		if !seen[name] {
+			parts = append(parts, name+";dur="+strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"faceswap"
+	"faceswap/jobs"
+	"faceswap/jobs/river"
+	"faceswap/store/postgres"
+	"faceswap/store/sqlite"
+)
+
+// openJobs opens the asynchronous API's service and queue in the account
+// store's database: River on PostgreSQL's pool, or on the SQLite file.
+func (m *Main) openJobs() error {
+	store, ok := m.Accounts.(faceswap.Jobs)
+	if !ok {
+		m.Log.Warn("the account store keeps no jobs: the /v2 endpoints are off")
+		return nil
+	}
+	cfg := m.Config
+	var poster jobs.Poster
+	if p, ok := m.Fetcher.(jobs.Poster); ok {
+		poster = p
+	}
+	secret := cfg.WebhookSecret
+	if poster == nil {
+		secret = "" // webhooks cannot be sent through this fetcher
+	}
+	m.Jobs = jobs.New(jobs.Config{Keep: cfg.JobTTL, Cost: cfg.Cost, CostPerFace: cfg.CostPerFace, WebhookSecret: secret, Log: m.Log},
+		store, m.Pipeline, poster)
+	qc := river.Config{
+		Workers:         cfg.AsyncWorkers,
+		JobTimeout:      cfg.JobTimeout,
+		RescueAfter:     cfg.JobRescueAfter,
+		WebhookAttempts: cfg.WebhookAttempts,
+		WebhookBackoff:  cfg.WebhookBackoff,
+		Log:             m.Log.With(slog.String("part", "queue")),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var (
+		q   *river.Queue
+		err error
+	)
+	switch db := m.Accounts.(type) {
+	case *postgres.DB:
+		q, err = river.OpenPostgres(ctx, db.Pool(), qc, m.Jobs)
+	case *sqlite.DB:
+		q, err = river.OpenSQLite(ctx, db.Path(), qc, m.Jobs)
+	default:
+		m.Log.Warn("no job queue for this account store: the /v2 endpoints are off", slog.String("store", fmt.Sprintf("%T", db)))
+		m.Jobs = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the job queue: %w", err)
+	}
+	m.Jobs.SetQueue(q)
+	m.Queue = q
+	// Closed before the store and the models (closers run newest first):
+	// running jobs finish, up to the shutdown timeout; the rest are
+	// cancelled and run again later, by this node or another.
+	m.closers = append(m.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			return fmt.Errorf("shutdown: job queue: %w", err)
+		}
+		return nil
+	})
+	return nil
+}
+
+// startWork starts this process's job workers and the sweeper of expired
+// jobs.
+func (m *Main) startWork(ctx context.Context) error {
+	if m.Queue == nil || m.working {
+		return nil
+	}
+	if err := m.Queue.Start(ctx); err != nil {
+		return err
+	}
+	m.working = true
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopSweep = cancel
+	go m.Jobs.Sweep(sctx, min(time.Minute, m.Config.JobTTL/2))
+	m.Log.Info("job workers started", slog.Int("async_workers", m.Config.AsyncWorkers), slog.String("job_ttl", m.Config.JobTTL.String()))
+	return nil
+}
+
+// Work starts only the job workers (the worker command: no HTTP front).
+// Close stops them.
+func (m *Main) Work(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("server: Work after Close")
+	}
+	if m.Queue == nil {
+		return errors.New("server: no job queue")
+	}
+	return m.startWork(ctx)
+}
+
+// stopWork stops the sweeper; the queue's workers stop with the closers.
+func (m *Main) stopWork() error {
+	if m.stopSweep != nil {
+		m.stopSweep()
+	}
+	return nil
+}
