@@ -85,7 +85,18 @@ func TestAsyncWorkerKilled(t *testing.T) {
 	front.waitReady(t, 2*time.Minute)
 	workerEnv := append(slices.Clip(env), "FACESWAP_ASYNC_WORKERS=1")
 	a := startWorker(t, "worker A", bin, workerEnv)
-	b := startWorker(t, "worker B", bin, workerEnv)
+	probes := closedPort(t)
+	b := startWorker(t, "worker B", bin, append(slices.Clip(workerEnv), "FACESWAP_METRICS_ADDR="+probes))
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get("http://" + probes + path)
+		if err != nil {
+			t.Fatalf("worker B's %s: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("worker B's %s: %d", path, resp.StatusCode)
+		}
+	}
 
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dbURL)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"faceswap"
@@ -103,6 +106,35 @@ func (m *Main) Work(ctx context.Context) error {
 	}
 	if m.Queue == nil {
 		return errors.New("server: no job queue")
+	}
+	if m.Config.MetricsAddr != "" {
+		// A worker has no API, but an orchestrator wants probes and
+		// Prometheus wants its metrics: GET /healthz, /readyz (the store
+		// answers) and /metrics on the metrics address.
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", m.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", m.Config.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Metrics.Handler())
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{\"status\":\"ok\"}\n") })
+		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			defer cancel()
+			if err := m.Accounts.Ping(ctx); err != nil {
+				http.Error(w, "{\"error\":\"The store is not reachable.\"}", http.StatusServiceUnavailable)
+				return
+			}
+			io.WriteString(w, "{\"status\":\"ready\"}\n")
+		})
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		m.servers = append(m.servers, srv)
+		m.addrs = append(m.addrs, ln.Addr())
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.errc <- err
+			}
+		}()
 	}
 	return m.startWork(ctx)
 }
