@@ -29,4 +29,15 @@ base64 photo is longer than a command-line argument may be):
   curl -s http://127.0.0.1:$port/v1/get-user-credits -H 'x-api-key: $key'
 
 MSG
+# Webhooks of v2 requests are signed with a secret: one is made once for
+# local use (kept beside the key) unless FACESWAP_WEBHOOK_SECRET is set.
+secretfile="$home/webhook-secret"
+if [ -z "${FACESWAP_WEBHOOK_SECRET:-}" ]; then
+  if [ ! -s "$secretfile" ]; then
+    echo "faceswap run: creating a local webhook signing secret in $secretfile"
+    (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$secretfile")
+  fi
+  FACESWAP_WEBHOOK_SECRET=$(cat "$secretfile")
+  export FACESWAP_WEBHOOK_SECRET
+fi
 exec "$bin" serve --addr "$addr"
