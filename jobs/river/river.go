@@ -62,7 +62,8 @@ type Config struct {
 	WebhookAttempts int
 	WebhookBackoff  time.Duration
 	// PollInterval is how often idle workers look for jobs when they are
-	// not woken by a notification (default 1 s; SQLite always polls).
+	// not woken by a notification (default 1 s on PostgreSQL, 250 ms on
+	// SQLite, which has no notifications).
 	PollInterval time.Duration
 	Log          *slog.Logger
 }
@@ -221,6 +222,11 @@ func OpenSQLite(ctx context.Context, path string, cfg Config, h Handler) (*Queue
 	// One connection: SQLite has one writer at a time anyway, and River's
 	// statements then never wait on each other inside this process.
 	db.SetMaxOpenConns(1)
+	// No LISTEN/NOTIFY in SQLite: idle workers poll, often, as the file is
+	// local and the query cheap.
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 250 * time.Millisecond
+	}
 	// BEGIN IMMEDIATE (the DSN's _txlock) serialises processes migrating
 	// the same new file.
 	migrate := func(ctx context.Context, m *rivermigrate.Migrator[*sql.Tx]) error {
