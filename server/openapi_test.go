@@ -194,7 +194,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	want := map[string]string{
 		"/v1/faceswap-v3-multifaceswap": "post", "/v1/faces": "post", "/v1/get-user-credits": "get",
-		"/healthz": "get", "/readyz": "get", "/metrics": "get", "/openapi.json": "get",
+		"/healthz": "get", "/readyz": "get", "/metrics": "get", "/openapi.json": "get", "/": "get",
 	}
 	paths, _ := a.doc["paths"].(map[string]any)
 	for p, m := range want {
