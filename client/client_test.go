@@ -104,3 +104,18 @@ func TestParseServerTiming(t *testing.T) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
 }
+
+// FuzzParseServerTiming: whatever a server sends, the parser neither
+// panics nor returns a nameless or negative stage.
+func FuzzParseServerTiming(f *testing.F) {
+	for _, s := range []string{"", "fetch;dur=0.4, queue;dur=0", `a;desc="x,y";dur=1`, ";;,,", "a;dur=-1", "a;dur=1e400", "a;dur=1e300", "a;dur=NaN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		for _, st := range client.ParseServerTiming(h) {
+			if st.Name == "" || st.Duration < 0 {
+				t.Fatalf("%q: stage %+v", h, st)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"os"
@@ -189,6 +190,9 @@ func (c *Client) Swap(ctx context.Context, r SwapRequest) (*SwapResult, error) {
 	}, nil
 }
 
+// maxMillis is the longest duration, in milliseconds, a time.Duration holds.
+const maxMillis = float64(math.MaxInt64 / int64(time.Millisecond))
+
 // ParseServerTiming reads a Server-Timing header ("decode;dur=12.4,
 // detect;dur=95.3") into its stages, in order. Entries without a duration
 // get 0; unreadable ones are skipped.
@@ -204,7 +208,8 @@ func ParseServerTiming(h string) []Timing {
 		for _, p := range params[1:] {
 			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 			if strings.EqualFold(strings.TrimSpace(k), "dur") {
-				if ms, err := strconv.ParseFloat(strings.Trim(strings.TrimSpace(v), `"`), 64); err == nil && ms >= 0 {
+				// Only durations a time.Duration holds (NaN fails both tests).
+				if ms, err := strconv.ParseFloat(strings.Trim(strings.TrimSpace(v), `"`), 64); err == nil && ms >= 0 && ms < maxMillis {
 					t.Duration = time.Duration(ms * float64(time.Millisecond))
 				}
 			}

@@ -89,6 +89,7 @@ func TestPlayground(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test is slow")
 	}
+	testenv.Chromium(t) // before anything starts
 	s := start(t, nil)
 	ph := newPhotos(t)
 	images := filepath.Join(testenv.TestdataDir(t), "images")
