@@ -93,7 +93,7 @@ func TestPlayground(t *testing.T) {
 	s := start(t, nil)
 	ph := newPhotos(t)
 	images := filepath.Join(testenv.TestdataDir(t), "images")
-	key, id := s.key(faceswap.KeyOptions{Name: "browser", Credits: 5})
+	key, id := s.key(faceswap.KeyOptions{Name: "browser", Credits: 6})
 	ctx := browser(t)
 	shots := screenshots(t)
 
@@ -134,7 +134,7 @@ func TestPlayground(t *testing.T) {
 	run("loading the page", chromedp.Navigate(s.url+"/"))
 	waitFor("the controls", `document.body.dataset.ready === "true"`)
 	run("typing the key", chromedp.SendKeys(chromedp.CSS("#key"), key))
-	waitFor("the credits", `document.getElementById("credits").dataset.credits === "5"`)
+	waitFor("the credits", `document.getElementById("credits").dataset.credits === "6"`)
 
 	// Every field of the swap request is a control holding its default.
 	checkDefaults(t, s, func(js string, out any) { eval("reading the controls", js, out) })
@@ -208,10 +208,10 @@ func TestPlayground(t *testing.T) {
 	if len(size) != 2 || size[0] != 1280 || size[1] != 853 {
 		t.Fatalf("result size %v, want the target's 1280x853", size)
 	}
-	if got := s.balance(id); got != 4 {
-		t.Errorf("balance %d after one swap, want 4", got)
+	if got := s.balance(id); got != 5 {
+		t.Errorf("balance %d after one swap, want 5", got)
 	}
-	waitFor("the credits after the swap", `document.getElementById("credits").dataset.credits === "4"`)
+	waitFor("the credits after the swap", `document.getElementById("credits").dataset.credits === "5"`)
 	var stages []string
 	eval("reading the timings", `[...document.querySelectorAll("#timings tbody tr td:first-child")].map(e => e.textContent)`, &stages)
 	for _, want := range []string{"fetch", "decode", "detect", "swap", "encode", "total"} {
@@ -242,6 +242,17 @@ func TestPlayground(t *testing.T) {
 	if nb := faceBox(t, s, key, pgTarget, "left-right", idx); nb != oldBox {
 		t.Errorf("after renumbering, input_faces_index %d is the face at %v, want the one chosen at %v", idx, nb, oldBox)
 	}
+
+	// With base64 on, the answer is JSON; the page shows its image all the same.
+	run("swapping with base64", chromedp.Click(chromedp.CSS("#f-base64")), void(`document.getElementById("result-panel").dataset.state = ""`),
+		chromedp.Click(chromedp.CSS("#swap")))
+	waitFor("the base64 result", `document.getElementById("result-panel").dataset.state === "done"`)
+	eval("reading the base64 result's size", `[document.getElementById("result-img").naturalWidth, document.getElementById("result-img").naturalHeight]`, &size)
+	if len(size) != 2 || size[0] != 1280 || size[1] != 853 {
+		t.Errorf("base64 result size %v, want 1280x853", size)
+	}
+	checkResultPixels(t, s, key, resultPixels(t, ctx), 2)
+	run("base64 off", chromedp.Click(chromedp.CSS("#f-base64")))
 
 	// Copy as curl, and run it beside the photos: a swapped image.
 	dir := t.TempDir()

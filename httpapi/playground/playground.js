@@ -104,6 +104,11 @@
     clearError();
     const body = JSON.parse(text);
     showCredits(body.credits + body["free-credits"], body.credits, body["free-credits"]);
+    // Images whose faces could not be listed (say, before the key was
+    // given) are tried again now that the key works.
+    for (const role of Object.keys(roles)) {
+      if ($(role + "-panel").dataset.state === "error") detect(role);
+    }
   }
 
   // ---- request controls, built from /openapi.json ----------------------
@@ -414,10 +419,13 @@
       b.type = "button";
       b.className = "face";
       b.dataset.index = String(f.index);
-      b.style.left = pct(f.box[0], im.width);
-      b.style.top = pct(f.box[1], im.height);
-      b.style.width = pct(f.box[2], im.width);
-      b.style.height = pct(f.box[3], im.height);
+      // A box may reach past the picture's edge; draw the part inside.
+      const x0 = Math.max(0, f.box[0]), y0 = Math.max(0, f.box[1]);
+      const x1 = Math.min(im.width, f.box[0] + f.box[2]), y1 = Math.min(im.height, f.box[1] + f.box[3]);
+      b.style.left = pct(x0, im.width);
+      b.style.top = pct(y0, im.height);
+      b.style.width = pct(Math.max(x1 - x0, 1), im.width);
+      b.style.height = pct(Math.max(y1 - y0, 1), im.height);
       const n = document.createElement("span");
       n.className = "n";
       n.textContent = String(f.index);
@@ -425,7 +433,7 @@
       const about = [f.gender ? `${f.gender} (${Math.round(f.gender_score * 100)}%)` : "", f.age ? `about ${Math.round(f.age)} years` : ""].filter(Boolean).join(", ");
       b.title = `${role} face ${f.index}${about ? ": " + about : ""}`;
       // A face at the top edge carries its number inside its box.
-      if (f.box[1] < 0.06 * im.height) b.classList.add("top");
+      if (y0 < 0.06 * im.height) b.classList.add("top");
       const c = colours.get(f.index);
       b.setAttribute("aria-pressed", c ? "true" : "false");
       b.setAttribute("aria-label", b.title);
