@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup run test vet nocgo fuzz bench reference samples load clean
+.PHONY: all build setup test-deps run test vet nocgo fuzz bench reference samples load clean
 
 all: build
 
@@ -38,7 +38,12 @@ reference:
 run: setup
 	@BIN=$(BIN) scripts/run.sh
 
-test: setup vet nocgo
+# test-deps: what only the tests need (Chromium and curl for the
+# playground's browser test), installed with apt-get as root when missing.
+test-deps:
+	@scripts/test-deps.sh
+
+test: setup test-deps vet nocgo
 	$(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz
 

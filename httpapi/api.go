@@ -1,6 +1,7 @@
 // Package httpapi is the HTTP face of the service: the hosted
 // "Faceswap V3 Multifaceswap" contract (SPEC §1–§4) with keys, credits,
-// rate limits, a bounded worker pool, metrics and an OpenAPI description.
+// rate limits, a bounded worker pool, metrics, an OpenAPI description and
+// the playground page at GET / (package playground).
 //
 // Every handler reports failures through writeError, the one place that
 // turns an error into a status and a public one-sentence message; the
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/httpapi/playground"
 	"faceswap/jobs"
 	"faceswap/pipeline"
 )
@@ -51,6 +53,9 @@ type Options struct {
 	// server exposes Metrics.Handler on a listener of its own).
 	ServeMetrics bool
 }
+
+// page is the playground served at GET /.
+var page = playground.MustNew()
 
 // API is the http.Handler of the service. It is safe for concurrent use.
 type API struct {
@@ -124,6 +129,7 @@ func New(o Options) (*API, error) {
 		"/healthz":                      {http.MethodGet: a.handleHealth},
 		"/readyz":                       {http.MethodGet: a.handleReady},
 		"/openapi.json":                 {http.MethodGet: a.handleOpenAPI},
+		"/":                             {http.MethodGet: page.ServeHTTP},
 	}
 	if o.ServeMetrics {
 		h := o.Metrics.Handler()

@@ -28,6 +28,8 @@ base64 photo is longer than a command-line argument may be):
     -H 'x-api-key: $key' -H 'Content-Type: application/json' --data-binary @-
   curl -s http://127.0.0.1:$port/v1/get-user-credits -H 'x-api-key: $key'
 
+Playground (paste the key into its key field): http://127.0.0.1:$port/
+
 MSG
 # Webhooks of v2 requests are signed with a secret: one is made once for
 # local use (kept beside the key) unless FACESWAP_WEBHOOK_SECRET is set.

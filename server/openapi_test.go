@@ -210,7 +210,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	want := map[string]string{
 		"/v1/faceswap-v3-multifaceswap": "post", "/v1/faces": "post", "/v1/get-user-credits": "get",
-		"/healthz": "get", "/readyz": "get", "/metrics": "get", "/openapi.json": "get",
+		"/healthz": "get", "/readyz": "get", "/metrics": "get", "/openapi.json": "get", "/": "get",
 		"/v2/faceswap-v3-multifaceswap": "post", "/v2/requests/{id}/status": "get", "/v2/requests/{id}": "get",
 	}
 	paths, _ := a.doc["paths"].(map[string]any)

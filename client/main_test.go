@@ -1,0 +1,109 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"faceswap"
+	"faceswap/internal/testenv"
+	"faceswap/models"
+	"faceswap/server"
+	"faceswap/store/sqlite"
+)
+
+// TestMain starts a real server (server.Main with the set-up's models and
+// a fresh SQLite file) for the examples, whose output is checked: they
+// find it through FACESWAP_URL and FACESWAP_KEY and run in a folder
+// holding the two photos they read. Without the models or the shared
+// photos the examples are left out with a message, and under CI=true that
+// fails the run instead.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	stop, err := exampleServer()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "CI: the client examples need a real server: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "client: the examples are not run, they need a real server: %v\n", err)
+		flag.Set("test.run", "^Test")
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func exampleServer() (stop func(), err error) {
+	var cleanups []func()
+	stop = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+			stop = func() {}
+		}
+	}()
+	data := os.Getenv("FACESWAP_TESTDATA")
+	if data == "" {
+		data = filepath.Join(testenv.RepoRoot(), "..", "shared", "testdata")
+	}
+	dir, err := os.MkdirTemp("", "faceswap-client-example-")
+	if err != nil {
+		return stop, err
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	for _, name := range []string{"group3_apollo11_crew.jpg", "group5_office_meeting.jpg"} {
+		src := filepath.Join(data, "images", name)
+		if _, err := os.Stat(src); err != nil {
+			return stop, fmt.Errorf("shared test photo missing (set FACESWAP_TESTDATA): %w", err)
+		}
+		if err := os.Symlink(src, filepath.Join(dir, name)); err != nil {
+			return stop, err
+		}
+	}
+
+	cfg := server.Defaults()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = filepath.Join(dir, "faceswap.db")
+	cfg.Home = models.Default().Home
+	cfg.Workers = 1
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return stop, err
+	}
+	cleanups = append(cleanups, func() { db.Close() })
+	srv, err := server.NewWith(cfg, server.Deps{Accounts: db, Log: io.Discard})
+	if err != nil {
+		return stop, fmt.Errorf("%w (run make setup)", err)
+	}
+	if err := srv.Run(context.Background()); err != nil {
+		srv.Close()
+		return stop, err
+	}
+	cleanups = append(cleanups, func() { srv.Close() })
+	key, _, err := db.CreateKey(context.Background(), faceswap.KeyOptions{Name: "example", Credits: 10, RatePerMinute: 1000})
+	if err != nil {
+		return stop, err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return stop, err
+	}
+	if err := os.Chdir(dir); err != nil {
+		return stop, err
+	}
+	cleanups = append(cleanups, func() { os.Chdir(wd) })
+	if os.Setenv("FACESWAP_URL", srv.URL()) != nil || os.Setenv("FACESWAP_KEY", key) != nil {
+		return stop, errors.New("cannot set the environment")
+	}
+	return stop, nil
+}

@@ -1,0 +1,149 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"faceswap"
+	"faceswap/client"
+	"faceswap/imageio"
+)
+
+// TestClient: the Go client against a real server with the real models:
+// credits, faces by URL and inline, numbered as the swap numbers them, a
+// swap whose result, headers and charge are right, and the API's errors as
+// *client.Error values that cost nothing.
+func TestClient(t *testing.T) {
+	s := start(t, nil)
+	ph := newPhotos(t)
+	secret, id := s.key(faceswap.KeyOptions{Name: "client", Credits: 3, FreeCredits: 1})
+	ctx := context.Background()
+	c, err := client.New(s.url, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cr, err := c.Credits(ctx)
+	if err != nil || cr.Credits != 3 || cr.FreeCredits != 1 {
+		t.Fatalf("credits %+v, %v", cr, err)
+	}
+
+	// Faces, by URL (the server fetches it) and left to right.
+	faces, err := c.Faces(ctx, client.FacesRequest{Image: client.ImageURL(ph.image(seedTarget)), DetectionFaceOrder: client.LeftRight})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if faces.Width != 1280 || faces.Height != 853 || len(faces.Faces) != 5 {
+		t.Fatalf("faces: %dx%d, %d faces", faces.Width, faces.Height, len(faces.Faces))
+	}
+	if !sort.SliceIsSorted(faces.Faces, func(i, j int) bool { return faces.Faces[i].Box[0] < faces.Faces[j].Box[0] }) {
+		t.Errorf("left-right faces are not sorted by their left edge: %+v", faces.Faces)
+	}
+	for i, f := range faces.Faces {
+		if f.Index != i || f.Score <= 0 || f.Box[2] <= 0 || (f.Gender != "female" && f.Gender != "male") {
+			t.Errorf("face %d: %+v", i, f)
+		}
+	}
+	if faces.RequestID == "" || faces.RemainingCredits != 4 {
+		t.Errorf("faces meta %+v", faces.Meta)
+	}
+	// The gender filter keeps the faces found female, numbered afresh.
+	women, err := c.Faces(ctx, client.FacesRequest{Image: client.ImageBytes(photo(t, seedTarget)), DetectGender: client.Female})
+	if err != nil {
+		t.Fatal(err)
+	}
+	female := 0
+	for _, f := range faces.Faces {
+		if f.Gender == "female" {
+			female++
+		}
+	}
+	if female == 0 || len(women.Faces) != female {
+		t.Errorf("%d faces with the female filter, %d female faces without it", len(women.Faces), female)
+	}
+	for i, f := range women.Faces {
+		if f.Index != i || f.Gender != "female" {
+			t.Errorf("female filter, face %d: %+v", i, f)
+		}
+	}
+
+	// The seed's swap: the crew into the three leftmost faces.
+	src, err := client.ImageFile(ph.dir + "/" + seedSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Swap(ctx, client.SwapRequest{
+		Source:             src,
+		Target:             client.ImageURL(ph.image(seedTarget)),
+		SourceFacesIndex:   []int{0, 1, 2},
+		InputFacesIndex:    []int{0, 1, 2},
+		DetectionFaceOrder: client.LeftRight,
+		Interpolation:      "Bicubic",
+		ImageFormat:        "png",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, info, err := imageio.Decode(res.Image, imageio.DefaultLimits)
+	if err != nil || info.Format != "png" || res.ContentType != "image/png" || out.Rect.Dx() != 1280 || out.Rect.Dy() != 853 {
+		t.Fatalf("result %s %v (%s), %v", info.Format, out.Rect, res.ContentType, err)
+	}
+	if res.FacesSwapped != 3 || res.RemainingCredits != 3 || s.balance(id) != 3 || res.RequestID == "" {
+		t.Errorf("swapped %d, remaining %d (balance %d), request %q", res.FacesSwapped, res.RemainingCredits, s.balance(id), res.RequestID)
+	}
+	var stages []string
+	for _, st := range res.Timings {
+		stages = append(stages, st.Name)
+	}
+	if got := strings.Join(stages, ","); !strings.Contains(got, "decode,detect,select,swap,encode") {
+		t.Errorf("timings %v", stages)
+	}
+	target, _, _ := imageio.Decode(photo(t, seedTarget), imageio.DefaultLimits)
+	for i, f := range faces.Faces {
+		if d := meanDiff(out, target, f.Box); i < 3 && d < 4 || i >= 3 && d > 1 {
+			t.Errorf("face %d: mean difference %.1f (swapped: %v)", i, d, i < 3)
+		}
+	}
+
+	// Errors: the API's status and sentence, nothing charged.
+	for _, tc := range []struct {
+		name   string
+		c      *client.Client
+		req    client.SwapRequest
+		status int
+		says   string
+	}{
+		{"out of range", c, client.SwapRequest{Source: src, Target: src, InputFacesIndex: []int{3}}, 422, "input_faces_index 3 is out of range"},
+		{"bad enum", c, client.SwapRequest{Source: src, Target: src, ImageFormat: "gif"}, 400, "image_format"},
+		{"not installed", c, client.SwapRequest{Source: src, Target: src, FaceRestore: "GFPGANv1.4.pth", FaceRestoreWeight: client.Weight(0)}, 404, "faceswap models pull"},
+		{"unknown key", mustClient(t, s.url, "fs_nobody"), client.SwapRequest{Source: src, Target: src}, 401, "key"},
+	} {
+		_, err := tc.c.Swap(ctx, tc.req)
+		var e *client.Error
+		if !errors.As(err, &e) || e.Status != tc.status || !strings.Contains(e.Message, tc.says) || e.RequestID == "" {
+			t.Errorf("%s: %v, want a %d saying %q", tc.name, err, tc.status, tc.says)
+		}
+	}
+	if s.balance(id) != 3 {
+		t.Errorf("balance %d after the errors, want 3", s.balance(id))
+	}
+	broke, _ := s.key(faceswap.KeyOptions{Name: "broke"})
+	_, err = mustClient(t, s.url, broke).Swap(ctx, client.SwapRequest{Source: src, Target: src})
+	var e *client.Error
+	if !errors.As(err, &e) || e.Status != http.StatusNotAcceptable {
+		t.Errorf("no credits: %v, want a 406", err)
+	}
+}
+
+func mustClient(t *testing.T, url, key string) *client.Client {
+	t.Helper()
+	c, err := client.New(url, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
