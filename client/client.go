@@ -119,6 +119,11 @@ func metaOf(h http.Header) Meta {
 // answer when its status is 2xx. Any other status is read into an *Error.
 // The caller closes the body.
 func (c *Client) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	return c.doHeader(ctx, method, path, body, nil)
+}
+
+// doHeader is do with extra request headers.
+func (c *Client) doHeader(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -140,6 +145,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 		req.Header.Set("x-api-key", c.key)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err

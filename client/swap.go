@@ -111,6 +111,7 @@ type swapBody struct {
 	ImageQuality       int      `json:"image_quality,omitempty"`
 	Base64             bool     `json:"base64"`
 	SwapModel          string   `json:"swap_model,omitempty"`
+	Webhook            string   `json:"webhook,omitempty"` // v2 only
 }
 
 func indexList(idx []int) string {
@@ -172,9 +173,14 @@ func (c *Client) Swap(ctx context.Context, r SwapRequest) (*SwapResult, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	return c.swapResult(resp)
+}
+
+// swapResult reads an image answer (of a swap, or of a v2 result).
+func (c *Client) swapResult(resp *http.Response) (*SwapResult, error) {
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if !strings.HasPrefix(ct, "image/") {
-		return nil, fmt.Errorf("client: the swap answered %q, not an image", resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("client: the answer is %q, not an image", resp.Header.Get("Content-Type"))
 	}
 	data, err := c.read(resp)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"faceswap"
 	"faceswap/client"
@@ -146,4 +147,65 @@ func mustClient(t *testing.T, url, key string) *client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestClientAsync: the client's v2 calls against a real server: a queued
+// job waited for and fetched (an image of the target's size, charged once),
+// a repeated idempotency key, and a failed job whose result is the 422.
+func TestClientAsync(t *testing.T) {
+	s := start(t, nil)
+	secret, id := s.key(faceswap.KeyOptions{Name: "client async", Credits: 5})
+	ctx := context.Background()
+	c, err := client.New(s.url, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := client.SwapRequest{
+		Source: client.ImageBytes(photo(t, "portrait_man_frontal_tiny_115px.png")),
+		Target: client.ImageBytes(photo(t, "portrait_man_frontal_luciano.png")),
+	}
+	j, err := c.Submit(ctx, req, client.SubmitOptions{IdempotencyKey: "client-1"})
+	if err != nil || j.Status != client.Queued || j.StatusURL == "" || j.RemainingCredits != 5 {
+		t.Fatalf("submit: %+v, %v", j, err)
+	}
+	again, err := c.Submit(ctx, req, client.SubmitOptions{IdempotencyKey: "client-1"})
+	if err != nil || again.RequestID != j.RequestID {
+		t.Fatalf("a repeated idempotency key: %+v, %v", again, err)
+	}
+	done, err := c.Wait(ctx, j.RequestID, 50*time.Millisecond)
+	if err != nil || done.Status != client.Completed || done.Metrics == nil || done.Metrics.FacesSwapped != 1 {
+		t.Fatalf("wait: %+v, %v", done, err)
+	}
+	res, err := c.Result(ctx, j.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := imageio.DecodeConfig(res.Image, imageio.DefaultLimits)
+	if err != nil || info.Width != 400 || res.ContentType != "image/jpeg" || res.FacesSwapped != 1 {
+		t.Errorf("result: %+v %s %d faces, %v", info, res.ContentType, res.FacesSwapped, err)
+	}
+	if got := s.balance(id); got != 4 {
+		t.Errorf("balance %d, want 4", got)
+	}
+
+	bad := req
+	bad.Source = client.ImageBytes(photo(t, "noface_rocket_launch.jpg"))
+	j, err = c.Submit(ctx, bad, client.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err = c.Wait(ctx, j.RequestID, 50*time.Millisecond)
+	if err != nil || done.Status != client.Failed || done.ErrorStatus != 422 || !strings.Contains(done.Error, "source_img") {
+		t.Fatalf("failed job: %+v, %v", done, err)
+	}
+	var ce *client.Error
+	if _, err := c.Result(ctx, j.RequestID); !errors.As(err, &ce) || ce.Status != 422 || ce.Message != done.Error {
+		t.Errorf("result of a failed job: %v", err)
+	}
+	if _, err := c.Result(ctx, "req_000000000000000000000000"); !errors.As(err, &ce) || ce.Status != 404 {
+		t.Errorf("result of an unknown job: %v", err)
+	}
+	if got := s.balance(id); got != 4 {
+		t.Errorf("balance %d after a failed job, want 4", got)
+	}
 }
