@@ -284,6 +284,37 @@ func TestExpressionAndIdentity(t *testing.T) {
 	}
 }
 
+// TestSelfSwap: a face swapped onto itself comes back unchanged (every
+// channel within one level), on turned faces of the office photo (where the
+// mirror texture and the z-buffer come into play) and on the class photo's
+// 28-px faces. It fails when any step changes a face that needs no change:
+// a mirror chosen from the source alone, a colour or light transfer that
+// does not cancel, a resampling offset.
+func TestSelfSwap(t *testing.T) {
+	for _, name := range []string{"group5_office_meeting.jpg", "group8_nasa_astronaut_class_2013.png"} {
+		img := photo(t, name)
+		fs := faces(t, img)
+		for i := 0; i < 3 && i < len(fs); i++ {
+			out := clone(img)
+			if _, err := New().Swap(out, img, []swap.Pair{{Source: fs[i], Target: fs[i]}}, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+				t.Fatal(err)
+			}
+			worst, changed := 0, 0
+			for k := range out.Pix {
+				d := int(out.Pix[k]) - int(img.Pix[k])
+				if d != 0 {
+					changed++
+				}
+				worst = max(worst, d, -d)
+			}
+			t.Logf("%s face %d: %d samples changed, by at most %d", name, i, changed, worst)
+			if worst > 1 {
+				t.Errorf("%s face %d swapped onto itself: %d samples changed, by up to %d levels", name, i, changed, worst)
+			}
+		}
+	}
+}
+
 // BenchmarkSwapOffice swaps one face into three faces of the 1280×853 office
 // photo, with the faces already analysed (decode, analysis and encode
 // excluded), on one core.

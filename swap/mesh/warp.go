@@ -69,90 +69,98 @@ func bounds(mesh []faceswap.Point3) (x0, y0, x1, y1 float64) {
 	return
 }
 
-// mirrorWeights returns, per vertex, how much of the mirror twin's texture
-// to use: the vertex's triangles' source area against their mirror
-// triangles' (a turned-away or foreshortened side has little), mapped
-// smoothly from 1 (ratio ≤ 0.2) to 0 (ratio ≥ 0.5). Per vertex rather than
-// per triangle, so the switch to the mirror side is a smooth gradient, not
-// jagged patches.
-func mirrorWeights(src []faceswap.Point3) []float32 {
-	sum := make([]float64, len(src))
-	n := make([]float64, len(src))
-	for _, t := range triangles {
+// stretchWeights decides, from how much each triangle is stretched going
+// from the source onto the target, where the mirror twin's texture is used
+// and how far the warped texture can be trusted. A triangle's quality is
+// its area in the source against its area in the target, divided by the
+// median of that ratio over the triangles both show (so scale cancels): 1
+// where the source shows it as the target does, small where the source
+// squeezes what the target shows wide. Where the direct quality is low
+// and the twin's at least twice as good, the twin's texture is used (a
+// source turned away from the target fills its hidden half from the
+// visible one): fully at a quality of 0.2, not at all from 0.5. Weights
+// are averaged per vertex, so the change is a smooth gradient rather than
+// jagged patches. A side that the source and the target turn away alike
+// is not stretched and keeps its own texture and shading, so a face
+// swapped onto itself comes back unchanged. The confidence of a triangle
+// is the quality of the texture it gets, full from 0.4: stretching a
+// sliver more than that smears (the forehead of a source looking steeply
+// down), so there the target stays. Triangles the target turns away are
+// not drawn and have no say.
+func stretchWeights(src, tgt []faceswap.Point3) (mirror []float32, conf []float64) {
+	direct := make([]float64, len(triangles))
+	mir := make([]float64, len(triangles))
+	drawn := make([]bool, len(triangles))
+	var ratios []float64
+	for i, t := range triangles {
 		a, b, c := int(t[0]), int(t[1]), int(t[2])
-		cs := -cross(src, a, b, c)
-		cm := cross(src, int(twin[a]), int(twin[b]), int(twin[c]))
-		r := 1.0
-		if cm > 0 {
-			r = math.Max(-1, math.Min(2, cs/cm))
-		} else if cs <= 0 {
-			r = 0
-		}
-		for _, v := range []int{a, b, c} {
-			sum[v] += r
-			n[v]++
-		}
-	}
-	w := make([]float32, len(src))
-	for v := range w {
-		if n[v] == 0 {
+		ct := -cross(tgt, a, b, c)
+		if ct <= 0 {
 			continue
 		}
-		x := math.Max(0, math.Min(1, (sum[v]/n[v]-0.2)/0.3))
-		w[v] = float32(1 - x*x*(3-2*x))
+		drawn[i] = true
+		cs := -cross(src, a, b, c)
+		direct[i] = cs / ct
+		mir[i] = cross(src, int(twin[a]), int(twin[b]), int(twin[c])) / ct
+		if cs > 0 {
+			ratios = append(ratios, cs/ct)
+		}
 	}
-	return w
+	norm := 1.0
+	if len(ratios) > 0 {
+		sort.Float64s(ratios)
+		norm = 1 / math.Max(ratios[len(ratios)/2], 1e-12)
+	}
+	sum := make([]float64, len(src))
+	n := make([]float64, len(src))
+	conf = make([]float64, len(triangles))
+	for i, t := range triangles {
+		if !drawn[i] {
+			continue
+		}
+		d, m := direct[i]*norm, mir[i]*norm
+		w := 0.0
+		if m > 0 && m >= 2*d {
+			x := math.Max(0, math.Min(1, (d-0.2)/0.3))
+			w = 1 - x*x*(3-2*x)
+		}
+		for _, v := range t {
+			sum[v] += w
+			n[v]++
+		}
+		conf[i] = math.Min(1, math.Max(0, math.Max(d, m))/0.4)
+	}
+	mirror = make([]float32, len(src))
+	for v := range mirror {
+		if n[v] > 0 {
+			mirror[v] = float32(sum[v] / n[v])
+		}
+	}
+	return mirror, conf
 }
 
 func cross(p []faceswap.Point3, a, b, c int) float64 {
 	return (p[b].X-p[a].X)*(p[c].Y-p[a].Y) - (p[b].Y-p[a].Y)*(p[c].X-p[a].X)
 }
 
-// foreshortening returns, per triangle, its area in the source mesh against
-// its area in the mean frontal face, divided by the median of that ratio
-// over all triangles (so scale, and most of the pose, cancel): about 1 for
-// a triangle seen as squarely as the rest of the face, small for one the
-// source squeezes (the forehead of a face looking steeply down).
-func foreshortening(src []faceswap.Point3) []float64 {
-	ratios := make([]float64, len(triangles))
-	for i, t := range triangles {
-		a, b, c := int(t[0]), int(t[1]), int(t[2])
-		ma, mb, mc := meanFace[a], meanFace[b], meanFace[c]
-		mean := math.Abs(float64((mb[0]-ma[0])*(mc[1]-ma[1]) - (mb[1]-ma[1])*(mc[0]-ma[0])))
-		cs := math.Max(0, -cross(src, a, b, c))
-		cm := math.Max(0, cross(src, int(twin[a]), int(twin[b]), int(twin[c])))
-		ratios[i] = math.Max(cs, cm) / math.Max(mean, 1e-9) // the better of the two sides
-	}
-	sorted := append([]float64(nil), ratios...)
-	sort.Float64s(sorted)
-	med := math.Max(sorted[len(sorted)/2], 1e-12)
-	for i := range ratios {
-		ratios[i] /= med
-	}
-	return ratios
-}
-
 // warp renders the source face onto the target mesh inside the region r of
 // the target image: every target triangle facing the camera is filled with
 // the source texture of the same triangle, mixed with the mirror triangle's
-// texture from the visible half where the source turns that part away
-// (mirrorWeights). A z-buffer keeps the nearest surface where the target
+// texture where the source squeezes what the target shows
+// (stretchWeights). A z-buffer keeps the nearest surface where the target
 // folds over itself. It returns the warped colours, the coverage (1 where a
-// triangle was drawn) and the confidence of each drawn pixel: its source
-// triangle's foreshortening, reaching 1 at 40% of the face's typical. A
-// source looking steeply down squeezes its forehead into a sliver;
-// stretching that sliver over the target smeared, so there the target stays.
+// triangle was drawn) and the confidence of each drawn pixel
+// (stretchWeights).
 func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel) (out *resample.Image, cover, confidence *plane) {
 	w, h := r.Dx(), r.Dy()
 	out = resample.New(w, h)
 	cover, confidence = newPlane(w, h), newPlane(w, h)
-	fs := foreshortening(srcMesh)
 	zbuf := make([]float32, w*h)
 	for i := range zbuf {
 		zbuf[i] = float32(math.Inf(1))
 	}
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
-	mw := mirrorWeights(srcMesh)
+	mw, tconf := stretchWeights(srcMesh, tgt)
 	// source vertices in the source crop's index coordinates
 	toS := func(p faceswap.Point3) (float64, float64) {
 		return (p.X - 0.5 - s.ox) / s.scale, (p.Y - 0.5 - s.oy) / s.scale
@@ -165,7 +173,7 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 		}
 		ta, tb, tc := int(twin[a]), int(twin[b]), int(twin[c])
 		wa, wb, wc := mw[a], mw[b], mw[c]
-		conf := float32(math.Min(1, fs[ti]/0.4))
+		conf := float32(tconf[ti])
 		// target triangle in region coordinates (continuous: centres at i+0.5)
 		x0, y0 := tgt[a].X-ox, tgt[a].Y-oy
 		x1, y1 := tgt[b].X-ox, tgt[b].Y-oy
