@@ -199,18 +199,34 @@ func cross(p []faceswap.Point3, a, b, c int) float64 {
 	return (p[b].X-p[a].X)*(p[c].Y-p[a].Y) - (p[b].Y-p[a].Y)*(p[c].X-p[a].X)
 }
 
+// warped is what warp draws.
+type warped struct {
+	img               *resample.Image
+	cover, confidence *plane
+	// with normals: the surface normal (x, y, z towards the viewer) under
+	// each drawn pixel on the target's mesh, and on the source's where its
+	// texture came from; three values a pixel
+	tn, sn []float32
+}
+
 // warp renders the source face onto the target mesh inside the region r of
 // the target image: every target triangle facing the camera is filled with
 // the source texture of the same triangle, mixed with the mirror triangle's
-// texture where the source squeezes what the target shows
-// (stretchWeights). A z-buffer keeps the nearest surface where the target
-// folds over itself. It returns the warped colours, the coverage (1 where a
-// triangle was drawn) and the confidence of each drawn pixel
-// (stretchWeights).
-func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel) (out *resample.Image, cover, confidence *plane) {
+// texture where the source squeezes what the target shows (stretchWeights).
+// A z-buffer keeps the nearest surface where the target folds over itself.
+// It returns the warped colours, the coverage (1 where a triangle was
+// drawn), the confidence of each drawn pixel (stretchWeights) and, if
+// normals is set, the normals under each pixel.
+func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel, normals bool) warped {
 	w, h := r.Dx(), r.Dy()
-	out = resample.New(w, h)
-	cover, confidence = newPlane(w, h), newPlane(w, h)
+	out := resample.New(w, h)
+	cover, confidence := newPlane(w, h), newPlane(w, h)
+	var tn, sn []float32
+	var tvn, svn [][3]float32
+	if normals {
+		tn, sn = make([]float32, 3*w*h), make([]float32, 3*w*h)
+		tvn, svn = vertexNormals(tgt), vertexNormals(srcMesh)
+	}
 	zbuf := make([]float32, w*h)
 	for i := range zbuf {
 		zbuf[i] = float32(math.Inf(1))
@@ -277,8 +293,18 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 				out.Pix[3*o], out.Pix[3*o+1], out.Pix[3*o+2] = cr, cg, cb
 				cover.v[o] = 1
 				confidence.v[o] = conf
+				if normals {
+					f0, f1, f2 := float32(l0), float32(l1), float32(l2)
+					for d := 0; d < 3; d++ {
+						tn[3*o+d] = f0*tvn[a][d] + f1*tvn[b][d] + f2*tvn[c][d]
+						// texture from the twin was lit as the twin's surface faces
+						direct := f0*svn[a][d] + f1*svn[b][d] + f2*svn[c][d]
+						twinN := f0*svn[ta][d] + f1*svn[tb][d] + f2*svn[tc][d]
+						sn[3*o+d] = direct*(1-m) + twinN*m
+					}
+				}
 			}
 		}
 	}
-	return out, cover, confidence
+	return warped{img: out, cover: cover, confidence: confidence, tn: tn, sn: sn}
 }
