@@ -1,7 +1,8 @@
 // Package mesh is the built-in swap engine. For each pair it warps the
 // source face onto the target's 468-point mesh (triangle by triangle, in the
-// requested interpolation, filling a turned-away half from its mirror),
-// gives it the target's colour and low-frequency shading in L*a*b*, keeps
+// requested interpolation, filling a half the source turns away from its
+// mirror), gives it the target's colour and low-frequency shading in
+// L*a*b* and its own detail sharpened to the target's crispness, keeps
 // the target's eye openings and (when open) mouth interior so gaze and
 // expression stay the target's, drops pixels that are not skin in either
 // face (hair over the forehead), and blends it in with a multi-band blend
@@ -11,11 +12,21 @@ package mesh
 import (
 	"image"
 	"math"
+	"sort"
 
 	"faceswap"
 	"faceswap/resample"
 	"faceswap/swap"
 )
+
+// shapeStrength is how far the target's inner features (eyes, brows, nose,
+// mouth) move towards where they sit in the source face (shaped). Identity
+// gains little from it and re-detected meshes move with it: at 0.25 the
+// office photo's faces came back up to 4.2%, and the class photo's 28-px
+// faces up to 4.8%, of the interocular distance from the target's mesh
+// (the limit the tests hold is 5%); at 0.15 the highest is 4.4%, and no
+// face's FaceRes margin drops by more than 0.04.
+const shapeStrength = 0.15
 
 // Engine is the mesh engine. It has no state and is safe for concurrent use.
 type Engine struct{}
@@ -82,11 +93,10 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	}
 
 	// 2. warp the source face onto the target mesh, its inner features
-	// moved a quarter of the way to the source's proportions (more moved
-	// the re-detected mesh past 5% of the interocular distance)
-	ratio := faceWidth(S) / fw
-	drawOn := shaped(T, S, 0.25, frozen)
-	warped, cover, confidence := warp(r, drawOn, S, cutSource(src, S, ratio), opt.Interpolation)
+	// moved part of the way to the source's proportions (shapeStrength)
+	drawOn := shaped(T, S, shapeStrength, frozen)
+	wp := warp(r, drawOn, S, cutSource(src, S, faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
+	warped, cover, confidence := wp.img, wp.cover, wp.confidence
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	fill(warped, target, cover)
 
@@ -116,14 +126,17 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	// 5. colour and lighting from the target, detail from the source
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
-	transfer(warped, tgtLab, skin, 0.08*fw, ratio)
+	transfer(wp, tgtLab, skin, fw)
 
-	// 6. the blend mask: the oval, pulled in and feathered so it reaches 0
-	// at the oval's edge, minus the target's eye openings and open mouth,
-	// minus what is not skin in either face (hair), inside the coverage
+	// 6. the blend mask: the oval, feathered across its edge, minus the
+	// target's eye openings and open mouth, minus what is not skin in either
+	// face (hair), inside the coverage. It used to be pulled in by the
+	// feather's width so that it reached 0 at the oval: that kept a ring of
+	// the target's cheeks, jaw and temples, and with them much of the
+	// target's identity: when it went, the FaceRes margin of the Apollo
+	// crew's face in the office photo's first face rose from +0.01 to +0.12.
 	mask := copyPlane(oval)
 	feather := max(1.0, 0.035*fw)
-	mask.erode(int(math.Ceil(1.0 * feather)))
 	mask.blur(feather)
 	keep := newPlane(w, h)
 	if keepRight {
@@ -136,7 +149,7 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 		keep.add(mouth)
 	}
 	keep.blur(max(0.7, 0.006*fw))
-	notSkin := hairLike(warped, tgtLab, skin, oval, eyes, brows, lips, fw)
+	notSkin := hairLike(warped, tgtLab, skin, cheekBand(T, skin, ox, oy), oval, eyes, brows, lips, fw)
 	cov := copyPlane(cover)
 	cov.erode(1)
 	cov.blur(1)
@@ -227,35 +240,117 @@ func mouthOpen(m []faceswap.Point3) bool {
 }
 
 // hairLike marks (0..1) pixels of the oval, outside eyes, brows and lips,
-// whose colour in the warped source or in the target is far from that face's
-// skin (a Mahalanobis distance over L*a*b* beyond 3): a fringe, its shadow,
-// or hair over the target's face. There the target stays.
-func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, oval, eyes, brows, lips *plane, fw float64) *plane {
+// that are not skin in the warped source or in the target: a fringe, its
+// shadow, or hair over the target's face. There the target stays.
+//
+// The target's pixels are compared with the skin they sit in (a Mahalanobis
+// distance over L*a*b* from the mean and spread of its skin, beyond 3).
+// The source's, whose fringe may be as large as a third of the forehead
+// and as light as its skin, are compared with the skin of its cheek band
+// (median and median absolute deviation, which such a fringe does not
+// move), counting lightness only when darker than skin (lighter is a
+// highlight), and raised by up to 1.5 where their fine texture is more than
+// twice the cheeks' (strands of hair; smooth skin and the blocks of a
+// compressed photo are not raised beyond what their colour says). Measured
+// against the mean and spread of all skin, the astronaut's light-brown
+// fringe counted as skin and crossed the office photo's faces as a band.
+func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes, brows, lips *plane, fw float64) *plane {
 	out := newPlane(oval.w, oval.h)
 	features := copyPlane(eyes)
 	features.add(brows)
 	features.add(lips)
 	features.blur(0.04 * fw)
 	wl, wa, wb := toLab(warped)
-	for _, lab := range [][3]*plane{{wl, wa, wb}, tgtLab} {
+	for face, lab := range [][3]*plane{{wl, wa, wb}, tgtLab} {
 		l, a, b := lab[0], lab[1], lab[2]
-		ml, sl := stats(l, skin)
-		ma, sa := stats(a, skin)
-		mb, sb := stats(b, skin)
-		sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
+		src := face == 0
+		var ml, sl, ma, sa, mb, sb float64
+		var tex *plane
+		var texRef float64
+		if src {
+			ml, sl = robustStats(l, cheeks)
+			ma, sa = robustStats(a, cheeks)
+			mb, sb = robustStats(b, cheeks)
+			sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
+			tex = copyPlane(l)
+			tex.blur(1)
+			for i := range tex.v {
+				tex.v[i] = float32(math.Abs(float64(l.v[i] - tex.v[i])))
+			}
+			tex.blur(max(1, 0.02*fw))
+			texRef, _ = robustStats(tex, cheeks)
+			texRef = 2 * math.Max(texRef, 0.3)
+		} else {
+			ml, sl = stats(l, skin)
+			ma, sa = stats(a, skin)
+			mb, sb = stats(b, skin)
+			sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
+		}
 		for i := range out.v {
 			if oval.v[i] == 0 || features.v[i] > 0.05 {
 				continue
 			}
 			dl := (float64(l.v[i]) - ml) / sl
+			if src && dl > 0 {
+				dl = 0
+			}
 			da := (float64(a.v[i]) - ma) / sa
 			db := (float64(b.v[i]) - mb) / sb
 			d := math.Sqrt(dl*dl + da*da + db*db)
+			if tex != nil {
+				d = math.Max(d, math.Min(d+1.5, 3*float64(tex.v[i])/texRef))
+			}
 			if v := float32(math.Min(1, math.Max(0, (d-3)/1.5))); v > out.v[i] {
 				out.v[i] = v
 			}
 		}
 	}
-	out.blur(0.01 * fw)
+	// feathered: at 0.01 of the face width, the marks on a 58-px face
+	// came out as a patchwork of the two foreheads
+	out.blur(max(1, 0.025*fw))
 	return out
+}
+
+// cheekBand returns the part of skin between the eyes and the mouth along
+// the face's axis (from the top of the oval to the chin): cheeks and nose,
+// where neither a fringe nor a beard usually is, to measure a face's skin on.
+func cheekBand(m []faceswap.Point3, skin *plane, ox, oy float64) *plane {
+	out := newPlane(skin.w, skin.h)
+	f, c := m[10], m[152]
+	dx, dy := c.X-f.X, c.Y-f.Y
+	l2 := math.Max(dx*dx+dy*dy, 1e-9)
+	for y := 0; y < skin.h; y++ {
+		for x := 0; x < skin.w; x++ {
+			o := y*skin.w + x
+			if skin.v[o] <= 0 {
+				continue
+			}
+			if t := ((float64(x)+0.5+ox-f.X)*dx + (float64(y)+0.5+oy-f.Y)*dy) / l2; t >= 0.42 && t <= 0.68 {
+				out.v[o] = skin.v[o]
+			}
+		}
+	}
+	return out
+}
+
+// robustStats returns the median of p where w > 0.5 and 1.4826 times the
+// median absolute deviation (the standard deviation, for a normal
+// distribution), which a minority of outliers does not move.
+func robustStats(p, w *plane) (median, std float64) {
+	var vals []float64
+	for i, v := range p.v {
+		if w.v[i] > 0.5 {
+			vals = append(vals, float64(v))
+		}
+	}
+	if len(vals) == 0 {
+		return 0, 1
+	}
+	sort.Float64s(vals)
+	median = vals[len(vals)/2]
+	for i := range vals {
+		vals[i] = math.Abs(vals[i] - median)
+	}
+	sort.Float64s(vals)
+	return median, 1.4826 * vals[len(vals)/2]
 }

@@ -56,7 +56,7 @@ func (p *plane) blur(sigma float64) {
 	if r < 1 {
 		r = 1
 	}
-	tmp := make([]float32, max(p.w, p.h))
+	tmp := make([]float32, max(p.w, p.h)+2*r+2)
 	for pass := 0; pass < 3; pass++ {
 		for y := 0; y < p.h; y++ {
 			boxLine(p.v[y*p.w:(y+1)*p.w], 1, p.w, r, tmp)
@@ -68,29 +68,26 @@ func (p *plane) blur(sigma float64) {
 }
 
 // boxLine box-filters n samples spaced by stride with radius r; edges are
-// extended.
+// extended. tmp must hold n+2r+1 values.
 func boxLine(v []float32, stride, n, r int, tmp []float32) {
-	tmp = tmp[:n]
+	ext := tmp[:n+2*r+1] // ext[i+r] is sample i, edges repeated
 	for i := 0; i < n; i++ {
-		tmp[i] = v[i*stride]
+		ext[i+r] = v[i*stride]
 	}
-	at := func(i int) float32 {
-		if i < 0 {
-			return tmp[0]
-		}
-		if i >= n {
-			return tmp[n-1]
-		}
-		return tmp[i]
+	for i := 0; i < r; i++ {
+		ext[i] = ext[r]
+	}
+	for i := n + r; i < len(ext); i++ {
+		ext[i] = ext[n+r-1]
 	}
 	var sum float32
-	for i := -r; i <= r; i++ {
-		sum += at(i)
+	for i := 0; i <= 2*r; i++ {
+		sum += ext[i]
 	}
 	inv := 1 / float32(2*r+1)
 	for i := 0; i < n; i++ {
 		v[i*stride] = sum * inv
-		sum += at(i+r+1) - at(i-r)
+		sum += ext[i+2*r+1] - ext[i]
 	}
 }
 

@@ -10,8 +10,7 @@ import (
 )
 
 // source is the part of the source image around one face, possibly reduced
-// so that it is at most about 1.5× the target face's scale (sampling a much
-// larger face with a small kernel would alias).
+// so that its scale is between 1 and 2 times the target face's.
 type source struct {
 	img    *resample.Image
 	ox, oy float64 // source-image position of img's pixel (0,0) centre, in index coordinates
@@ -19,8 +18,16 @@ type source struct {
 }
 
 // cutSource takes the source face's neighbourhood (the mesh bounds plus a
-// quarter) and reduces it by halving while its scale exceeds 1.5× the
-// target's.
+// quarter), halves it while it is at least twice the target face's scale
+// (ratio: source face width over target face width), then blurs it by as
+// much as the remaining reduction needs so that sampling it does not
+// alias. Halving stops before the copy gets smaller than the target face:
+// one sampled below the target's scale is enlarged, and a 28-px face of the
+// class photo drawn from a copy at 0.79× its scale (halving while the ratio
+// was above 1.5) came out blurred enough for the FaceRes identity check to
+// find it closer to the target's own face (margin −0.06) and for its
+// re-detected mesh to move 4.9% of the interocular distance; from a copy
+// at 1.58×, other things equal, +0.05 and 3.2%.
 func cutSource(src *image.NRGBA, mesh []faceswap.Point3, ratio float64) *source {
 	x0, y0, x1, y1 := bounds(mesh)
 	m := 0.25 * max(x1-x0, y1-y0)
@@ -34,7 +41,7 @@ func cutSource(src *image.NRGBA, mesh []faceswap.Point3, ratio float64) *source 
 		copy(cp.Pix[y*cp.Stride:y*cp.Stride+4*r.Dx()], sub.Pix[y*sub.Stride:])
 	}
 	s := &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
-	for ratio > 1.5 && s.img.W > 8 && s.img.H > 8 {
+	for ratio >= 2 && s.img.W > 8 && s.img.H > 8 {
 		s.img = halve(s.img)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above
 		s.ox += 0.5 * s.scale
@@ -42,7 +49,56 @@ func cutSource(src *image.NRGBA, mesh []faceswap.Point3, ratio float64) *source 
 		s.scale *= 2
 		ratio /= 2
 	}
+	if ratio > 1 {
+		gaussian(s.img, 0.4*math.Sqrt(ratio*ratio-1))
+	}
 	return s
+}
+
+// gaussian blurs a 3-channel image in place with a sampled Gaussian of
+// standard deviation sigma (pixels), edges repeated.
+func gaussian(im *resample.Image, sigma float64) {
+	if sigma < 0.2 {
+		return
+	}
+	r := int(math.Ceil(3 * sigma))
+	k := make([]float32, 2*r+1)
+	var sum float32
+	for i := range k {
+		d := float64(i - r)
+		k[i] = float32(math.Exp(-d * d / (2 * sigma * sigma)))
+		sum += k[i]
+	}
+	for i := range k {
+		k[i] /= sum
+	}
+	tmp := make([]float32, len(im.Pix))
+	for y := 0; y < im.H; y++ {
+		for x := 0; x < im.W; x++ {
+			var a, b, c float32
+			for i, kv := range k {
+				o := 3 * (y*im.W + min(max(x+i-r, 0), im.W-1))
+				a += kv * im.Pix[o]
+				b += kv * im.Pix[o+1]
+				c += kv * im.Pix[o+2]
+			}
+			o := 3 * (y*im.W + x)
+			tmp[o], tmp[o+1], tmp[o+2] = a, b, c
+		}
+	}
+	for y := 0; y < im.H; y++ {
+		for x := 0; x < im.W; x++ {
+			var a, b, c float32
+			for i, kv := range k {
+				o := 3 * (min(max(y+i-r, 0), im.H-1)*im.W + x)
+				a += kv * tmp[o]
+				b += kv * tmp[o+1]
+				c += kv * tmp[o+2]
+			}
+			o := 3 * (y*im.W + x)
+			im.Pix[o], im.Pix[o+1], im.Pix[o+2] = a, b, c
+		}
+	}
 }
 
 func halve(im *resample.Image) *resample.Image {
@@ -69,90 +125,114 @@ func bounds(mesh []faceswap.Point3) (x0, y0, x1, y1 float64) {
 	return
 }
 
-// mirrorWeights returns, per vertex, how much of the mirror twin's texture
-// to use: the vertex's triangles' source area against their mirror
-// triangles' (a turned-away or foreshortened side has little), mapped
-// smoothly from 1 (ratio ≤ 0.2) to 0 (ratio ≥ 0.5). Per vertex rather than
-// per triangle, so the switch to the mirror side is a smooth gradient, not
-// jagged patches.
-func mirrorWeights(src []faceswap.Point3) []float32 {
-	sum := make([]float64, len(src))
-	n := make([]float64, len(src))
-	for _, t := range triangles {
+// stretchWeights decides, from how much each triangle is stretched going
+// from the source onto the target, where the mirror twin's texture is used
+// and how far the warped texture can be trusted. A triangle's quality is
+// its area in the source against its area in the target, divided by the
+// median of that ratio over the triangles both show (so scale cancels): 1
+// where the source shows it as the target does, small where the source
+// squeezes what the target shows wide. Where the direct quality is low
+// and the twin's at least twice as good, the twin's texture is used (a
+// source turned away from the target fills its hidden half from the
+// visible one): fully at a quality of 0.2, not at all from 0.5. Weights
+// are averaged per vertex, so the change is a smooth gradient rather than
+// jagged patches. A side that the source and the target turn away alike
+// is not stretched and keeps its own texture and shading, so a face
+// swapped onto itself comes back unchanged. The confidence of a triangle
+// is the quality of the texture it gets, full from 0.4: stretching a
+// sliver more than that smears (the forehead of a source looking steeply
+// down), so there the target stays. Triangles the target turns away are
+// not drawn and have no say.
+func stretchWeights(src, tgt []faceswap.Point3) (mirror []float32, conf []float64) {
+	direct := make([]float64, len(triangles))
+	mir := make([]float64, len(triangles))
+	drawn := make([]bool, len(triangles))
+	var ratios []float64
+	for i, t := range triangles {
 		a, b, c := int(t[0]), int(t[1]), int(t[2])
-		cs := -cross(src, a, b, c)
-		cm := cross(src, int(twin[a]), int(twin[b]), int(twin[c]))
-		r := 1.0
-		if cm > 0 {
-			r = math.Max(-1, math.Min(2, cs/cm))
-		} else if cs <= 0 {
-			r = 0
-		}
-		for _, v := range []int{a, b, c} {
-			sum[v] += r
-			n[v]++
-		}
-	}
-	w := make([]float32, len(src))
-	for v := range w {
-		if n[v] == 0 {
+		ct := -cross(tgt, a, b, c)
+		if ct <= 0 {
 			continue
 		}
-		x := math.Max(0, math.Min(1, (sum[v]/n[v]-0.2)/0.3))
-		w[v] = float32(1 - x*x*(3-2*x))
+		drawn[i] = true
+		cs := -cross(src, a, b, c)
+		direct[i] = cs / ct
+		mir[i] = cross(src, int(twin[a]), int(twin[b]), int(twin[c])) / ct
+		if cs > 0 {
+			ratios = append(ratios, cs/ct)
+		}
 	}
-	return w
+	norm := 1.0
+	if len(ratios) > 0 {
+		sort.Float64s(ratios)
+		norm = 1 / math.Max(ratios[len(ratios)/2], 1e-12)
+	}
+	sum := make([]float64, len(src))
+	n := make([]float64, len(src))
+	conf = make([]float64, len(triangles))
+	for i, t := range triangles {
+		if !drawn[i] {
+			continue
+		}
+		d, m := direct[i]*norm, mir[i]*norm
+		w := 0.0
+		if m > 0 && m >= 2*d {
+			x := math.Max(0, math.Min(1, (d-0.2)/0.3))
+			w = 1 - x*x*(3-2*x)
+		}
+		for _, v := range t {
+			sum[v] += w
+			n[v]++
+		}
+		conf[i] = math.Min(1, math.Max(0, math.Max(d, m))/0.4)
+	}
+	mirror = make([]float32, len(src))
+	for v := range mirror {
+		if n[v] > 0 {
+			mirror[v] = float32(sum[v] / n[v])
+		}
+	}
+	return mirror, conf
 }
 
 func cross(p []faceswap.Point3, a, b, c int) float64 {
 	return (p[b].X-p[a].X)*(p[c].Y-p[a].Y) - (p[b].Y-p[a].Y)*(p[c].X-p[a].X)
 }
 
-// foreshortening returns, per triangle, its area in the source mesh against
-// its area in the mean frontal face, divided by the median of that ratio
-// over all triangles (so scale, and most of the pose, cancel): about 1 for
-// a triangle seen as squarely as the rest of the face, small for one the
-// source squeezes (the forehead of a face looking steeply down).
-func foreshortening(src []faceswap.Point3) []float64 {
-	ratios := make([]float64, len(triangles))
-	for i, t := range triangles {
-		a, b, c := int(t[0]), int(t[1]), int(t[2])
-		ma, mb, mc := meanFace[a], meanFace[b], meanFace[c]
-		mean := math.Abs(float64((mb[0]-ma[0])*(mc[1]-ma[1]) - (mb[1]-ma[1])*(mc[0]-ma[0])))
-		cs := math.Max(0, -cross(src, a, b, c))
-		cm := math.Max(0, cross(src, int(twin[a]), int(twin[b]), int(twin[c])))
-		ratios[i] = math.Max(cs, cm) / math.Max(mean, 1e-9) // the better of the two sides
-	}
-	sorted := append([]float64(nil), ratios...)
-	sort.Float64s(sorted)
-	med := math.Max(sorted[len(sorted)/2], 1e-12)
-	for i := range ratios {
-		ratios[i] /= med
-	}
-	return ratios
+// warped is what warp draws.
+type warped struct {
+	img               *resample.Image
+	cover, confidence *plane
+	// with normals: the surface normal (x, y, z towards the viewer) under
+	// each drawn pixel on the target's mesh, and on the source's where its
+	// texture came from; three values a pixel
+	tn, sn []float32
 }
 
 // warp renders the source face onto the target mesh inside the region r of
 // the target image: every target triangle facing the camera is filled with
 // the source texture of the same triangle, mixed with the mirror triangle's
-// texture from the visible half where the source turns that part away
-// (mirrorWeights). A z-buffer keeps the nearest surface where the target
-// folds over itself. It returns the warped colours, the coverage (1 where a
-// triangle was drawn) and the confidence of each drawn pixel: its source
-// triangle's foreshortening, reaching 1 at 40% of the face's typical. A
-// source looking steeply down squeezes its forehead into a sliver;
-// stretching that sliver over the target smeared, so there the target stays.
-func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel) (out *resample.Image, cover, confidence *plane) {
+// texture where the source squeezes what the target shows (stretchWeights).
+// A z-buffer keeps the nearest surface where the target folds over itself.
+// It returns the warped colours, the coverage (1 where a triangle was
+// drawn), the confidence of each drawn pixel (stretchWeights) and, if
+// normals is set, the normals under each pixel.
+func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resample.Kernel, normals bool) warped {
 	w, h := r.Dx(), r.Dy()
-	out = resample.New(w, h)
-	cover, confidence = newPlane(w, h), newPlane(w, h)
-	fs := foreshortening(srcMesh)
+	out := resample.New(w, h)
+	cover, confidence := newPlane(w, h), newPlane(w, h)
+	var tn, sn []float32
+	var tvn, svn [][3]float32
+	if normals {
+		tn, sn = make([]float32, 3*w*h), make([]float32, 3*w*h)
+		tvn, svn = vertexNormals(tgt), vertexNormals(srcMesh)
+	}
 	zbuf := make([]float32, w*h)
 	for i := range zbuf {
 		zbuf[i] = float32(math.Inf(1))
 	}
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
-	mw := mirrorWeights(srcMesh)
+	mw, tconf := stretchWeights(srcMesh, tgt)
 	// source vertices in the source crop's index coordinates
 	toS := func(p faceswap.Point3) (float64, float64) {
 		return (p.X - 0.5 - s.ox) / s.scale, (p.Y - 0.5 - s.oy) / s.scale
@@ -165,7 +245,7 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 		}
 		ta, tb, tc := int(twin[a]), int(twin[b]), int(twin[c])
 		wa, wb, wc := mw[a], mw[b], mw[c]
-		conf := float32(math.Min(1, fs[ti]/0.4))
+		conf := float32(tconf[ti])
 		// target triangle in region coordinates (continuous: centres at i+0.5)
 		x0, y0 := tgt[a].X-ox, tgt[a].Y-oy
 		x1, y1 := tgt[b].X-ox, tgt[b].Y-oy
@@ -213,8 +293,18 @@ func warp(r image.Rectangle, tgt, srcMesh []faceswap.Point3, s *source, k resamp
 				out.Pix[3*o], out.Pix[3*o+1], out.Pix[3*o+2] = cr, cg, cb
 				cover.v[o] = 1
 				confidence.v[o] = conf
+				if normals {
+					f0, f1, f2 := float32(l0), float32(l1), float32(l2)
+					for d := 0; d < 3; d++ {
+						tn[3*o+d] = f0*tvn[a][d] + f1*tvn[b][d] + f2*tvn[c][d]
+						// texture from the twin was lit as the twin's surface faces
+						direct := f0*svn[a][d] + f1*svn[b][d] + f2*svn[c][d]
+						twinN := f0*svn[ta][d] + f1*svn[tb][d] + f2*svn[tc][d]
+						sn[3*o+d] = direct*(1-m) + twinN*m
+					}
+				}
 			}
 		}
 	}
-	return out, cover, confidence
+	return warped{img: out, cover: cover, confidence: confidence, tn: tn, sn: sn}
 }

@@ -1,7 +1,9 @@
 // Command samples runs a fixed set of swaps over the shared test photos and
 // the face-api demo photos and writes one contact sheet per swap (source |
 // target | result, scaled to one height) to a folder that is not committed,
-// for people to look at.
+// for people to look at, and beside it NAME-faces.png: each swapped face's
+// region before and after, enlarged to one height, so that small faces and
+// seams can be judged too.
 //
 //	go run ./tools/samples [-out samples-out] [-swap-model mesh]
 package main
@@ -20,6 +22,7 @@ import (
 	"faceswap/models"
 	"faceswap/onnx"
 	"faceswap/pipeline"
+	"faceswap/swap"
 )
 
 type sample struct {
@@ -94,9 +97,88 @@ func run(out, model string) error {
 			return err
 		}
 		f.Close()
+		closeUps, err := faceCloseUps(240, dst, res.Image, res.Regions)
+		if err != nil {
+			return err
+		}
+		if err := writePNG(filepath.Join(out, s.name+"-faces.png"), closeUps); err != nil {
+			return err
+		}
 		fmt.Printf("%-26s %d face(s) swapped -> %s\n", s.name, res.FacesSwapped, path)
 	}
 	return nil
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// faceCloseUps puts, for each region, the target's pixels and the result's
+// side by side, enlarged (nearest neighbour, so pixels stay visible) or
+// reduced to height h; the pairs follow each other left to right.
+func faceCloseUps(h int, target, result []byte, regions []swap.Region) (*image.NRGBA, error) {
+	var tiles []*image.NRGBA
+	for _, f := range [][]byte{target, result} {
+		im, _, err := imageio.Decode(f, imageio.DefaultLimits)
+		if err != nil {
+			return nil, err
+		}
+		tiles = append(tiles, im)
+	}
+	var row []*image.NRGBA
+	width := 0
+	for _, r := range regions {
+		b := r.Bounds.Intersect(tiles[0].Rect)
+		if b.Empty() {
+			continue
+		}
+		for _, im := range tiles {
+			s := zoom(im.SubImage(b).(*image.NRGBA), h)
+			row = append(row, s)
+			width += s.Rect.Dx() + 4
+		}
+		width += 12
+	}
+	sheet := image.NewNRGBA(image.Rect(0, 0, max(width, 1), h))
+	draw.Draw(sheet, sheet.Rect, image.White, image.Point{}, draw.Src)
+	x := 0
+	for i, im := range row {
+		draw.Draw(sheet, im.Rect.Add(image.Pt(x, 0)), im, image.Point{}, draw.Src)
+		x += im.Rect.Dx() + 4
+		if i%2 == 1 {
+			x += 12
+		}
+	}
+	return sheet, nil
+}
+
+// zoom scales a region to height h: nearest neighbour when enlarging, the
+// box filter of scale when reducing.
+func zoom(im *image.NRGBA, h int) *image.NRGBA {
+	b := im.Rect
+	if b.Dy() >= h {
+		c := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(c, c.Rect, im, b.Min, draw.Src)
+		return scale(c, h)
+	}
+	f := float64(h) / float64(b.Dy())
+	w := max(1, int(float64(b.Dx())*f))
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			sx, sy := b.Min.X+min(int(float64(x)/f), b.Dx()-1), b.Min.Y+min(int(float64(y)/f), b.Dy()-1)
+			copy(out.Pix[out.PixOffset(x, y):out.PixOffset(x, y)+4], im.Pix[im.PixOffset(sx, sy):])
+		}
+	}
+	return out
 }
 
 // contactSheet puts the images side by side, each scaled to height h.
