@@ -90,6 +90,12 @@ func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
 			out = onCanvas(m, m.Bounds(), stored, false)
 		}
 	default:
+		if info.Format == formatJPEG {
+			var ok bool
+			if out, ok = decodeJPEGFast(data, stored); ok {
+				break
+			}
+		}
 		var m image.Image
 		if m, err = decodeFull(info.Format, data); err == nil {
 			out = toNRGBA(m)
