@@ -25,7 +25,7 @@ failed=0
 for t in "${targets[@]}"; do
   [[ $t =~ $only ]] || continue
   pkg=${t%/*} name=${t##*/}
-  if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg" >"$log" 2>&1; then
+  if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -timeout 0 -parallel "$parallel" "$pkg" >"$log" 2>&1; then
     result=ok
   else
     result=FAIL failed=1
