@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -23,7 +24,16 @@ func FuzzParseRequest(f *testing.F) {
 		fuzzBoundary+"\r\nContent-Disposition: form-data; name=\"image_quality\"\r\n\r\n80\r\n--"+
 		fuzzBoundary+"\r\nContent-Disposition: form-data; name=\"base64\"\r\n\r\ntrue\r\n--"+fuzzBoundary+"--\r\n"), true)
 	f.Add([]byte("--"+fuzzBoundary+"\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n"), true)
+	f.Add([]byte(`"aGk="`), false)
+	f.Add([]byte(" \"\xff\" "), false)
 	f.Fuzz(func(t *testing.T, body []byte, multi bool) {
+		// A string without escapes is taken as it stands: the same as decoding it.
+		if s, ok := plainString(body); ok {
+			var want string
+			if err := json.Unmarshal(body, &want); err != nil || s != want {
+				t.Fatalf("plainString(%q) = %q; json: %q, %v", body, s, want, err)
+			}
+		}
 		for _, specs := range [][]fieldSpec{swapFields, facesFields} {
 			r := httptest.NewRequest("POST", "/v1/faceswap-v3-multifaceswap", bytes.NewReader(body))
 			if multi {
