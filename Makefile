@@ -4,12 +4,12 @@ GO ?= go
 BIN := bin/faceswap
 FUZZTIME ?= 10s
 FUZZPARALLEL ?= 1
-# Only the onnx package uses cgo; the binary needs it.
+# Only the onnx and turbojpeg packages use cgo; the binary needs them.
 export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup run test vet nocgo fuzz bench reference samples load clean
+.PHONY: all build setup run test vet nocgo fuzz bench bench-micro profile soak reference samples load clean
 
 all: build
 
@@ -58,11 +58,30 @@ nocgo:
 fuzz:
 	@FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) scripts/fuzz.sh
 
+# bench: the real server in a process of its own, against the floor of each
+# request (decode + model runs + encode), in one run of under 10 minutes;
+# writes BENCHMARKS.json and the generated section of BENCHMARKS.md. Take
+# the figures with the machine quiet (load average below 0.5).
 bench: setup
+	$(GO) run ./tools/bench -bin $(BIN)
+
+# bench-micro: the packages' own benchmarks (figures in BENCHMARKS.md).
+bench-micro: setup
 	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
 	$(GO) test -run '^$$' -bench SwapOffice -benchtime 20x -count 3 -cpu 1 ./swap/mesh
 	$(GO) test -run '^$$' -bench BenchmarkRun -benchtime 50x ./tfjs
-	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio
+	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio ./turbojpeg
+	$(GO) test -run '^$$' -bench ParseJSON -benchtime 100x ./httpapi
+
+# profile: CPU and allocation profiles of the seed-shaped request served in
+# process (out/profile/cpu.pprof, allocs.pprof; go tool pprof -top ...).
+profile: setup
+	$(GO) run ./tools/bench -profile out/profile -n 40
+
+# soak: 10 minutes at 1.5x capacity with good and bad requests, then five
+# SIGKILLs under load; checks answers, memory, goroutines and the ledger.
+soak: setup
+	$(GO) run ./tools/soak -bin $(BIN)
 
 clean:
 	rm -rf bin out
