@@ -170,6 +170,12 @@ func header(data []byte, lim Limits) (Info, image.Point, error) {
 		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
 			"The image is %dx%d pixels; each side may be at most %d pixels.", w, h, MaxSide)
 	}
+	if format == formatJPEG {
+		if n := jpegScans(data, MaxJPEGScans); n > MaxJPEGScans {
+			return Info{}, image.Point{}, faceswap.Errorf(http.StatusBadRequest,
+				"The image could not be decoded: this JPEG has more than %d scans (a decompression bomb, or a broken encoder).", MaxJPEGScans)
+		}
+	}
 	info := Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: orientationOf(format, data)}
 	if info.Orientation >= 5 {
 		info.Width, info.Height = info.Height, info.Width
