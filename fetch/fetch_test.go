@@ -377,6 +377,11 @@ func TestRedirects(t *testing.T) {
 	} {
 		_, err := tf.Fetch(context.Background(), tc.url)
 		fe := wantError(t, err, http.StatusBadRequest, tc.msg)
+		// The whole error prints (the server logs it): it once held itself
+		// as its cause, and printing it overflowed the stack.
+		if detail := err.Error(); !strings.Contains(detail, tc.msg) || len(detail) > 2000 {
+			t.Errorf("%s: Error() = %.300q", tc.url, detail)
+		}
 		if fe.Message != tc.msg {
 			t.Errorf("%s: message %q, want %q", tc.url, fe.Message, tc.msg)
 		}
@@ -493,6 +498,11 @@ func TestRefusedURLs(t *testing.T) {
 	} {
 		_, err := tf.Fetch(context.Background(), tc.url)
 		fe := wantError(t, err, http.StatusBadRequest, tc.msg)
+		// The whole error prints (the server logs it): it once held itself
+		// as its cause, and printing it overflowed the stack.
+		if detail := err.Error(); !strings.Contains(detail, tc.msg) || len(detail) > 2000 {
+			t.Errorf("%s: Error() = %.300q", tc.url, detail)
+		}
 		if fe.Message != tc.msg {
 			t.Errorf("%s: message %q, want %q", tc.url, fe.Message, tc.msg)
 		}
