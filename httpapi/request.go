@@ -314,6 +314,9 @@ func multipartError(err error) error {
 	if errors.As(err, &mbe) {
 		return err
 	}
+	if slow, ok := slowBodyError(err); ok {
+		return slow
+	}
 	return faceswap.Wrap(http.StatusBadRequest, err, "The multipart/form-data body is malformed.")
 }
 
@@ -321,6 +324,9 @@ func readError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return err
+	}
+	if slow, ok := slowBodyError(err); ok {
+		return slow
 	}
 	return faceswap.Wrap(http.StatusBadRequest, err, "The request body could not be read.")
 }

@@ -150,7 +150,10 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.leave()
 
+	deadline, _ := ctx.Deadline()
+	read := a.paceBody(w, r, deadline)
 	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, swapFields)
+	read()
 	if err != nil {
 		fail(err)
 		return
