@@ -90,15 +90,17 @@ func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
 			out = onCanvas(m, m.Bounds(), stored, false)
 		}
 	default:
+		var ok, cut bool
 		if info.Format == formatJPEG {
-			var ok bool
-			if out, ok = decodeJPEGFast(data, stored); ok {
+			if out, ok, cut = decodeJPEGFast(data, stored); ok {
 				break
 			}
 		}
 		var m image.Image
 		if m, err = decodeFull(info.Format, data); err == nil {
 			out = toNRGBA(m)
+		} else if cut {
+			err = fmt.Errorf("%w (libjpeg-turbo: premature end of data; image/jpeg: %v)", io.ErrUnexpectedEOF, err)
 		}
 	}
 	if err != nil {
