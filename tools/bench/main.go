@@ -145,6 +145,9 @@ type Throughput struct {
 	Workers1 float64 `json:"workers_1_rps"`
 	Workers2 float64 `json:"workers_2_rps"`
 	Scaling  float64 `json:"scaling"`
+	// FloorScaling is what the machine itself allows: the request's model
+	// runs replayed on 2 threads at once against 1, in this process.
+	FloorScaling float64 `json:"floor_scaling"`
 }
 
 type Memory struct {
@@ -601,6 +604,28 @@ func floors(vs []*variant, rep *Report) error {
 			}
 			enc = append(enc, msf(time.Since(t)))
 		}
+		if i == 0 {
+			// How far two cores scale on this very work: the model runs
+			// replayed by 1 goroutine, then by 2 at once.
+			replay := func(goroutines, reps int) float64 {
+				start := time.Now()
+				var wg sync.WaitGroup
+				for range goroutines {
+					wg.Go(func() {
+						for range reps {
+							for _, r := range runs {
+								r.s.Run(r.in)
+							}
+						}
+					})
+				}
+				wg.Wait()
+				return float64(goroutines*reps) / time.Since(start).Seconds()
+			}
+			one := replay(1, 2*reps)
+			two := replay(2, 2*reps)
+			rep.Throughput.FloorScaling = round(two/one, 2)
+		}
 		f := Floor{DecodeMS: median(dec), InferenceMS: median(inf), ModelRuns: len(runs), EncodeMS: median(enc), PipelineMS: median(pipe)}
 		f.TotalMS = f.DecodeMS + f.InferenceMS + f.EncodeMS
 		st := &rep.Requests[i]
@@ -620,6 +645,7 @@ func targets(rep *Report) []Target {
 	}
 	ts = append(ts,
 		Target{Name: "throughput, 2 workers / 1 worker", Value: round(rep.Throughput.Scaling, 2), Limit: "≥ 1.8", Met: rep.Throughput.Scaling >= 1.8},
+		Target{Name: "(the machine: model runs on 2 threads / 1)", Value: rep.Throughput.FloorScaling, Limit: "(≥ 1.8)", Met: rep.Throughput.FloorScaling >= 1.8},
 		Target{Name: "peak RSS, 8 in flight (MB)", Value: rep.Memory.PeakMB, Limit: "≤ 400", Met: rep.Memory.PeakMB <= 400},
 		Target{Name: "process start to ready (ms, median)", Value: rep.Ready.MedianMS, Limit: "≤ 1000", Met: rep.Ready.MedianMS <= 1000},
 	)
@@ -632,7 +658,7 @@ func printReport(w io.Writer, rep *Report) {
 	for _, r := range rep.Requests {
 		fmt.Fprintf(w, "%-8s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %7.2f\n", r.ID, r.P50MS, r.P95MS, r.Floor.DecodeMS, r.Floor.InferenceMS, r.Floor.EncodeMS, r.Floor.TotalMS, r.Ratio)
 	}
-	fmt.Fprintf(w, "throughput %s: 1 worker %.2f/s, 2 workers %.2f/s (×%.2f)\n", rep.Throughput.Request, rep.Throughput.Workers1, rep.Throughput.Workers2, rep.Throughput.Scaling)
+	fmt.Fprintf(w, "throughput %s: 1 worker %.2f/s, 2 workers %.2f/s (×%.2f; its model runs alone on 2 threads: ×%.2f)\n", rep.Throughput.Request, rep.Throughput.Workers1, rep.Throughput.Workers2, rep.Throughput.Scaling, rep.Throughput.FloorScaling)
 	fmt.Fprintf(w, "peak RSS with 8 in flight: %.0f MB (%v); ready after %.0f ms (median of %v)\n", rep.Memory.PeakMB, rep.Memory.Statuses, rep.Ready.MedianMS, rep.Ready.RunsMS)
 	for _, t := range rep.Targets {
 		mark := "met"
@@ -666,8 +692,8 @@ func updateMarkdown(path string, rep *Report) error {
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.0f (%.1f + %.1f + %.1f) | %d | %.2f | %s |\n",
 			r.ID, r.Faces, r.P50MS, r.P95MS, r.Floor.TotalMS, r.Floor.DecodeMS, r.Floor.InferenceMS, r.Floor.EncodeMS, r.Floor.ModelRuns, r.Ratio, stageList(r.StagesMS))
 	}
-	fmt.Fprintf(&b, "\nThroughput of %s (closed loop, two clients per worker, %.0f s): **%.2f/s with 1 worker, %.2f/s with 2** (×%.2f). Peak RSS with 8 requests in flight (2 workers, queue 6, every request above in turn, %.0f s): **%.0f MB** (answers: %s). Process start to the first 200 of `/readyz`: **%.0f ms** (median of %s ms); idle RSS %.0f MB.\n\n",
-		rep.Throughput.Request, rep.Throughput.Seconds, rep.Throughput.Workers1, rep.Throughput.Workers2, rep.Throughput.Scaling,
+	fmt.Fprintf(&b, "\nThroughput of %s (closed loop, two clients per worker, %.0f s): **%.2f/s with 1 worker, %.2f/s with 2** (×%.2f); the request's model runs alone, replayed on 2 threads at once against 1, scale ×%.2f on this machine. Peak RSS with 8 requests in flight (2 workers, queue 6, every request above in turn, %.0f s): **%.0f MB** (answers: %s). Process start to the first 200 of `/readyz`: **%.0f ms** (median of %s ms); idle RSS %.0f MB.\n\n",
+		rep.Throughput.Request, rep.Throughput.Seconds, rep.Throughput.Workers1, rep.Throughput.Workers2, rep.Throughput.Scaling, rep.Throughput.FloorScaling,
 		rep.Memory.Seconds, rep.Memory.PeakMB, statusList(rep.Memory.Statuses), rep.Ready.MedianMS, floatList(rep.Ready.RunsMS), rep.Ready.IdleMB)
 	b.WriteString("| target | measured | target | |\n| --- | --- | --- | --- |\n")
 	for _, t := range rep.Targets {
