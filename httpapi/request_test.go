@@ -340,3 +340,50 @@ func BenchmarkParseJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestPoolHelper: a running request may borrow a free worker's place, not a
+// taken one; a request waiting for a worker gets it once it is released.
+func TestPoolHelper(t *testing.T) {
+	p := newPool(2, 2, NewMetrics(nil))
+	t1, _ := p.enter()
+	got := make(chan func())
+	finish := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- t1.run(context.Background(), func() {
+			release, ok := p.helper()
+			if !ok {
+				t.Error("one request running, one worker free: no helper")
+			}
+			got <- release
+			<-finish
+		})
+	}()
+	release := <-got
+	// Both places are taken (t1's and its helper's): no second helper, and
+	// the next request waits until the helper is released.
+	if _, again := p.helper(); again {
+		t.Error("a helper was granted with every worker taken")
+	}
+	t2, _ := p.enter()
+	ran := make(chan error)
+	go func() { ran <- t2.run(context.Background(), func() {}) }()
+	select {
+	case <-ran:
+		t.Fatal("a request ran while the helper held the last worker")
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	if err := <-ran; err != nil {
+		t.Error(err)
+	}
+	close(finish)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	t1.leave()
+	t2.leave()
+	if err := p.wait(context.Background()); err != nil {
+		t.Error(err)
+	}
+}

@@ -199,7 +199,7 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	queued := time.Now()
 	err = t.run(ctx, func() {
 		tm.add("queue", time.Since(queued))
-		res, perr = a.opt.Pipeline.Run(ctx, &sr.req)
+		res, perr = a.opt.Pipeline.Run(pipeline.WithHelper(ctx, a.pool.helper), &sr.req)
 	})
 	if err == nil {
 		err = perr
