@@ -78,4 +78,3 @@ func slowBodyError(err error) (error, bool) {
 	}
 	return nil, false
 }
-
