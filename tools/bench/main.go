@@ -59,7 +59,7 @@ import (
 // A request shape of the benchmark.
 type shape struct {
 	Name, Source, Target, Input, SourceIdx, About string
-	Faces                                       int
+	Faces                                         int
 }
 
 var shapes = []shape{
@@ -128,7 +128,7 @@ type RequestStats struct {
 	Bytes    int                `json:"response_bytes"`
 	StagesMS map[string]float64 `json:"server_stages_p50_ms"`
 	Floor    Floor              `json:"floor"`
-	Ratio    float64            `json:"ratio"`             // p50 / floor (one thread)
+	Ratio    float64            `json:"ratio"` // p50 / floor (one thread)
 	// RatioTwoThreads is p50 / the floor's critical path on two threads:
 	// the fair ratio when the request used an idle worker.
 	RatioTwoThreads float64 `json:"ratio_two_threads"`

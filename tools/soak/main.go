@@ -369,8 +369,8 @@ type SoakResult struct {
 	Unexpected              []string               // answers a request did not deserve
 	TransportErrors         int
 	P50, P95                time.Duration // of the 200s
-	OK200                   int // during the soak
-	Capacity200             int // while measuring the capacity (charged too)
+	OK200                   int           // during the soak
+	Capacity200             int           // while measuring the capacity (charged too)
 	RSS, Goroutines         series
 	Ledger                  ledger
 	LedgerProblems          []string
