@@ -3,12 +3,13 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/faceswap
 FUZZTIME ?= 10s
-# Only the onnx package uses cgo; the binary needs it.
+FUZZPARALLEL ?= 1
+# Only the onnx and turbojpeg packages use cgo; the binary needs them.
 export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup test-deps run test vet nocgo fuzz bench reference samples load clean
+.PHONY: all build setup test-deps run test vet nocgo fuzz bench bench-micro profile soak reference samples load clean
 
 all: build
 
@@ -50,25 +51,42 @@ test: setup test-deps vet nocgo
 vet:
 	@$(GO) vet ./...
 
-# Everything but the onnx package and what imports it builds without cgo.
+# Everything but the cgo leaf packages (onnx, turbojpeg) and what imports onnx
+# builds without cgo; imageio then uses image/jpeg instead of libjpeg-turbo.
 nocgo:
-	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'faceswap/onnx' | cut -d' ' -f1); \
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v -e 'faceswap/onnx' -e '^faceswap/turbojpeg ' | cut -d' ' -f1); \
 	CGO_ENABLED=0 $(GO) build $$pkgs && echo "nocgo: $$(echo $$pkgs | wc -w) packages build with CGO_ENABLED=0"
 
-# Brief fuzzing of every parser of untrusted bytes.
+# Fuzzing of every parser of untrusted bytes (scripts/fuzz.sh lists the
+# targets): FUZZTIME each (10s in make test; the recorded campaigns ran 10m),
+# one worker (FUZZPARALLEL), one target at a time, a summary line each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./imageio
-	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./tfjs
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./onnxfile
-	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./fetch
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBase64$$' -fuzztime $(FUZZTIME) ./fetch
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME) ./httpapi
+	@FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) scripts/fuzz.sh
 
+# bench: the real server in a process of its own, against the floor of each
+# request (decode + model runs + encode), in one run of under 10 minutes;
+# writes BENCHMARKS.json and the generated section of BENCHMARKS.md. Take
+# the figures with the machine quiet (load average below 0.5).
 bench: setup
+	$(GO) run ./tools/bench -bin $(BIN)
+
+# bench-micro: the packages' own benchmarks (figures in BENCHMARKS.md).
+bench-micro: setup
 	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
 	$(GO) test -run '^$$' -bench SwapOffice -benchtime 20x -count 3 -cpu 1 ./swap/mesh
 	$(GO) test -run '^$$' -bench BenchmarkRun -benchtime 50x ./tfjs
-	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio
+	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio ./turbojpeg
+	$(GO) test -run '^$$' -bench ParseJSON -benchtime 100x ./httpapi
+
+# profile: CPU and allocation profiles of the seed-shaped request served in
+# process (out/profile/cpu.pprof, allocs.pprof; go tool pprof -top ...).
+profile: setup
+	$(GO) run ./tools/bench -profile out/profile -n 40
+
+# soak: 10 minutes at 1.5x capacity with good and bad requests, then five
+# SIGKILLs under load; checks answers, memory, goroutines and the ledger.
+soak: setup
+	$(GO) run ./tools/soak -bin $(BIN)
 
 clean:
 	rm -rf bin out

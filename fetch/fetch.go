@@ -288,8 +288,11 @@ func describeScheme(s string) string {
 func classify502(ctx context.Context, err error, redirected bool) error {
 	var pub *publicError
 	if errors.As(err, &pub) {
-		pub.e.Err = errors.Join(pub.e.Err, err)
-		return pub.e
+		// A copy: err (the client's *url.Error) wraps pub, so making err
+		// the cause of pub.e would make the error contain itself, and its
+		// Error() recurse until the stack overflows (which killed the
+		// server on the log line of every redirect loop).
+		return &faceswap.Error{Status: pub.e.Status, Message: pub.e.Message, Err: pub.e.Err}
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {

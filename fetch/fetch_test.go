@@ -377,6 +377,11 @@ func TestRedirects(t *testing.T) {
 	} {
 		_, err := tf.Fetch(context.Background(), tc.url)
 		fe := wantError(t, err, http.StatusBadRequest, tc.msg)
+		// The whole error prints (the server logs it): it once held itself
+		// as its cause, and printing it overflowed the stack.
+		if detail := err.Error(); !strings.Contains(detail, tc.msg) || len(detail) > 2000 {
+			t.Errorf("%s: Error() = %.300q", tc.url, detail)
+		}
 		if fe.Message != tc.msg {
 			t.Errorf("%s: message %q, want %q", tc.url, fe.Message, tc.msg)
 		}
@@ -493,6 +498,11 @@ func TestRefusedURLs(t *testing.T) {
 	} {
 		_, err := tf.Fetch(context.Background(), tc.url)
 		fe := wantError(t, err, http.StatusBadRequest, tc.msg)
+		// The whole error prints (the server logs it): it once held itself
+		// as its cause, and printing it overflowed the stack.
+		if detail := err.Error(); !strings.Contains(detail, tc.msg) || len(detail) > 2000 {
+			t.Errorf("%s: Error() = %.300q", tc.url, detail)
+		}
 		if fe.Message != tc.msg {
 			t.Errorf("%s: message %q, want %q", tc.url, fe.Message, tc.msg)
 		}
@@ -677,5 +687,54 @@ func TestNoProxy(t *testing.T) {
 	}
 	if f.transport.Proxy != nil {
 		t.Error("the transport has a Proxy function")
+	}
+}
+
+// TestDNSRebinding: a name whose answer changes from one lookup to the next
+// (here an allow-listed loopback address, then a private one, as a
+// rebinding attacker's DNS would answer) is resolved and checked at every
+// connect, and only the checked address is dialled: the fetches that get
+// the private answer are refused, and no connect ever leaves loopback. An
+// answer holding both kinds of address is refused whole.
+func TestDNSRebinding(t *testing.T) {
+	srv := newServer(t, false)
+	tf := newTestFetcher(t, Config{Allow: []string{"127.0.0.1/32"}}, nil)
+	var (
+		mu      sync.Mutex
+		lookups int
+		both    bool
+	)
+	tf.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		lookups++
+		switch {
+		case both:
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.7.7.7")}, nil
+		case lookups%2 == 1:
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("10.7.7.7")}, nil
+	}
+	u := "http://rebind.test:" + srv.port() + "/img"
+	for i := range 6 {
+		tf.CloseIdleConnections() // a new connect, so a new lookup
+		data, err := tf.Fetch(context.Background(), u)
+		if i%2 == 0 {
+			if err != nil || !bytes.Equal(data, pngBytes) {
+				t.Errorf("fetch %d (loopback answer): %q, %v", i, data, err)
+			}
+			continue
+		}
+		wantError(t, err, http.StatusBadRequest, "private or loopback address")
+	}
+	mu.Lock()
+	both = true
+	mu.Unlock()
+	tf.CloseIdleConnections()
+	_, err := tf.Fetch(context.Background(), u)
+	wantError(t, err, http.StatusBadRequest, "private or loopback address")
+	if got := len(tf.dialed(t)); got != 3 {
+		t.Errorf("%d connects, want 3 (the loopback answers)", got)
 	}
 }

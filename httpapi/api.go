@@ -52,6 +52,13 @@ type Options struct {
 	// ServeMetrics serves GET /metrics on this handler too (otherwise the
 	// server exposes Metrics.Handler on a listener of its own).
 	ServeMetrics bool
+
+	// A request body must arrive at BodyRate bytes a second or faster
+	// after the first BodyGrace (defaults 64 KB/s and 10 s), and within
+	// the Deadline; a slower one is a 408 (it holds a place in the pool
+	// while it arrives).
+	BodyGrace time.Duration
+	BodyRate  int64
 }
 
 // page is the playground served at GET /.
@@ -113,6 +120,12 @@ func New(o Options) (*API, error) {
 	}
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 60
+	}
+	if o.BodyGrace <= 0 {
+		o.BodyGrace = defaultBodyGrace
+	}
+	if o.BodyRate <= 0 {
+		o.BodyRate = defaultBodyRate
 	}
 	if o.RetryAfterSeconds <= 0 {
 		o.RetryAfterSeconds = 1

@@ -55,7 +55,10 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.leave()
+	deadline, _ := ctx.Deadline()
+	read := a.paceBody(w, r, deadline)
 	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, facesFields)
+	read()
 	if err != nil {
 		fail(err)
 		return

@@ -90,6 +90,19 @@ func (t *ticket) run(ctx context.Context, fn func()) error {
 	}
 }
 
+// helper lends a running request a free worker's place for work it can do
+// beside its own (pipeline.WithHelper), when there is one; a request
+// waiting for a worker gets the place once it is released. A saturated
+// pool grants none, so it runs one goroutine per request as without.
+func (p *pool) helper() (release func(), ok bool) {
+	select {
+	case p.work <- struct{}{}:
+		return func() { <-p.work }, true
+	default:
+		return nil, false
+	}
+}
+
 // wait waits until no work runs, or ctx ends.
 func (p *pool) wait(ctx context.Context) error {
 	done := make(chan struct{})

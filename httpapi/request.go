@@ -135,9 +135,19 @@ func jsonValue(spec fieldSpec, raw json.RawMessage) (value, error) {
 		n float64
 		b bool
 	)
-	isString := json.Unmarshal(raw, &s) == nil
-	isNumber := json.Unmarshal(raw, &n) == nil
-	isBool := json.Unmarshal(raw, &b) == nil
+	// The first byte says what the value is, so it is decoded once: an
+	// image field's base64 is most of the body.
+	var isString, isNumber, isBool bool
+	switch c := firstByte(raw); {
+	case c == '"':
+		if s, isString = plainString(raw); !isString {
+			isString = json.Unmarshal(raw, &s) == nil
+		}
+	case c == 't' || c == 'f':
+		isBool = json.Unmarshal(raw, &b) == nil
+	case c == '-' || '0' <= c && c <= '9':
+		isNumber = json.Unmarshal(raw, &n) == nil
+	}
 	switch spec.kind {
 	case textField, imageField:
 		if isString {
@@ -164,6 +174,36 @@ func jsonValue(spec fieldSpec, raw json.RawMessage) (value, error) {
 		return value{}, faceswap.Errorf(http.StatusBadRequest, "%s must be true or false.", spec.name)
 	}
 	return value{}, fmt.Errorf("httpapi: field %s has unknown kind %d", spec.name, spec.kind)
+}
+
+// firstByte is the first byte of a JSON value that is not white space, or 0.
+func firstByte(raw []byte) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+// plainString returns the JSON string raw holds when it has no escapes,
+// without decoding it again: the body as a whole was already checked to be
+// valid JSON, so such a string is its bytes between the quotes (when they
+// are valid UTF-8; otherwise the decoder's replacement is needed).
+func plainString(raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || bytes.IndexByte(in, '"') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	for _, c := range in {
+		if c < 0x20 {
+			return "", false
+		}
+	}
+	return string(in), true
 }
 
 // numberValue checks a number against spec; shown is how the client wrote
@@ -274,6 +314,9 @@ func multipartError(err error) error {
 	if errors.As(err, &mbe) {
 		return err
 	}
+	if slow, ok := slowBodyError(err); ok {
+		return slow
+	}
 	return faceswap.Wrap(http.StatusBadRequest, err, "The multipart/form-data body is malformed.")
 }
 
@@ -281,6 +324,9 @@ func readError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return err
+	}
+	if slow, ok := slowBodyError(err); ok {
+		return slow
 	}
 	return faceswap.Wrap(http.StatusBadRequest, err, "The request body could not be read.")
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -311,5 +312,78 @@ func TestPool(t *testing.T) {
 		if _, ok := p.enter(); !ok {
 			t.Errorf("place %d not free at the end", i)
 		}
+	}
+}
+
+// BenchmarkParseJSON parses a seed-shaped JSON body: two images of about
+// 180 KB and 75 KB as base64, and the other fields.
+func BenchmarkParseJSON(b *testing.B) {
+	img := func(n int) string {
+		raw := make([]byte, n)
+		for i := range raw {
+			raw[i] = byte(i * 7)
+		}
+		return base64.StdEncoding.EncodeToString(raw)
+	}
+	body := `{"source_img":"` + img(75_000) + `","target_img":"` + img(180_000) + `","input_faces_index":"0,1,2","source_faces_index":"0,1,2",` +
+		`"face_restore":"disable","interpolation":"Bilinear","detection_face_order":"large-small","facedetection":"retinaface_resnet50",` +
+		`"detect_gender_input":"no","detect_gender_source":"no","face_restore_weight":0.75,"image_format":"jpeg","image_quality":95,"base64":false}`
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := parseForm(httptest.NewRecorder(), jsonRequest(body), 50<<20, 20<<20, swapFields)
+		if err == nil {
+			_, err = parseSwap(f)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestPoolHelper: a running request may borrow a free worker's place, not a
+// taken one; a request waiting for a worker gets it once it is released.
+func TestPoolHelper(t *testing.T) {
+	p := newPool(2, 2, NewMetrics(nil))
+	t1, _ := p.enter()
+	got := make(chan func())
+	finish := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- t1.run(context.Background(), func() {
+			release, ok := p.helper()
+			if !ok {
+				t.Error("one request running, one worker free: no helper")
+			}
+			got <- release
+			<-finish
+		})
+	}()
+	release := <-got
+	// Both places are taken (t1's and its helper's): no second helper, and
+	// the next request waits until the helper is released.
+	if _, again := p.helper(); again {
+		t.Error("a helper was granted with every worker taken")
+	}
+	t2, _ := p.enter()
+	ran := make(chan error)
+	go func() { ran <- t2.run(context.Background(), func() {}) }()
+	select {
+	case <-ran:
+		t.Fatal("a request ran while the helper held the last worker")
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	if err := <-ran; err != nil {
+		t.Error(err)
+	}
+	close(finish)
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	t1.leave()
+	t2.leave()
+	if err := p.wait(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

@@ -144,7 +144,10 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.leave()
 
+	deadline, _ := ctx.Deadline()
+	read := a.paceBody(w, r, deadline)
 	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, swapFields)
+	read()
 	if err != nil {
 		fail(err)
 		return
@@ -190,7 +193,7 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	queued := time.Now()
 	err = t.run(ctx, func() {
 		tm.add("queue", time.Since(queued))
-		res, perr = a.opt.Pipeline.Run(ctx, &sr.req)
+		res, perr = a.opt.Pipeline.Run(pipeline.WithHelper(ctx, a.pool.helper), &sr.req)
 	})
 	if err == nil {
 		err = perr

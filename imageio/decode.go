@@ -90,9 +90,17 @@ func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
 			out = onCanvas(m, m.Bounds(), stored, false)
 		}
 	default:
+		var ok, cut bool
+		if info.Format == formatJPEG {
+			if out, ok, cut = decodeJPEGFast(data, stored); ok {
+				break
+			}
+		}
 		var m image.Image
 		if m, err = decodeFull(info.Format, data); err == nil {
 			out = toNRGBA(m)
+		} else if cut {
+			err = fmt.Errorf("%w (libjpeg-turbo: premature end of data; image/jpeg: %v)", io.ErrUnexpectedEOF, err)
 		}
 	}
 	if err != nil {
@@ -163,6 +171,12 @@ func header(data []byte, lim Limits) (Info, image.Point, error) {
 	if w > MaxSide || h > MaxSide {
 		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
 			"The image is %dx%d pixels; each side may be at most %d pixels.", w, h, MaxSide)
+	}
+	if format == formatJPEG {
+		if n := jpegScans(data, MaxJPEGScans); n > MaxJPEGScans {
+			return Info{}, image.Point{}, faceswap.Errorf(http.StatusBadRequest,
+				"The image could not be decoded: this JPEG has more than %d scans (a decompression bomb, or a broken encoder).", MaxJPEGScans)
+		}
 	}
 	info := Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: orientationOf(format, data)}
 	if info.Orientation >= 5 {

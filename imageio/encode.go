@@ -23,6 +23,11 @@ const (
 // public messages list them. "jpg" is accepted as another name of "jpeg".
 var OutputFormats = []string{formatJPEG, formatPNG, formatWebP}
 
+// pngLevel is the deflate effort of PNG output. PNG is lossless at every
+// level; on the 1280×853 office photo BestSpeed writes 1.24 MB where the
+// default level writes 1.04 MB (19% more), about 6 times faster.
+const pngLevel = png.BestSpeed
+
 // maxWebPSide is the largest width or height a WebP file can hold (14 bits).
 const maxWebPSide = 16383
 
@@ -119,11 +124,11 @@ func Encode(w io.Writer, img image.Image, format string, quality int) error {
 	}
 	switch f {
 	case formatJPEG:
-		if err := jpeg.Encode(w, jpegSource(img), &jpeg.Options{Quality: quality}); err != nil {
+		if err := encodeJPEG(w, jpegSource(img), quality); err != nil {
 			return faceswap.Wrap(http.StatusInternalServerError, err, "The result image could not be encoded as JPEG.")
 		}
 	case formatPNG:
-		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+		enc := png.Encoder{CompressionLevel: pngLevel}
 		if err := enc.Encode(w, img); err != nil {
 			return faceswap.Wrap(http.StatusInternalServerError, err, "The result image could not be encoded as PNG.")
 		}
@@ -139,6 +144,26 @@ func Encode(w io.Writer, img image.Image, format string, quality int) error {
 	}
 	return nil
 }
+
+// encodeJPEG writes m as a JPEG at quality: with libjpeg-turbo when the
+// build has it (cgo), else with image/jpeg. Both write baseline 4:2:0.
+func encodeJPEG(w io.Writer, m image.Image, quality int) error {
+	if rgba, ok := m.(*image.RGBA); ok {
+		if data, ok, err := encodeJPEGFast(rgba, quality); ok {
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(data)
+			return err
+		}
+	}
+	return jpeg.Encode(w, m, &jpeg.Options{Quality: quality})
+}
+
+// JPEGBackend says which codec decodes and encodes JPEG: "libjpeg-turbo"
+// (builds with cgo) or "image/jpeg" (CGO_ENABLED=0). Worth a line in the
+// start-up log.
+func JPEGBackend() string { return jpegBackend }
 
 // jpegSource returns what the JPEG encoder should see for img: img itself
 // when it is opaque (an opaque *image.NRGBA is shown as an *image.RGBA over

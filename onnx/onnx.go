@@ -112,6 +112,23 @@ type Runtime struct {
 	cfg      Config
 	mu       sync.Mutex
 	sessions map[string]*Session
+	tap      atomic.Pointer[Tap] // shared with the sessions
+}
+
+// Tap receives every run of a runtime's sessions: the session and a copy
+// of the inputs it ran on. Benchmarks use it to replay exactly the runs a
+// request needed, timing ONNX Runtime alone (the floor of a request).
+type Tap func(s *Session, inputs map[string]Tensor)
+
+// SetTap makes every later Run of the runtime's sessions call tap (nil
+// stops it). Copying the inputs costs time: it is for measurements, not
+// for serving.
+func (r *Runtime) SetTap(tap Tap) {
+	if tap == nil {
+		r.tap.Store(nil)
+		return
+	}
+	r.tap.Store(&tap)
 }
 
 // Open checks cfg, loads the ONNX Runtime library (once per process) and
@@ -220,6 +237,7 @@ type Session struct {
 	outNames []string
 	runs     atomic.Int64
 	runNanos atomic.Int64
+	tap      *atomic.Pointer[Tap] // the runtime's
 }
 
 // Stats returns how many times the session ran and the total time spent
@@ -259,7 +277,7 @@ func (r *Runtime) load(name string, data []byte) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s is not a valid ONNX model: %w", name, err)
 	}
-	s := &Session{Path: name}
+	s := &Session{Path: name, tap: &r.tap}
 	for _, in := range ins {
 		s.Inputs = append(s.Inputs, IO{Name: in.Name, Shape: append([]int64(nil), in.Dimensions...), Type: typeName(in.DataType)})
 		s.inNames = append(s.inNames, in.Name)
@@ -351,6 +369,13 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 	}
 	if len(inputs) != len(s.inNames) {
 		return nil, fmt.Errorf("onnx: %s: %d inputs given, the model has %d", s.Path, len(inputs), len(s.inNames))
+	}
+	if tap := s.tap.Load(); tap != nil {
+		cp := make(map[string]Tensor, len(inputs))
+		for k, t := range inputs {
+			cp[k] = Tensor{Shape: append([]int64(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+		}
+		(*tap)(s, cp)
 	}
 	outs := make([]ort.Value, len(s.outNames))
 	start := time.Now()

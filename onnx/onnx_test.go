@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -401,4 +402,62 @@ func equalOutputs(a, b map[string]onnx.Tensor) bool {
 		}
 	}
 	return true
+}
+
+// TestTapRecordsRuns: a tap sees every run with a copy of its inputs, so
+// replaying what it recorded gives the same outputs; SetTap(nil) stops it.
+func TestTapRecordsRuns(t *testing.T) {
+	rt := testenv.Runtime(t)
+	s, err := rt.Load(model(t, "blazeface-front"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		s  *onnx.Session
+		in map[string]onnx.Tensor
+	}
+	var (
+		mu  sync.Mutex
+		got []run
+	)
+	rt.SetTap(func(s *onnx.Session, in map[string]onnx.Tensor) {
+		mu.Lock()
+		got = append(got, run{s, in})
+		mu.Unlock()
+	})
+	defer rt.SetTap(nil)
+	var want []map[string]onnx.Tensor
+	in := onnx.NewTensor(1, 128, 128, 3)
+	for i := range 2 {
+		for k := range in.Data {
+			in.Data[k] = float32((k*7+i*13)%255)/127.5 - 1
+		}
+		out, err := s.Run(map[string]onnx.Tensor{"input": in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, out)
+	}
+	in.Data[0] = 42 // the caller reuses its buffer: the recorded copy must not change
+	rt.SetTap(nil)
+	if _, err := s.Run(map[string]onnx.Tensor{"input": in}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("the tap saw %d runs, want 2", len(got))
+	}
+	for i, r := range got {
+		if r.s != s {
+			t.Errorf("run %d: session %v", i, r.s.Path)
+		}
+		out, err := r.s.Run(r.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range want[i] {
+			if !reflect.DeepEqual(out[name].Data, w.Data) {
+				t.Errorf("run %d: replaying gives another %s", i, name)
+			}
+		}
+	}
 }

@@ -1,0 +1,14 @@
+//go:build !cgo
+
+package imageio
+
+import "image"
+
+// jpegBackend names the JPEG codec of this build (see JPEGBackend).
+const jpegBackend = "image/jpeg"
+
+// decodeJPEGFast has no fast decoder to offer without cgo.
+func decodeJPEGFast([]byte, image.Point) (*image.NRGBA, bool, bool) { return nil, false, false }
+
+// encodeJPEGFast has no fast encoder to offer without cgo.
+func encodeJPEGFast(*image.RGBA, int) ([]byte, bool, error) { return nil, false, nil }

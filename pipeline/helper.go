@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"runtime/debug"
+
+	"faceswap"
+	"faceswap/analysis"
+)
+
+// Helper lends a request a second goroutine for work that can run beside
+// its own: Run decodes and analyses the source image on it while it does
+// the target. It returns ok=false when no CPU is idle (the caller then
+// works alone, as without a Helper), and otherwise a release function Run
+// calls (once) when the parallel part is over. The HTTP API grants one only while
+// a worker is free, so a busy server still runs one goroutine per request
+// and its throughput is unchanged; what it buys is latency when the server
+// is not saturated (one request in flight on two cores).
+type Helper func() (release func(), ok bool)
+
+type helperKey struct{}
+
+// WithHelper returns a context that lets Run ask h for a second goroutine.
+func WithHelper(ctx context.Context, h Helper) context.Context {
+	return context.WithValue(ctx, helperKey{}, h)
+}
+
+func helperFrom(ctx context.Context) Helper {
+	h, _ := ctx.Value(helperKey{}).(Helper)
+	return h
+}
+
+// beside runs fn on another goroutine and returns a wait function giving
+// its error; a panic in fn becomes that error rather than ending the
+// process.
+func beside(fn func() error) (wait func() error) {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		done <- fn()
+	}()
+	return func() error { return <-done }
+}
+
+// decodeBoth decodes the source and target images, the source on the
+// helper's goroutine. Errors keep the serial order: the source's first.
+func (p *Pipeline) decodeBoth(r *Request) (src, dst *image.NRGBA, err error) {
+	wait := beside(func() (err error) { src, err = p.decode("source_img", r.Source); return err })
+	dst, derr := p.decode("target_img", r.Target)
+	if err := wait(); err != nil {
+		return nil, nil, err
+	}
+	return src, dst, derr
+}
+
+// analyzeBoth analyses both images, the source on the helper's goroutine.
+func (p *Pipeline) analyzeBoth(src, dst *image.NRGBA, so, do analysis.Options) (srcFaces, dstFaces []faceswap.Face, err error) {
+	wait := beside(func() (err error) { srcFaces, err = p.Analyzer.Analyze(src, so); return err })
+	dstFaces, derr := p.Analyzer.Analyze(dst, do)
+	if err := wait(); err != nil {
+		return nil, nil, err
+	}
+	return srcFaces, dstFaces, derr
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make fuzz: run every fuzz target of a parser of untrusted bytes for
+# FUZZTIME each (default 10s; the recorded campaigns use 10m), one worker
+# each (FUZZPARALLEL, default 1, as the machine is shared), one target at a
+# time, and print one summary line per target: executions, new corpus
+# entries, and the result. A failing input is saved by Go under the
+# package's testdata/fuzz/FuzzXxx/ and becomes a regression test there.
+# FUZZ=REGEXP picks targets by "package/FuzzName".
+set -euo pipefail
+fuzztime=${FUZZTIME:-10s}
+parallel=${FUZZPARALLEL:-1}
+only=${FUZZ:-.}
+targets=(
+  ./httpapi/FuzzParseRequest ./httpapi/FuzzMultipart
+  ./fetch/FuzzResolve ./fetch/FuzzDecodeBase64
+  ./selection/FuzzParseIndices
+  ./imageio/FuzzDecodeJPEG ./imageio/FuzzDecodePNG ./imageio/FuzzDecodeGIF ./imageio/FuzzDecodeWebP
+  ./tfjs/FuzzParseManifest ./tfjs/FuzzWeights
+  ./onnxfile/FuzzRead
+  ./models/optional/FuzzParse ./models/optional/FuzzFit ./models/optional/FuzzContentRange
+  ./client/FuzzParseServerTiming
+)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+failed=0
+for t in "${targets[@]}"; do
+  [[ $t =~ $only ]] || continue
+  pkg=${t%/*} name=${t##*/}
+  if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -timeout 0 -parallel "$parallel" "$pkg" >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAIL failed=1
+    cat "$log"
+  fi
+  last=$(grep -E '^fuzz: elapsed' "$log" | tail -n 1 || true)
+  execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
+  total=$(sed -nE 's/.*new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 new, corpus \2/p' <<<"$last")
+  printf 'fuzz %-34s %-6s %s execs, %s (%s)\n' "${pkg#./}/$name" "$result" "${execs:-?}" "${total:-?}" "$fuzztime"
+done
+exit $failed
