@@ -161,8 +161,12 @@ func TestAsyncWorkerKilled(t *testing.T) {
 	var killedJob string
 	deadline := time.Now().Add(time.Minute)
 	for killedJob == "" {
-		err := conn.QueryRow(ctx, `SELECT args->>'job_id' FROM river_job
-			WHERE state = 'running' AND kind = 'faceswap.swap' AND attempted_by[array_length(attempted_by, 1)] = $1 LIMIT 1`, aID).Scan(&killedJob)
+		// Running in River's view and PROCESSING in ours: the worker has
+		// started the job and not yet recorded its outcome (River marks its
+		// entries done in batches, a moment after the work returns).
+		err := conn.QueryRow(ctx, `SELECT r.args->>'job_id' FROM river_job r JOIN jobs j ON j.id = r.args->>'job_id'
+			WHERE r.state = 'running' AND r.kind = 'faceswap.swap' AND r.attempted_by[array_length(r.attempted_by, 1)] = $1
+				AND j.status = 'PROCESSING' LIMIT 1`, aID).Scan(&killedJob)
 		if err != nil && err != pgx.ErrNoRows {
 			t.Fatal(err)
 		}
