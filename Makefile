@@ -75,8 +75,10 @@ bench-micro: setup
 	$(GO) test -run '^$$' -bench AnalyzeOffice -benchtime 30x -count 3 ./analysis
 	$(GO) test -run '^$$' -bench SwapOffice -benchtime 20x -count 3 -cpu 1 ./swap/mesh
 	$(GO) test -run '^$$' -bench BenchmarkRun -benchtime 50x ./tfjs
-	$(GO) test -run '^$$' -bench 'Decode$$|Encode' -benchtime 10x ./imageio ./turbojpeg
+	$(GO) test -run '^$$' -bench 'Decode$$|Encode|PNGLevels' -benchtime 10x ./imageio ./turbojpeg
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench 'Decode$$|Encode/jpeg' -benchtime 10x ./imageio
 	$(GO) test -run '^$$' -bench ParseJSON -benchtime 100x ./httpapi
+	$(GO) test -run '^$$' -bench Seed -benchtime 20x -cpu 1 ./pipeline
 
 # profile: CPU and allocation profiles of the seed-shaped request served in
 # process (out/profile/cpu.pprof, allocs.pprof; go tool pprof -top ...).

@@ -190,7 +190,7 @@ func firstByte(raw []byte) byte {
 // valid JSON, so such a string is its bytes between the quotes (when they
 // are valid UTF-8; otherwise the decoder's replacement is needed).
 func plainString(raw []byte) (string, bool) {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, " \t\r\n") // JSON's white space, and no other
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}

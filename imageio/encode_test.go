@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -350,6 +351,27 @@ func BenchmarkEncode(b *testing.B) {
 			for b.Loop() {
 				buf.Reset()
 				if err := Encode(&buf, src, format, DefaultQuality); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes")
+		})
+	}
+}
+
+// BenchmarkPNGLevels writes the photo at each deflate level, for the choice
+// of pngLevel (every level is lossless).
+func BenchmarkPNGLevels(b *testing.B) {
+	src := photo(b)
+	for _, c := range []struct {
+		name  string
+		level png.CompressionLevel
+	}{{"default", png.DefaultCompression}, {"best-speed", png.BestSpeed}, {"best-compression", png.BestCompression}} {
+		b.Run(c.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := (&png.Encoder{CompressionLevel: c.level}).Encode(&buf, src); err != nil {
 					b.Fatal(err)
 				}
 			}
