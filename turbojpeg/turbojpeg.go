@@ -27,6 +27,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"unsafe"
 )
@@ -60,12 +61,20 @@ func (e *Error) Truncated() bool { return strings.Contains(e.Msg, "Premature end
 // maxInt is the largest value of a C int, which sizes and strides must fit.
 const maxInt = 1<<31 - 1
 
+// lastError reads the handle's message. libjpeg-turbo keeps the message of
+// a warning (a truncated file, with stop-on-warning) in a thread-local
+// buffer rather than in the handle, so every function here locks its
+// goroutine to its OS thread from the first libjpeg-turbo call to this one:
+// otherwise the goroutine may move between the two calls and read another
+// thread's message (seen under load: a truncated JPEG reported as corrupt).
 func lastError(op string, h C.tjhandle) error {
 	return &Error{Op: op, Msg: C.GoString(C.tjGetErrorStr2(h))}
 }
 
 // DecodeHeader reads the header of a JPEG.
 func DecodeHeader(data []byte) (Header, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if len(data) == 0 || len(data) > maxInt {
 		return Header{}, &Error{Op: "header", Msg: fmt.Sprintf("%d bytes of data", len(data))}
 	}
@@ -86,6 +95,8 @@ func DecodeHeader(data []byte) (Header, error) {
 // caller checks the header first (DecodeHeader) and sizes pix from it.
 // CMYK and YCCK JPEGs are refused (libjpeg-turbo cannot convert them to RGB).
 func DecodeRGBA(data []byte, pix []byte, width, height, stride int) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if len(data) == 0 || len(data) > maxInt {
 		return &Error{Op: "decode", Msg: fmt.Sprintf("%d bytes of data", len(data))}
 	}
@@ -119,6 +130,8 @@ func DecodeRGBA(data []byte, pix []byte, width, height, stride int) error {
 // (alpha ignored: the caller composites non-opaque pixels first) as a
 // baseline JPEG with 4:2:0 chroma, as image/jpeg writes, at quality 1-100.
 func EncodeRGBA(pix []byte, width, height, stride, quality int) ([]byte, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if width <= 0 || height <= 0 || width > 65535 || height > 65535 || stride < 4*width || stride > maxInt ||
 		len(pix) < stride*(height-1)+4*width {
 		return nil, fmt.Errorf("turbojpeg: encode: a %d-byte buffer of stride %d does not hold %dx%d RGBA", len(pix), stride, width, height)
