@@ -144,38 +144,10 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.leave()
 
-	deadline, _ := ctx.Deadline()
-	read := a.paceBody(w, r, deadline)
-	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, swapFields)
-	read()
+	sr, _, err := a.readSwap(ctx, w, r, swapFields, balance)
 	if err != nil {
 		fail(err)
 		return
-	}
-	if warn := warning(f.unknown); warn != "" {
-		w.Header().Set("Warning", warn)
-	}
-	sr, err := parseSwap(f)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if c, ok := any(a.opt.Pipeline).(checker); ok {
-		if err := c.Check(&sr.req); err != nil {
-			fail(err)
-			return
-		}
-	}
-	if a.opt.CostPerFace {
-		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if balance < a.opt.Cost*int64(len(idx)) {
-			fail(faceswap.ErrInsufficientCredits)
-			return
-		}
 	}
 
 	var tm timings
@@ -241,6 +213,43 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	w.Write(res.Image)
+}
+
+// readSwap reads and checks a swap request's body, for the sync and the
+// async call alike: the body at a minimum pace, the fields (unknown ones
+// listed in a Warning header), the pipeline's own checks before any image
+// is fetched, and, when the cost is per face, the balance against the
+// faces asked for.
+func (a *API) readSwap(ctx context.Context, w http.ResponseWriter, r *http.Request, fields []fieldSpec, balance int64) (*swapRequest, *form, error) {
+	deadline, _ := ctx.Deadline()
+	read := a.paceBody(w, r, deadline)
+	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, fields)
+	read()
+	if err != nil {
+		return nil, nil, err
+	}
+	if warn := warning(f.unknown); warn != "" {
+		w.Header().Set("Warning", warn)
+	}
+	sr, err := parseSwap(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, ok := any(a.opt.Pipeline).(checker); ok {
+		if err := c.Check(&sr.req); err != nil {
+			return nil, nil, err
+		}
+	}
+	if a.opt.CostPerFace {
+		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)
+		if err != nil {
+			return nil, nil, err
+		}
+		if balance < a.opt.Cost*int64(len(idx)) {
+			return nil, nil, faceswap.ErrInsufficientCredits
+		}
+	}
+	return sr, f, nil
 }
 
 // images resolves two image fields at once (a URL is fetched, a data URI

@@ -12,7 +12,6 @@ import (
 	"faceswap/fetch"
 	"faceswap/jobs"
 	"faceswap/pipeline"
-	"faceswap/selection"
 )
 
 // v2Fields are the sync fields plus our webhook.
@@ -72,15 +71,7 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		fail(errIdemKey)
 		return
 	}
-	f, err := parseForm(w, r, a.opt.MaxBody, a.opt.MaxImageBytes, v2Fields)
-	if err != nil {
-		fail(err)
-		return
-	}
-	if warn := warning(f.unknown); warn != "" {
-		w.Header().Set("Warning", warn)
-	}
-	sr, err := parseSwap(f)
+	sr, f, err := a.readSwap(ctx, w, r, v2Fields, balance)
 	if err != nil {
 		fail(err)
 		return
@@ -93,23 +84,6 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		if !a.opt.Jobs.WebhooksEnabled() {
 			fail(faceswap.Errorf(http.StatusBadRequest, "webhook is not available: this server has no webhook secret (FACESWAP_WEBHOOK_SECRET) to sign with."))
-			return
-		}
-	}
-	if c, ok := any(a.opt.Pipeline).(checker); ok {
-		if err := c.Check(&sr.req); err != nil {
-			fail(err)
-			return
-		}
-	}
-	if a.opt.CostPerFace {
-		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)
-		if err != nil {
-			fail(err)
-			return
-		}
-		if balance < a.opt.Cost*int64(len(idx)) {
-			fail(faceswap.ErrInsufficientCredits)
 			return
 		}
 	}
