@@ -51,20 +51,28 @@ func reduce(l pyrLevel, ch int) pyrLevel {
 // expand doubles l to w×h (bilinear, centre-aligned).
 func expand(l pyrLevel, w, h, ch int) []float32 {
 	out := make([]float32, w*h*ch)
+	// the source columns and weights are the same on every row
+	x0s, x1s, axs := make([]int, w), make([]int, w), make([]float32, w)
+	for x := range w {
+		sx := min(max((float64(x)+0.5)/2-0.5, 0), float64(l.w-1))
+		x0s[x] = int(sx)
+		x1s[x] = min(x0s[x]+1, l.w-1) * ch
+		axs[x] = float32(sx - float64(x0s[x]))
+		x0s[x] *= ch
+	}
 	for y := 0; y < h; y++ {
 		sy := min(max((float64(y)+0.5)/2-0.5, 0), float64(l.h-1))
 		y0 := int(sy)
 		y1 := min(y0+1, l.h-1)
 		ay := float32(sy - float64(y0))
-		for x := 0; x < w; x++ {
-			sx := min(max((float64(x)+0.5)/2-0.5, 0), float64(l.w-1))
-			x0 := int(sx)
-			x1 := min(x0+1, l.w-1)
-			ax := float32(sx - float64(x0))
+		r0, r1 := l.v[y0*l.w*ch:(y0+1)*l.w*ch], l.v[y1*l.w*ch:(y1+1)*l.w*ch]
+		o := out[y*w*ch : (y+1)*w*ch]
+		for x := range w {
+			x0, x1, ax := x0s[x], x1s[x], axs[x]
 			for c := 0; c < ch; c++ {
-				a := l.v[(y0*l.w+x0)*ch+c]*(1-ax) + l.v[(y0*l.w+x1)*ch+c]*ax
-				b := l.v[(y1*l.w+x0)*ch+c]*(1-ax) + l.v[(y1*l.w+x1)*ch+c]*ax
-				out[(y*w+x)*ch+c] = a*(1-ay) + b*ay
+				a := r0[x0+c]*(1-ax) + r0[x1+c]*ax
+				b := r1[x0+c]*(1-ax) + r1[x1+c]*ax
+				o[x*ch+c] = a*(1-ay) + b*ay
 			}
 		}
 	}

@@ -56,13 +56,46 @@ func (p *plane) blur(sigma float64) {
 	if r < 1 {
 		r = 1
 	}
-	tmp := make([]float32, max(p.w, p.h)+2*r+2)
-	for pass := 0; pass < 3; pass++ {
-		for y := 0; y < p.h; y++ {
-			boxLine(p.v[y*p.w:(y+1)*p.w], 1, p.w, r, tmp)
+	// Horizontal and vertical box filters (edges extended) commute, so the
+	// three horizontal passes run on each row while it is in cache, and the
+	// vertical ones sweep whole rows with a running sum per column instead
+	// of walking down one column at a time (which was most of a swap's
+	// blurring time).
+	tmp := make([]float32, p.w+2*r+2)
+	for y := 0; y < p.h; y++ {
+		row := p.v[y*p.w : (y+1)*p.w]
+		for pass := 0; pass < 3; pass++ {
+			boxLine(row, 1, p.w, r, tmp)
 		}
-		for x := 0; x < p.w; x++ {
-			boxLine(p.v[x:], p.w, p.h, r, tmp)
+	}
+	src := make([]float32, len(p.v))
+	sum := make([]float32, p.w)
+	for pass := 0; pass < 3; pass++ {
+		copy(src, p.v)
+		boxColumns(p.v, src, p.w, p.h, r, sum)
+	}
+}
+
+// boxColumns box-filters every column of src (w×h) with radius r into dst,
+// edges extended; sum holds w values.
+func boxColumns(dst, src []float32, w, h, r int, sum []float32) {
+	rowAt := func(y int) []float32 {
+		y = min(max(y, 0), h-1)
+		return src[y*w : (y+1)*w]
+	}
+	clear(sum)
+	for k := -r; k <= r; k++ {
+		for x, v := range rowAt(k) {
+			sum[x] += v
+		}
+	}
+	inv := 1 / float32(2*r+1)
+	for y := 0; y < h; y++ {
+		out := dst[y*w : (y+1)*w]
+		add, sub := rowAt(y+r+1), rowAt(y-r)
+		for x := range out {
+			out[x] = sum[x] * inv
+			sum[x] += add[x] - sub[x]
 		}
 	}
 }
@@ -92,44 +125,47 @@ func boxLine(v []float32, stride, n, r int, tmp []float32) {
 }
 
 // erode shrinks the set of pixels ≥ 0.5 by r pixels (square structuring
-// element), leaving 0/1 values.
+// element), leaving 0/1 values: a pixel stays when every pixel within r of
+// it, each way, is ≥ 0.5 and inside the plane. Runs of such pixels are
+// counted along rows, then along columns, so the cost does not grow with r.
 func (p *plane) erode(r int) {
 	if r <= 0 {
 		return
 	}
-	out := make([]float32, len(p.v))
-	// horizontal then vertical minimum over a window of 2r+1
-	tmp := make([]float32, len(p.v))
-	for y := 0; y < p.h; y++ {
-		for x := 0; x < p.w; x++ {
-			m := float32(1)
-			for k := max(0, x-r); k <= min(p.w-1, x+r); k++ {
-				m = min(m, p.v[y*p.w+k])
+	w, h := p.w, p.h
+	// ok[i]: the row window around i lies inside and is all ≥ 0.5
+	ok := make([]bool, len(p.v))
+	for y := 0; y < h; y++ {
+		run := 0 // pixels ≥ 0.5 ending at x
+		for x := 0; x < w; x++ {
+			if p.v[y*w+x] >= 0.5 {
+				run++
+			} else {
+				run = 0
 			}
-			if x-r < 0 || x+r >= p.w {
-				m = 0
+			// the window centred at x-r ends at x
+			if c := x - r; c >= r && run >= 2*r+1 {
+				ok[y*w+c] = true
 			}
-			tmp[y*p.w+x] = m
 		}
 	}
-	for y := 0; y < p.h; y++ {
-		for x := 0; x < p.w; x++ {
-			m := float32(1)
-			for k := max(0, y-r); k <= min(p.h-1, y+r); k++ {
-				m = min(m, tmp[k*p.w+x])
+	out := make([]float32, len(p.v))
+	run := make([]int, w)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if ok[y*w+x] {
+				run[x]++
+			} else {
+				run[x] = 0
 			}
-			if y-r < 0 || y+r >= p.h {
-				m = 0
-			}
-			if m >= 0.5 {
-				out[y*p.w+x] = 1
+			if c := y - r; c >= r && run[x] >= 2*r+1 {
+				out[c*w+x] = 1
 			}
 		}
 	}
 	p.v = out
 }
 
-// mul multiplies p by q pixel by pixel.
 func (p *plane) mul(q *plane) {
 	for i := range p.v {
 		p.v[i] *= q.v[i]

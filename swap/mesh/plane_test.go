@@ -1,0 +1,118 @@
+package mesh
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// blurByColumns is the direct form of plane.blur: three rounds of a
+// horizontal then a vertical box pass, each column walked on its own.
+func blurByColumns(p *plane, r int) {
+	tmp := make([]float32, max(p.w, p.h)+2*r+2)
+	for pass := 0; pass < 3; pass++ {
+		for y := 0; y < p.h; y++ {
+			boxLine(p.v[y*p.w:(y+1)*p.w], 1, p.w, r, tmp)
+		}
+		for x := 0; x < p.w; x++ {
+			boxLine(p.v[x:], p.w, p.h, r, tmp)
+		}
+	}
+}
+
+func TestBlurMatchesDirectForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		w, h  int
+		sigma float64
+	}{{37, 23, 0.8}, {64, 64, 3}, {5, 90, 6}, {120, 7, 12}, {3, 3, 20}} {
+		p := newPlane(c.w, c.h)
+		for i := range p.v {
+			p.v[i] = rng.Float32() * 100
+		}
+		want := copyPlane(p)
+		r := max(1, int(math.Round((math.Sqrt(4*c.sigma*c.sigma+1)-1)/2)))
+		blurByColumns(want, r)
+		p.blur(c.sigma)
+		var worst float64
+		for i := range p.v {
+			worst = math.Max(worst, math.Abs(float64(p.v[i]-want.v[i])))
+		}
+		if worst > 1e-3 {
+			t.Errorf("%d×%d σ=%g: differs from the direct form by up to %g", c.w, c.h, c.sigma, worst)
+		}
+	}
+}
+
+// erodeByWindows is the direct form of plane.erode: the minimum over each
+// window, zero where the window leaves the plane.
+func erodeByWindows(p *plane, r int) *plane {
+	out := newPlane(p.w, p.h)
+	for y := 0; y < p.h; y++ {
+		for x := 0; x < p.w; x++ {
+			m := float32(1)
+			for yy := y - r; yy <= y+r; yy++ {
+				for xx := x - r; xx <= x+r; xx++ {
+					if xx < 0 || yy < 0 || xx >= p.w || yy >= p.h {
+						m = 0
+					} else {
+						m = min(m, p.v[yy*p.w+xx])
+					}
+				}
+			}
+			if m >= 0.5 {
+				out.v[y*p.w+x] = 1
+			}
+		}
+	}
+	return out
+}
+
+func TestErodeMatchesDirectForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ w, h, r int }{{40, 30, 1}, {60, 50, 3}, {20, 70, 4}, {7, 7, 3}, {5, 5, 3}} {
+		p := newPlane(c.w, c.h)
+		// blobs, so that something survives erosion, with a few holes
+		for k := 0; k < 4; k++ {
+			cx, cy, rad := rng.Float64()*float64(c.w), rng.Float64()*float64(c.h), 4+rng.Float64()*20
+			for y := 0; y < c.h; y++ {
+				for x := 0; x < c.w; x++ {
+					if math.Hypot(float64(x)-cx, float64(y)-cy) < rad {
+						p.v[y*c.w+x] = 0.5 + 0.5*rng.Float32()
+						if rng.IntN(60) == 0 {
+							p.v[y*c.w+x] = 0.49
+						}
+					}
+				}
+			}
+		}
+		want := erodeByWindows(p, c.r)
+		p.erode(c.r)
+		kept := 0
+		for i := range p.v {
+			if p.v[i] != want.v[i] {
+				t.Fatalf("%d×%d r=%d: pixel %d is %g, the direct form gives %g", c.w, c.h, c.r, i, p.v[i], want.v[i])
+			}
+			kept += int(p.v[i])
+		}
+		t.Logf("%d×%d r=%d: %d pixels kept", c.w, c.h, c.r, kept)
+	}
+}
+
+func TestNth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n < 200; n++ {
+		a := make([]float64, n)
+		for i := range a {
+			a[i] = float64(rng.IntN(n/3 + 1)) // with repeats
+		}
+		sorted := slices.Clone(a)
+		slices.Sort(sorted)
+		for _, k := range []int{0, n / 2, n - 1, rng.IntN(n)} {
+			if got := nth(slices.Clone(a), k); got != sorted[k] {
+				t.Fatalf("n=%d k=%d: %g, sorted gives %g", n, k, got, sorted[k])
+			}
+		}
+	}
+}
