@@ -12,10 +12,11 @@ import (
 
 // Helper lends a request a second goroutine for work that can run beside
 // its own: Run decodes and analyses the source image on it while it does
-// the target. It returns ok=false when no CPU is idle (the caller then
-// works alone, as without a Helper), and otherwise a release function Run
-// calls (once) when the parallel part is over. The HTTP API grants one only while
-// a worker is free, so a busy server still runs one goroutine per request
+// the target, then lets the swap engine use it for faces apart
+// (swap.Options.Beside). It returns ok=false when no CPU is idle (the
+// caller then works alone, as without a Helper), and otherwise a release
+// function Run calls (once) when the parallel part is over. The HTTP API
+// grants one only while a worker is free, so a busy server still runs one goroutine per request
 // and its throughput is unchanged; what it buys is latency when the server
 // is not saturated (one request in flight on two cores).
 type Helper func() (release func(), ok bool)
@@ -46,6 +47,18 @@ func beside(fn func() error) (wait func() error) {
 		done <- fn()
 	}()
 	return func() error { return <-done }
+}
+
+// besideSwap is swap.Options.Beside with the helper granted: fn runs on
+// another goroutine, and a panic in it is raised again by wait, on the
+// request's goroutine, where a panic in the serial swap would have been.
+func besideSwap(fn func()) (wait func()) {
+	w := beside(func() error { fn(); return nil })
+	return func() {
+		if err := w(); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // decodeBoth decodes the source and target images, the source on the

@@ -225,7 +225,8 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 		return nil, err
 	}
 	// With a helper (an idle CPU), the source image is decoded and analysed
-	// beside the target; alone, one after the other.
+	// beside the target, and faces apart are swapped side by side; alone,
+	// one after the other.
 	var (
 		src, dst           *image.NRGBA
 		srcFaces, dstFaces []faceswap.Face
@@ -234,7 +235,7 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 	if h := helperFrom(ctx); h != nil {
 		if r, ok := h(); ok {
 			release = sync.OnceFunc(r)
-			defer release() // on the error paths; a no-op after the analysis
+			defer release() // on the error paths; a no-op after the swap
 		}
 	}
 	so := analysis.Options{Attributes: c.genderSrc != selection.AnyGender}
@@ -259,7 +260,6 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 		if srcFaces, dstFaces, err = p.analyzeBoth(src, dst, so, do); err != nil {
 			return nil, err
 		}
-		release()
 	} else {
 		if srcFaces, err = p.Analyzer.Analyze(src, so); err != nil {
 			return nil, err
@@ -284,8 +284,19 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if res.Regions, err = c.engine.Swap(dst, src, sp, swap.Options{Interpolation: c.kernel}); err != nil {
+	opt := swap.Options{Interpolation: c.kernel}
+	if release != nil {
+		if len(sp) > 1 {
+			opt.Beside = besideSwap
+		} else {
+			release() // one face: nothing to do beside it
+		}
+	}
+	if res.Regions, err = c.engine.Swap(dst, src, sp, opt); err != nil {
 		return nil, err
+	}
+	if release != nil {
+		release()
 	}
 	res.FacesSwapped = len(sp)
 	stage("swap")

@@ -24,6 +24,11 @@ type Pair struct {
 type Options struct {
 	// Interpolation is the kernel used to warp the face and paste it back.
 	Interpolation resample.Kernel
+	// Beside, when set, runs fn on a second goroutine (an idle CPU lent to
+	// the request) and returns a function that waits for it. An engine may
+	// use it for pairs that cannot affect each other (regions that do not
+	// overlap); the result must be exactly the serial one.
+	Beside func(fn func()) (wait func())
 }
 
 // Region is what one swap changed: inside Bounds, Alpha (row-major,

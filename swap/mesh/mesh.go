@@ -12,6 +12,7 @@ package mesh
 import (
 	"image"
 	"math"
+	"slices"
 
 	"faceswap"
 	"faceswap/resample"
@@ -37,12 +38,79 @@ func New() *Engine { return &Engine{} }
 func (*Engine) Name() string { return "mesh" }
 
 // Swap implements swap.Engine.
+//
+// A pair reads and writes dst only inside its region (regionOf), so when
+// every pair's region is apart from the others' and opt.Beside lends a
+// second goroutine, the pairs are split in two groups of about equal area
+// swapped side by side; the result is byte for byte the serial one.
 func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
-	regions := make([]swap.Region, 0, len(pairs))
-	for _, p := range pairs {
-		regions = append(regions, e.swapOne(dst, src, p, opt))
+	regions := make([]swap.Region, len(pairs))
+	run := func(idx []int) {
+		for _, i := range idx {
+			regions[i] = e.swapOne(dst, src, pairs[i], opt)
+		}
 	}
+	if opt.Beside != nil && len(pairs) > 1 {
+		rects := make([]image.Rectangle, len(pairs))
+		for i, p := range pairs {
+			rects[i], _ = regionOf(dst, p.Target.Mesh)
+		}
+		if a, b, ok := splitApart(rects); ok {
+			wait := opt.Beside(func() { run(b) })
+			run(a)
+			wait()
+			return regions, nil
+		}
+	}
+	run(seq(len(pairs)))
 	return regions, nil
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// splitApart divides rects (by index) in two groups of about equal total
+// area, largest first; ok is false when two rects overlap or a group would
+// be empty.
+func splitApart(rects []image.Rectangle) (a, b []int, ok bool) {
+	for i := range rects {
+		for j := i + 1; j < len(rects); j++ {
+			if rects[i].Overlaps(rects[j]) {
+				return nil, nil, false
+			}
+		}
+	}
+	order := seq(len(rects))
+	area := func(i int) int { return rects[i].Dx() * rects[i].Dy() }
+	slices.SortStableFunc(order, func(i, j int) int { return area(j) - area(i) })
+	var sa, sb int
+	for _, i := range order {
+		if sa <= sb {
+			a, sa = append(a, i), sa+area(i)
+		} else {
+			b, sb = append(b, i), sb+area(i)
+		}
+	}
+	return a, b, len(a) > 0 && len(b) > 0
+}
+
+// regionOf is the part of dst a swap into the face with mesh T reads and
+// writes (the face's bounds and a margin), and the face's width; empty
+// when the mesh is not a full one.
+func regionOf(dst *image.NRGBA, T []faceswap.Point3) (image.Rectangle, float64) {
+	if len(T) != faceswap.MeshPoints {
+		return image.Rectangle{}, 0
+	}
+	fw := max(faceWidth(T), 4)
+	x0, y0, x1, y1 := bounds(T)
+	margin := 0.08*fw + 4
+	r := image.Rect(int(math.Floor(x0-margin)), int(math.Floor(y0-margin)), int(math.Ceil(x1+margin)), int(math.Ceil(y1+margin))).Intersect(dst.Rect)
+	return r, fw
 }
 
 func pointsOf(mesh []faceswap.Point3, idx []int, ox, oy float64) (xs, ys []float64) {
@@ -63,10 +131,7 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) s
 	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
 		return swap.Region{}
 	}
-	fw := max(faceWidth(T), 4)
-	x0, y0, x1, y1 := bounds(T)
-	margin := 0.08*fw + 4
-	r := image.Rect(int(math.Floor(x0-margin)), int(math.Floor(y0-margin)), int(math.Ceil(x1+margin)), int(math.Ceil(y1+margin))).Intersect(dst.Rect)
+	r, fw := regionOf(dst, T)
 	if r.Dx() < 2 || r.Dy() < 2 {
 		return swap.Region{}
 	}

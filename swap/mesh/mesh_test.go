@@ -1,8 +1,10 @@
 package mesh
 
 import (
+	"bytes"
 	"image"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 
@@ -331,6 +333,72 @@ func BenchmarkSwapOffice(b *testing.B) {
 		copy(out.Pix, dst.Pix)
 		if _, err := e.Swap(out, src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSwapBeside: with a second goroutine lent, faces whose regions are
+// apart are swapped side by side, and the image and regions are byte for
+// byte those of the serial swap. The office photo's first three faces are
+// apart; the class photo's eight small faces are packed closer.
+func TestSwapBeside(t *testing.T) {
+	for _, c := range []struct{ src, dst string }{
+		{"portrait_woman_frontal_astronaut_collins.png", "group5_office_meeting.jpg"},
+		{"portrait_woman_frontal_astronaut_collins.png", "group8_nasa_astronaut_class_2013.png"},
+	} {
+		src, dst := photo(t, c.src), photo(t, c.dst)
+		sf, tf := faces(t, src), faces(t, dst)
+		var pairs []swap.Pair
+		for _, f := range tf {
+			pairs = append(pairs, swap.Pair{Source: sf[0], Target: f})
+		}
+		serial, beside := clone(dst), clone(dst)
+		want, err := New().Swap(serial, src, pairs, swap.Options{Interpolation: resample.Bilinear})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lent := 0
+		opt := swap.Options{Interpolation: resample.Bilinear, Beside: func(fn func()) func() {
+			lent++
+			done := make(chan struct{})
+			go func() { fn(); close(done) }()
+			return func() { <-done }
+		}}
+		got, err := New().Swap(beside, src, pairs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(serial.Pix, beside.Pix) {
+			t.Errorf("%s: the image differs from the serial swap's", c.dst)
+		}
+		for i := range want {
+			if want[i].Bounds != got[i].Bounds || !bytes.Equal(want[i].Alpha, got[i].Alpha) {
+				t.Errorf("%s: region %d differs from the serial swap's", c.dst, i)
+			}
+		}
+		t.Logf("%s: %d faces, helper used %d times", c.dst, len(pairs), lent)
+		if c.dst == "group5_office_meeting.jpg" && lent != 1 {
+			t.Errorf("%s: faces apart, but the helper was used %d times", c.dst, lent)
+		}
+	}
+}
+
+func TestSplitApart(t *testing.T) {
+	r := image.Rect
+	for _, c := range []struct {
+		name  string
+		rects []image.Rectangle
+		a, b  []int
+		ok    bool
+	}{
+		{"apart", []image.Rectangle{r(0, 0, 10, 10), r(10, 0, 30, 20), r(40, 40, 45, 45)}, []int{1}, []int{0, 2}, true},
+		{"overlap", []image.Rectangle{r(0, 0, 10, 10), r(9, 9, 30, 20)}, nil, nil, false},
+		{"one", []image.Rectangle{r(0, 0, 10, 10)}, nil, nil, false},
+		{"empty rect", []image.Rectangle{r(0, 0, 10, 10), {}}, []int{0}, []int{1}, true},
+	} {
+		a, b, ok := splitApart(c.rects)
+		if ok != c.ok || (ok && (!slices.Equal(a, c.a) || !slices.Equal(b, c.b))) {
+			t.Errorf("%s: got %v %v %v, want %v %v %v", c.name, a, b, ok, c.a, c.b, c.ok)
 		}
 	}
 }
