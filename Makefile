@@ -4,6 +4,7 @@ GO ?= go
 BIN := bin/faceswap
 FUZZTIME ?= 10s
 FUZZPARALLEL ?= 1
+FUZZKEEP ?= 0
 # Only the onnx and turbojpeg packages use cgo; the binary needs them.
 export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
@@ -59,9 +60,10 @@ nocgo:
 
 # Fuzzing of every parser of untrusted bytes (scripts/fuzz.sh lists the
 # targets): FUZZTIME each (10s in make test; the recorded campaigns ran 10m),
-# one worker (FUZZPARALLEL), one target at a time, a summary line each.
+# one worker (FUZZPARALLEL), one target at a time, a summary line each;
+# FUZZ=REGEXP picks targets, FUZZKEEP=KB keeps what they found (fuzz.sh).
 fuzz:
-	@FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) scripts/fuzz.sh
+	@FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) FUZZKEEP=$(FUZZKEEP) FUZZ='$(FUZZ)' scripts/fuzz.sh
 
 # bench: the real server in a process of its own, against the floor of each
 # request (decode + model runs + encode), in one run of under 10 minutes;

@@ -6,10 +6,16 @@
 # entries, and the result. A failing input is saved by Go under the
 # package's testdata/fuzz/FuzzXxx/ and becomes a regression test there.
 # FUZZ=REGEXP picks targets by "package/FuzzName".
+# FUZZKEEP=N (KB, default 0: off) copies what a campaign found into the
+# package's testdata/fuzz/FuzzXxx/, smallest inputs first, up to N KB per
+# target (counting what is there), so that `go test` replays it and the
+# next campaign starts from it (with FUZZTIME=1x it only copies).
 set -euo pipefail
 fuzztime=${FUZZTIME:-10s}
 parallel=${FUZZPARALLEL:-1}
 only=${FUZZ:-.}
+keep=${FUZZKEEP:-0}
+cache=$(go env GOCACHE)/fuzz/$(go list -m)
 targets=(
   ./httpapi/FuzzParseRequest ./httpapi/FuzzMultipart
   ./fetch/FuzzResolve ./fetch/FuzzDecodeBase64
@@ -35,6 +41,18 @@ for t in "${targets[@]}"; do
   last=$(grep -E '^fuzz: elapsed' "$log" | tail -n 1 || true)
   execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
   total=$(sed -nE 's/.*new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 new, corpus \2/p' <<<"$last")
-  printf 'fuzz %-34s %-6s %s execs, %s (%s)\n' "${pkg#./}/$name" "$result" "${execs:-?}" "${total:-?}" "$fuzztime"
+  kept=
+  if ((keep > 0)) && [[ -d $cache/${pkg#./}/$name ]]; then
+    dir=${pkg#./}/testdata/fuzz/$name
+    mkdir -p "$dir"
+    used=$(du -sb "$dir" | cut -f1) n=0
+    while read -r size file; do
+      [[ -e $dir/${file##*/} ]] && continue
+      ((used + size <= keep * 1024)) || break
+      cp "$file" "$dir/" && used=$((used + size)) n=$((n + 1))
+    done < <(find "$cache/${pkg#./}/$name" -type f -printf '%s %p\n' | sort -n)
+    kept=", $n kept in $dir"
+  fi
+  printf 'fuzz %-34s %-6s %s execs, %s (%s)%s\n' "${pkg#./}/$name" "$result" "${execs:-?}" "${total:-?}" "$fuzztime" "$kept"
 done
 exit $failed
