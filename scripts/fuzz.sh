@@ -26,14 +26,27 @@ targets=(
   ./models/optional/FuzzParse ./models/optional/FuzzFit ./models/optional/FuzzContentRange
   ./client/FuzzParseServerTiming
 )
+# deadline_race NAME: the run failed only because Go's fuzzing coordinator
+# (before Go 1.27) can report its own -fuzztime deadline as an error when the
+# deadline falls at the wrong moment: the FAIL line is followed by nothing
+# but "context deadline exceeded" and no failing input was written. A real
+# finding always writes its input ("Failing input written to ...").
+deadline_race() {
+  ! grep -q 'Failing input written to' "$log" &&
+    grep -A1 -E "^--- FAIL: $1 " "$log" | tail -n 1 | grep -qx '    context deadline exceeded' &&
+    [[ $(grep -c -E '^--- FAIL' "$log") == 1 ]]
+}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 failed=0
 for t in "${targets[@]}"; do
   [[ $t =~ $only ]] || continue
   pkg=${t%/*} name=${t##*/}
+  note=
   if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -timeout 0 -parallel "$parallel" "$pkg" >"$log" 2>&1; then
     result=ok
+  elif deadline_race "$name"; then
+    result=ok note=" — Go's deadline race (golang/go#75804), no failing input"
   else
     result=FAIL failed=1
     cat "$log"
@@ -53,6 +66,6 @@ for t in "${targets[@]}"; do
     done < <(find "$cache/${pkg#./}/$name" -type f -printf '%s %p\n' | sort -n)
     kept=", $n kept in $dir"
   fi
-  printf 'fuzz %-34s %-6s %s execs, %s (%s)%s\n' "${pkg#./}/$name" "$result" "${execs:-?}" "${total:-?}" "$fuzztime" "$kept"
+  printf 'fuzz %-34s %-6s %s execs, %s (%s)%s\n' "${pkg#./}/$name" "$result" "${execs:-?}" "${total:-?}" "$fuzztime" "$kept$note"
 done
 exit $failed
