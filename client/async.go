@@ -62,22 +62,16 @@ func (c *Client) Submit(ctx context.Context, r SwapRequest, opt SubmitOptions) (
 	if opt.IdempotencyKey != "" {
 		h = http.Header{"Idempotency-Key": {opt.IdempotencyKey}}
 	}
-	resp, err := c.doHeader(ctx, http.MethodPost, "/v2/faceswap-v3-multifaceswap", body, h)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var j Job
-	if err := c.decodeJSON(resp, &j); err != nil {
-		return nil, err
-	}
-	j.Meta = metaOf(resp.Header)
-	return &j, nil
+	return c.job(c.doHeader(ctx, http.MethodPost, "/v2/faceswap-v3-multifaceswap", body, h))
 }
 
 // Status reads a job's status (GET /v2/requests/{id}/status).
 func (c *Client) Status(ctx context.Context, id string) (*Job, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/v2/requests/"+url.PathEscape(id)+"/status", nil)
+	return c.job(c.do(ctx, http.MethodGet, "/v2/requests/"+url.PathEscape(id)+"/status", nil))
+}
+
+// job reads a job's status answer.
+func (c *Client) job(resp *http.Response, err error) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
