@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,26 +26,8 @@ import (
 // startWorker starts "faceswap worker"; the test's clean-up stops it.
 func startWorker(t *testing.T, name, bin string, env []string) *node {
 	t.Helper()
-	n := &node{name: name, out: &syncBuffer{}, done: make(chan error, 1)}
-	n.cmd = exec.Command(bin, "worker")
-	n.cmd.Env = slices.Clip(env)
-	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
-	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	go func() { n.done <- n.cmd.Wait() }()
-	t.Cleanup(func() {
-		n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.done:
-		case <-time.After(30 * time.Second):
-			n.cmd.Process.Kill()
-			<-n.done
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%.20000s", name, n.out.String())
-		}
-	})
+	n := &node{name: name}
+	startProcess(t, n, bin, env, 30*time.Second, false, "worker")
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(n.out.String(), "job workers started") {
 		select {

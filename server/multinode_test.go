@@ -220,28 +220,39 @@ func nodeEnv(home, dbURL, redisURL, dir string) []string {
 func startNode(t *testing.T, name, bin string, env []string) *node {
 	t.Helper()
 	addr := closedPort(t)
-	n := &node{name: name, url: "http://" + addr, out: &syncBuffer{}, done: make(chan error, 1)}
-	n.cmd = exec.Command(bin, "serve")
-	n.cmd.Env = append(slices.Clip(env), "FACESWAP_ADDR="+addr)
+	n := &node{name: name, url: "http://" + addr}
+	startProcess(t, n, bin, append(slices.Clip(env), "FACESWAP_ADDR="+addr), 15*time.Second, true, "serve")
+	return n
+}
+
+// startProcess runs bin with args and env for n; the test's clean-up sends
+// SIGTERM and waits up to stopWithin before SIGKILL (with mustStop, a failure
+// of the test), and shows n's output if the test failed.
+func startProcess(t *testing.T, n *node, bin string, env []string, stopWithin time.Duration, mustStop bool, args ...string) {
+	t.Helper()
+	n.out, n.done = &syncBuffer{}, make(chan error, 1)
+	n.cmd = exec.Command(bin, args...)
+	n.cmd.Env = slices.Clip(env)
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", n.name, err)
 	}
 	go func() { n.done <- n.cmd.Wait() }()
 	t.Cleanup(func() {
 		n.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-n.done:
-		case <-time.After(15 * time.Second):
+		case <-time.After(stopWithin):
 			n.cmd.Process.Kill()
 			<-n.done
-			t.Errorf("%s did not stop within 15 s of SIGTERM; killed", name)
+			if mustStop {
+				t.Errorf("%s did not stop within %v of SIGTERM; killed", n.name, stopWithin)
+			}
 		}
 		if t.Failed() {
-			t.Logf("%s (%s) output:\n%s", name, n.url, n.out.String())
+			t.Logf("%s (%s) output:\n%.20000s", n.name, n.url, n.out.String())
 		}
 	})
-	return n
 }
 
 // waitReady waits until the node's /readyz answers 200, failing the test
