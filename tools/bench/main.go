@@ -54,6 +54,7 @@ import (
 	"faceswap/pipeline"
 	"faceswap/server"
 	"faceswap/tools/internal/serverproc"
+	"faceswap/tools/internal/stats"
 )
 
 // A request shape of the benchmark.
@@ -355,7 +356,7 @@ func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*R
 			return nil, err
 		}
 	}
-	rep.Ready.MedianMS = median(rep.Ready.RunsMS)
+	rep.Ready.MedianMS = stats.Median(rep.Ready.RunsMS)
 
 	// 2. Latency with one request in flight (default workers and queue).
 	s, err := start()
@@ -389,10 +390,10 @@ func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*R
 				stages[name] = append(stages[name], d)
 			}
 		}
-		st.P50MS, st.P95MS = median(lat), percentile(lat, 0.95)
+		st.P50MS, st.P95MS = stats.Median(lat), stats.Percentile(lat, 0.95)
 		st.StagesMS = map[string]float64{}
 		for name, ds := range stages {
-			st.StagesMS[name] = median(ds)
+			st.StagesMS[name] = stats.Median(ds)
 		}
 		rep.Requests = append(rep.Requests, st)
 	}
@@ -686,9 +687,9 @@ func floors(vs []*variant, rep *Report) error {
 			enc = append(enc, msf(time.Since(t)))
 		}
 		f := Floor{
-			DecodeSourceMS: median(decS), DecodeTargetMS: median(decD),
-			InferenceSourceMS: median(infS), InferenceTargetMS: median(infD),
-			ModelRuns: len(all), EncodeMS: median(enc), PipelineMS: median(pipe),
+			DecodeSourceMS: stats.Median(decS), DecodeTargetMS: stats.Median(decD),
+			InferenceSourceMS: stats.Median(infS), InferenceTargetMS: stats.Median(infD),
+			ModelRuns: len(all), EncodeMS: stats.Median(enc), PipelineMS: stats.Median(pipe),
 		}
 		f.DecodeMS = round(f.DecodeSourceMS+f.DecodeTargetMS, 1)
 		f.InferenceMS = round(f.InferenceSourceMS+f.InferenceTargetMS, 1)
@@ -883,7 +884,7 @@ func profileRun(dir string, v *variant, n int) error {
 	if err := pprof.Lookup("allocs").WriteTo(allocs, 0); err != nil {
 		return err
 	}
-	fmt.Printf("%d × %s in process: p50 %.1f ms; profiles in %s (go tool pprof -top %s)\n", n, v.id(), median(lat), dir,
+	fmt.Printf("%d × %s in process: p50 %.1f ms; profiles in %s (go tool pprof -top %s)\n", n, v.id(), stats.Median(lat), dir,
 		filepath.Join(dir, "cpu.pprof"))
 	return nil
 }
@@ -893,19 +894,6 @@ func mb(b int64) float64          { return round(float64(b)/(1<<20), 0) }
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
-}
-
-func median(v []float64) float64 { return percentile(v, 0.5) }
-
-// percentile is the nearest-rank percentile (0 for no values).
-func percentile(v []float64, p float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	k := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[max(0, min(k, len(s)-1))]
 }
 
 func loadavg() string {

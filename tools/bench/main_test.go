@@ -7,22 +7,6 @@ import (
 	"testing"
 )
 
-func TestPercentile(t *testing.T) {
-	v := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
-	if got := median(v); got != 5 {
-		t.Errorf("median %v, want 5", got)
-	}
-	if got := percentile(v, 0.95); got != 10 {
-		t.Errorf("p95 %v, want 10", got)
-	}
-	if got := percentile(nil, 0.5); got != 0 {
-		t.Errorf("empty: %v", got)
-	}
-	if v[0] != 5 {
-		t.Error("percentile sorted its argument")
-	}
-}
-
 func TestParseTiming(t *testing.T) {
 	got := parseTiming("fetch;dur=0.9, queue;dur=0, decode;dur=5.5, detect;dur=108.4,bad, swap;dur=x")
 	if len(got) != 4 || got["detect"] != 108.4 || got["queue"] != 0 {

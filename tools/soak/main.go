@@ -41,6 +41,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ import (
 	_ "modernc.org/sqlite" // the driver store/sqlite uses, to read the ledger
 
 	"faceswap/tools/internal/serverproc"
+	"faceswap/tools/internal/stats"
 )
 
 func main() {
@@ -389,7 +391,7 @@ func (s series) Flat() (bool, float64) {
 	if len(after) == 0 {
 		return false, math.NaN()
 	}
-	med := median(after)
+	med := stats.Median(after)
 	worst := 0.0
 	for _, v := range after {
 		worst = math.Max(worst, math.Abs(v-med)/med)
@@ -402,7 +404,7 @@ func (s series) describe(unit string) string {
 	if len(after) == 0 {
 		return "no samples"
 	}
-	lo, hi := slicesMin(after), slicesMax(after)
+	lo, hi := slices.Min(after), slices.Max(after)
 	ok, dev := s.Flat()
 	verdict := "flat"
 	if !ok {
@@ -410,7 +412,7 @@ func (s series) describe(unit string) string {
 	}
 	third := max(1, len(after)/3)
 	return fmt.Sprintf("%s: median %.0f%s, range %.0f-%.0f, largest deviation %.1f%% (%d samples after %d of warm-up); first third %.0f, last third %.0f",
-		verdict, median(after), unit, lo, hi, 100*dev, len(after), s.Warm, mean(after[:third]), mean(after[len(after)-third:]))
+		verdict, stats.Median(after), unit, lo, hi, 100*dev, len(after), s.Warm, stats.Mean(after[:third]), stats.Mean(after[len(after)-third:]))
 }
 
 // OK reports whether every check passed.
@@ -508,9 +510,9 @@ func Soak(c Config) (*SoakResult, error) {
 				}
 				cancel()
 				if now.After(next) {
-					r.RSS.Samples = append(r.RSS.Samples, mean(rss))
+					r.RSS.Samples = append(r.RSS.Samples, stats.Mean(rss))
 					if len(gor) > 0 {
-						r.Goroutines.Samples = append(r.Goroutines.Samples, mean(gor))
+						r.Goroutines.Samples = append(r.Goroutines.Samples, stats.Mean(gor))
 					}
 					rss, gor, next = nil, nil, next.Add(c.Sample)
 				}
@@ -543,7 +545,7 @@ func Soak(c Config) (*SoakResult, error) {
 			lat = append(lat, float64(res.dur))
 		}
 	}
-	r.P50, r.P95 = time.Duration(percentile(lat, 0.5)), time.Duration(percentile(lat, 0.95))
+	r.P50, r.P95 = time.Duration(stats.Percentile(lat, 0.5)), time.Duration(stats.Percentile(lat, 0.95))
 	if err := srv.Stop(); err != nil {
 		return nil, err
 	}
@@ -725,40 +727,4 @@ func statusString(m map[int]int) string {
 		return "none"
 	}
 	return strings.Join(parts, " ")
-}
-
-func percentile(v []float64, p float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	k := int(math.Ceil(p*float64(len(s)))) - 1
-	return s[max(0, min(k, len(s)-1))]
-}
-
-func median(v []float64) float64 { return percentile(v, 0.5) }
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-func slicesMin(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		m = math.Min(m, x)
-	}
-	return m
-}
-
-func slicesMax(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		m = math.Max(m, x)
-	}
-	return m
 }
