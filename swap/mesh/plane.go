@@ -68,11 +68,12 @@ func (p *plane) blur(sigma float64) {
 			boxLine(row, 1, p.w, r, tmp)
 		}
 	}
-	src := make([]float32, len(p.v))
+	// the vertical passes alternate between p.v and a second buffer
+	other := make([]float32, len(p.v))
 	sum := make([]float32, p.w)
 	for pass := 0; pass < 3; pass++ {
-		copy(src, p.v)
-		boxColumns(p.v, src, p.w, p.h, r, sum)
+		boxColumns(other, p.v, p.w, p.h, r, sum)
+		p.v, other = other, p.v
 	}
 }
 
@@ -166,6 +167,7 @@ func (p *plane) erode(r int) {
 	p.v = out
 }
 
+// mul multiplies p by q pixel by pixel.
 func (p *plane) mul(q *plane) {
 	for i := range p.v {
 		p.v[i] *= q.v[i]
