@@ -45,16 +45,16 @@ func (*Engine) Name() string { return "mesh" }
 // swapped side by side; the result is byte for byte the serial one.
 func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
 	regions := make([]swap.Region, len(pairs))
+	rects, widths := make([]image.Rectangle, len(pairs)), make([]float64, len(pairs))
+	for i, p := range pairs {
+		rects[i], widths[i] = regionOf(dst, p.Target.Mesh)
+	}
 	run := func(idx []int) {
 		for _, i := range idx {
-			regions[i] = e.swapOne(dst, src, pairs[i], opt)
+			regions[i] = e.swapOne(dst, src, pairs[i], rects[i], widths[i], opt)
 		}
 	}
 	if opt.Beside != nil && len(pairs) > 1 {
-		rects := make([]image.Rectangle, len(pairs))
-		for i, p := range pairs {
-			rects[i], _ = regionOf(dst, p.Target.Mesh)
-		}
 		if a, b, ok := splitApart(rects); ok {
 			wait := opt.Beside(func() { run(b) })
 			run(a)
@@ -126,12 +126,13 @@ func dist(a, b faceswap.Point3) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
 // faceWidth is the distance across the oval at the cheekbones.
 func faceWidth(m []faceswap.Point3) float64 { return dist(m[234], m[454]) }
 
-func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, opt swap.Options) swap.Region {
+// swapOne swaps p's source face into dst inside r, the target face's
+// region (regionOf), whose width is fw.
+func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
 		return swap.Region{}
 	}
-	r, fw := regionOf(dst, T)
 	if r.Dx() < 2 || r.Dy() < 2 {
 		return swap.Region{}
 	}
