@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup test-deps run test vet nocgo fuzz bench bench-micro profile soak reference samples load clean
+.PHONY: all build setup test-deps run test check test-without-shared vet nocgo fuzz bench bench-micro profile soak reference samples load clean
 
 all: build
 
@@ -45,9 +45,22 @@ run: setup
 test-deps:
 	@scripts/test-deps.sh
 
-test: setup test-deps vet nocgo
-	$(GO) test -count=1 ./...
+test: setup test-deps vet nocgo check
 	@$(MAKE) --no-print-directory fuzz
+
+# check: every package's tests, summed up by tools/testsum: a line per
+# package, the output of each failure, each skipped test with its reason,
+# and "tests: N passed, N failed, N skipped". Tests that need ../shared
+# skip without it (a user's clone); under CI=true they fail instead.
+check:
+	@$(GO) build -o bin/testsum ./tools/testsum
+	@set -o pipefail; $(GO) test -count=1 -json ./... 2>&1 | bin/testsum
+
+# test-without-shared: the suite in a clone of HEAD with no ../shared beside
+# it and FACESWAP_TESTDATA at an empty folder, as on a user's machine, so a
+# test that needs the shared folder without saying so fails (.ci/run).
+test-without-shared:
+	@scripts/test-without-shared.sh
 
 vet:
 	@$(GO) vet ./...
