@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup test-deps run test check test-without-shared vet nocgo fuzz bench bench-micro profile soak reference samples load clean
+.PHONY: all build setup test-deps run test check test-without-shared vet nocgo fuzz bench bench-micro profile soak reference samples quality load clean
 
 all: build
 
@@ -112,6 +112,12 @@ clean:
 # measured capacity for 60 s with the seed-shaped request; loopback only.
 load: setup
 	@scripts/load.sh
+
+# quality: the fixed swap pairs of tools/quality/pairs.json through the
+# binary, each judged by the independent evaluator of ../shared/eval;
+# writes QUALITY.md, and results and contact sheets into out/quality/.
+quality: setup
+	$(GO) run ./tools/quality -bin $(BIN)
 
 # samples: fixed swaps over the test photos, contact sheets in samples-out/
 samples: setup

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAPIPairs(t *testing.T) {
+	got, err := apiPairs("0,2", "1", 3, 2)
+	if err != nil || pairsArg(got) != "0:1,2:1" {
+		t.Errorf("one source for every target: %v %v", got, err)
+	}
+	got, err = apiPairs("0,1,2", "2,1,0", 3, 3)
+	if err != nil || pairsArg(got) != "0:2,1:1,2:0" {
+		t.Errorf("by position: %v %v", got, err)
+	}
+	if _, err := apiPairs("3", "0", 3, 1); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("index out of range: %v", err)
+	}
+}
+
+func TestMapPairs(t *testing.T) {
+	// Ours, left to right; the evaluator's boxes are larger and in another
+	// order (its detector scored them differently).
+	var ours detected
+	for _, b := range [][4]float64{{421, 388, 180, 209}, {830, 445, 210, 205}, {1476, 226, 201, 200}} {
+		ours.Faces = append(ours.Faces, struct {
+			Box [4]float64 `json:"box"`
+		}{b})
+	}
+	var s Score
+	s.Faces.Target = []EvalFace{{0, [4]float64{773, 385, 328, 328}}, {1, [4]float64{331, 313, 356, 356}}, {2, [4]float64{1438, 205, 279, 279}}}
+	s.Faces.Source = s.Faces.Target
+	got, note, err := mapPairs([][2]int{{0, 2}, {1, 1}}, ours, ours, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pairsArg(got) != "1:2,0:0" {
+		t.Errorf("mapped %s, want 1:2,0:0", pairsArg(got))
+	}
+	if !strings.Contains(note, "0:2 is its 1:2") || !strings.Contains(note, "1:1 is its 0:0") {
+		t.Errorf("note %q", note)
+	}
+	s.Faces.Target = s.Faces.Target[:1]
+	if _, _, err := mapPairs([][2]int{{2, 0}}, ours, ours, s); err == nil {
+		t.Error("a face the evaluator does not find was mapped")
+	}
+}
