@@ -16,7 +16,6 @@ import (
 	"faceswap"
 	"faceswap/internal/testenv"
 	"faceswap/landmark"
-	"faceswap/models"
 )
 
 var (
@@ -80,25 +79,39 @@ func boxes(faces []faceswap.Face) string {
 	return strings.Join(s, " ")
 }
 
-// TestDemoPhotos checks the face counts of the six face-api demo photos
-// (1920 px wide groups of 3 to 5 women).
+// TestDemoPhotos checks the photos every machine has: face-api's six demo
+// photos (1920 px wide groups of 3 to 5 women) and the pictures derived from
+// them, down to a 51-px face and a wall with no face. Each gives its face
+// count, every face a woman of a plausible age.
 func TestDemoPhotos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow: six 1920-px photos")
-	}
 	a := analyzer(t)
-	p := models.Default()
-	want := []int{3, 3, 3, 4, 5, 4}
-	for i, n := range want {
-		path := p.Sample(i + 1)
-		testenv.Models(t, path)
-		img := testenv.Load(t, path)
-		faces, err := a.Analyze(img, Options{Attributes: true})
+	type photo struct {
+		name, path string
+		faces      int
+	}
+	var photos []photo
+	if !testing.Short() { // six 1920-px photos are slow
+		for i := 1; i < len(testenv.DemoFaces); i++ {
+			photos = append(photos, photo{fmt.Sprintf("sample%d", i), testenv.Demo(t, i), testenv.DemoFaces[i]})
+		}
+	}
+	for _, name := range []string{testenv.Group3, testenv.Group5, testenv.Portrait, testenv.Portrait2, testenv.Tiny, testenv.NoFace} {
+		photos = append(photos, photo{name, testenv.Photo(t, name), testenv.PhotoFaces[name]})
+	}
+	for _, p := range photos {
+		faces, err := a.Analyze(testenv.Load(t, p.path), Options{Attributes: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(faces) != n {
-			t.Errorf("sample%d: found %d faces, want %d: %v", i+1, len(faces), n, boxes(faces))
+		if len(faces) != p.faces {
+			t.Errorf("%s: found %d faces, want %d: %v", p.name, len(faces), p.faces, boxes(faces))
+		}
+		// They are grown women (the model says 22 to 34): an age outside
+		// 16–60 is a broken attribute model, not a hard face.
+		for _, f := range faces {
+			if f.Gender != faceswap.Female || f.Age < 16 || f.Age > 60 {
+				t.Errorf("%s: face %v is %s (%.2f) aged %.0f, want a woman of 16 to 60", p.name, boxes([]faceswap.Face{f}), f.Gender, f.GenderScore, f.Age)
+			}
 		}
 	}
 }
@@ -152,37 +165,78 @@ func TestGender(t *testing.T) {
 }
 
 // TestMeshEyes checks that each reported face's mesh eye centres fall
-// within 10% of the detector box width of the eye keypoints of the detector
-// proposal it came from. Eyes outside the image (a face cut by the top edge)
-// are extrapolated by both models and not compared.
+// within 15% of the detector box width of the eye keypoints of the detector
+// proposal it came from, on the photos every machine has. A mesh mapped
+// back to the wrong place would be off by far more; the detector's own eyes
+// are off by up to 11% on a tilted, half-turned face (sample4's right-hand
+// woman: the mesh is on her eyes, the detector's right eye on the lid).
 func TestMeshEyes(t *testing.T) {
 	a := analyzer(t)
+	paths := map[string]string{}
+	for i := 1; i < len(testenv.DemoFaces); i++ {
+		paths[fmt.Sprintf("sample%d", i)] = testenv.Demo(t, i)
+	}
+	for _, name := range []string{testenv.Group3, testenv.Group5, testenv.Portrait, testenv.Portrait2, testenv.Tiny} {
+		paths[name] = testenv.Photo(t, name)
+	}
 	n := 0
-	for _, m := range testenv.Manifest(t) {
-		img := testenv.Load(t, m.Path)
-		found, err := a.analyze(img, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range found {
-			l, r := landmark.EyeCenters(f.face.Mesh)
-			c := f.proposal
-			for k, e := range []faceswap.Point{l, r} {
-				if !(image.Point{int(e.X), int(e.Y)}).In(img.Rect) {
-					continue
-				}
-				n++
-				d := math.Hypot(e.X-c.Keypoints[k].X, e.Y-c.Keypoints[k].Y)
-				if d > 0.1*c.Box.W {
-					t.Errorf("%s: face at %.0f,%.0f: mesh eye %d is %.1f px (%.0f%%) from the detector's (box width %.0f)",
-						m.File, c.Box.X, c.Box.Y, k, d, 100*d/c.Box.W, c.Box.W)
-				}
-			}
-		}
+	for name, path := range paths {
+		n += checkMeshEyes(t, a, name, testenv.Load(t, path))
+	}
+	// 33 faces, one of them in profile (sample2's left-hand woman)
+	t.Logf("%d eyes compared", n)
+	if n < 60 {
+		t.Errorf("only %d eyes compared across the photos", n)
+	}
+}
+
+// TestMeshEyesOnSharedPhotos is TestMeshEyes on the shared photos, for the
+// faces only they show: men, a beard with glasses, a crowd of 28-px faces and
+// faces cut by the top edge.
+func TestMeshEyesOnSharedPhotos(t *testing.T) {
+	imgs := testenv.Manifest(t)
+	a := analyzer(t)
+	n := 0
+	for _, m := range imgs {
+		n += checkMeshEyes(t, a, m.File, testenv.Load(t, m.Path))
 	}
 	if n < 40 {
 		t.Errorf("only %d eyes compared across the photos", n)
 	}
+}
+
+// checkMeshEyes compares the mesh eyes of the faces of img with their
+// detector's and returns how many eyes it compared. Faces in profile, where
+// the detector puts both eyes on one spot (less than a quarter of the box
+// apart, as landmark.CropFromKeypoints has it), have no detector eyes to
+// compare with; eyes outside the image (a face cut by the top edge) are
+// extrapolated by both models and not compared either.
+func checkMeshEyes(t *testing.T, a *Analyzer, name string, img *image.NRGBA) int {
+	t.Helper()
+	found, err := a.analyze(img, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range found {
+		l, r := landmark.EyeCenters(f.face.Mesh)
+		c := f.proposal
+		if math.Hypot(c.Keypoints[1].X-c.Keypoints[0].X, c.Keypoints[1].Y-c.Keypoints[0].Y) < 0.25*c.Box.W {
+			continue
+		}
+		for k, e := range []faceswap.Point{l, r} {
+			if !(image.Point{int(e.X), int(e.Y)}).In(img.Rect) {
+				continue
+			}
+			n++
+			d := math.Hypot(e.X-c.Keypoints[k].X, e.Y-c.Keypoints[k].Y)
+			if d > 0.15*c.Box.W {
+				t.Errorf("%s: face at %.0f,%.0f: mesh eye %d is %.1f px (%.0f%%) from the detector's (box width %.0f)",
+					name, c.Box.X, c.Box.Y, k, d, 100*d/c.Box.W, c.Box.W)
+			}
+		}
+	}
+	return n
 }
 
 // BenchmarkAnalyzeOffice is full analysis (detection, 5 meshes, 5 genders)

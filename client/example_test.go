@@ -14,8 +14,8 @@ import (
 	"faceswap/client"
 )
 
-// Swap the three Apollo 11 astronauts into the three leftmost people of an
-// office photo, after listing the office photo's faces in the same order.
+// Swap the three people of one group photo into the three leftmost people
+// of another, after listing the second photo's faces in the same order.
 // The server's URL and key come from the environment (FACESWAP_URL, such
 // as http://127.0.0.1:8080, and FACESWAP_KEY, a key from faceswap keys
 // create with 10 credits).
@@ -25,11 +25,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	source, err := client.ImageFile("group3_apollo11_crew.jpg")
+	source, err := client.ImageFile("group3.jpg")
 	if err != nil {
 		log.Fatal(err)
 	}
-	target, err := client.ImageFile("group5_office_meeting.jpg")
+	target, err := client.ImageFile("group5.jpg")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func Example() {
 	fmt.Println("credits left:", res.RemainingCredits)
 	// Output:
 	// the target has 5 faces
-	// 3 faces swapped into a 1280x853 image/jpeg
+	// 3 faces swapped into a 1280x932 image/jpeg
 	// credits left: 9
 }
 
@@ -74,10 +74,10 @@ func ExampleError() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	source, _ := client.ImageFile("group3_apollo11_crew.jpg")
-	target, _ := client.ImageFile("group5_office_meeting.jpg")
+	source, _ := client.ImageFile("group3.jpg")
+	target, _ := client.ImageFile("group5.jpg")
 
-	// The office photo has five faces (0-4): index 7 is out of range.
+	// The target has five faces (0-4): index 7 is out of range.
 	_, err = c.Swap(ctx, client.SwapRequest{Source: source, Target: target, InputFacesIndex: []int{7}})
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusUnprocessableEntity {

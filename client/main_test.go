@@ -20,9 +20,10 @@ import (
 // TestMain starts a real server (server.Main with the set-up's models and
 // a fresh SQLite file) for the examples, whose output is checked: they
 // find it through FACESWAP_URL and FACESWAP_KEY and run in a folder
-// holding the two photos they read. Without the models or the shared
-// photos the examples are left out with a message, and under CI=true that
-// fails the run instead.
+// holding the two photos they read (testenv's group photos, made from the
+// demo photos set-up fetches). Without the models or the demo photos the
+// examples are left out with a message, and under CI=true that fails the
+// run instead.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	stop, err := exampleServer()
@@ -52,21 +53,17 @@ func exampleServer() (stop func(), err error) {
 			stop = func() {}
 		}
 	}()
-	data := os.Getenv("FACESWAP_TESTDATA")
-	if data == "" {
-		data = filepath.Join(testenv.RepoRoot(), "..", "shared", "testdata")
+	photos, err := testPhotos()
+	if err != nil {
+		return stop, err
 	}
 	dir, err := os.MkdirTemp("", "faceswap-client-example-")
 	if err != nil {
 		return stop, err
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-	for _, name := range []string{"group3_apollo11_crew.jpg", "group5_office_meeting.jpg"} {
-		src := filepath.Join(data, "images", name)
-		if _, err := os.Stat(src); err != nil {
-			return stop, fmt.Errorf("shared test photo missing (set FACESWAP_TESTDATA): %w", err)
-		}
-		if err := os.Symlink(src, filepath.Join(dir, name)); err != nil {
+	for _, name := range []string{testenv.Group3, testenv.Group5} {
+		if err := os.Symlink(filepath.Join(photos, name), filepath.Join(dir, name)); err != nil {
 			return stop, err
 		}
 	}
@@ -106,4 +103,31 @@ func exampleServer() (stop func(), err error) {
 		return stop, errors.New("cannot set the environment")
 	}
 	return stop, nil
+}
+
+// mainTB lets TestMain, which has no *testing.T, use testenv's lookups:
+// where they would skip or fail a test, they panic with a mainStop that
+// testPhotos turns into an error.
+type mainTB struct{ testing.TB }
+
+type mainStop string
+
+func (mainTB) Helper()                           {}
+func (mainTB) Fatal(args ...any)                 { panic(mainStop(fmt.Sprint(args...))) }
+func (mainTB) Fatalf(format string, args ...any) { panic(mainStop(fmt.Sprintf(format, args...))) }
+func (mainTB) Skipf(format string, args ...any)  { panic(mainStop(fmt.Sprintf(format, args...))) }
+
+// testPhotos returns the folder of testenv's derived photos, or why there
+// is none.
+func testPhotos() (dir string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, ok := r.(mainStop)
+			if !ok {
+				panic(r)
+			}
+			err = errors.New(string(msg))
+		}
+	}()
+	return testenv.Photos(mainTB{}), nil
 }

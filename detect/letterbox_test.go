@@ -224,33 +224,31 @@ func TestTiling(t *testing.T) {
 	}
 }
 
-// TestFaceAPISamples: the 1920-px group photos of face-api (set-up places
-// them in the cache folder) at default settings.
+// TestFaceAPISamples: the test detectors (models of the shared test data)
+// at default settings on the 1920-px group photos of face-api (set-up
+// places them in the cache folder).
 func TestFaceAPISamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	counts := []int{3, 3, 3, 4, 5, 4}
-	var files []string
-	for i := range counts {
-		files = append(files, fmt.Sprintf("samples/face-api/sample%d.jpg", i+1))
-	}
-	paths := testenv.Models(t, files...)
-	var pyrs []*raster.Pyramid
-	for i := range counts {
-		pyrs = append(pyrs, raster.NewPyramid(testenv.Load(t, paths.Sample(i+1))))
-	}
+	var dets []Detector
 	for _, tm := range testModels {
-		d := testDetector(t, tm.file, tm.family, Config{})
-		for i, want := range counts {
-			dets, err := d.Detect(pyrs[i])
+		dets = append(dets, testDetector(t, tm.file, tm.family, Config{}))
+	}
+	var pyrs []*raster.Pyramid
+	for i := 1; i < len(testenv.DemoFaces); i++ {
+		pyrs = append(pyrs, raster.NewPyramid(testenv.Load(t, testenv.Demo(t, i))))
+	}
+	for j, tm := range testModels {
+		for i, pyr := range pyrs {
+			got, err := dets[j].Detect(pyr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(dets) != want {
-				t.Errorf("%s sample%d: %d faces, want %d: %s", tm.file, i+1, len(dets), want, boxes(dets))
+			if want := testenv.DemoFaces[i+1]; len(got) != want {
+				t.Errorf("%s sample%d: %d faces, want %d: %s", tm.file, i+1, len(got), want, boxes(got))
 			}
-			for _, d := range dets {
+			for _, d := range got {
 				checkKeypoints(t, fmt.Sprintf("%s sample%d", tm.file, i+1), d, true)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"faceswap"
 	"faceswap/internal/testenv"
 	"faceswap/models"
+	"faceswap/onnx"
 	"faceswap/raster"
 )
 
@@ -70,61 +71,76 @@ func TestOpenNamedMissing(t *testing.T) {
 	}
 }
 
-// install links a test model into the models folder under a named
+// install links a model file into the models folder under a named
 // detector's file name.
-func install(t *testing.T, p models.Paths, name, testFile string) {
+func install(t *testing.T, p models.Paths, name, path string) {
 	t.Helper()
 	m, _ := LookupNamed(name)
 	if err := os.MkdirAll(p.Path("onnx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(testModelPath(t, testFile), p.Path(m.File)); err != nil {
+	if err := os.Symlink(path, p.Path(m.File)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestOpenNamed: installed models of the right family open and detect;
-// a model of another kind, or a file that is not ONNX, is refused with a
-// 500 that says to reinstall and a cause that names the mismatch.
+// checkRefused: opening name is a 500 that says to reinstall it, with a
+// cause that says cause.
+func checkRefused(t *testing.T, rt *onnx.Runtime, p models.Paths, name, cause string) {
+	t.Helper()
+	_, err := OpenNamed(rt, p, name, Config{})
+	fe := statusOf(t, err)
+	want := `facedetection "` + name + `" is installed but its model file is not a usable`
+	if fe.Status != http.StatusInternalServerError || !strings.HasPrefix(fe.Message, want) || !strings.Contains(fe.Message, `"faceswap models pull `+name+`"`) {
+		t.Errorf("%s: %d %q", name, fe.Status, fe.Message)
+	}
+	if fe.Err == nil || !strings.Contains(fe.Err.Error(), cause) {
+		t.Errorf("%s: cause %v does not say %q", name, fe.Err, cause)
+	}
+}
+
+// TestOpenNamed: installed models of the right family (test models of the
+// shared test data) open and detect; a detector of another family, or a
+// face mesh, is refused.
 func TestOpenNamed(t *testing.T) {
 	rt := testenv.Runtime(t)
 	p := models.Paths{Home: t.TempDir()}
-	install(t, p, "retinaface_mobile0.25", "retinaface_mobilenet0.25_640.onnx")
-	install(t, p, "YOLOv5n", "yolov5n-0.5-face.onnx")
-	install(t, p, "YOLOv5l", "mediapipe_face_landmark.onnx")    // FaceMesh
-	install(t, p, "retinaface_resnet50", "scrfd_500m_kps.onnx") // another family
-	var crew testenv.Image
-	for _, m := range testenv.Manifest(t) {
-		if m.Faces == 3 {
-			crew = m
-		}
-	}
-	pyr := raster.NewPyramid(testenv.Load(t, crew.Path))
+	install(t, p, "retinaface_mobile0.25", testModelPath(t, "retinaface_mobilenet0.25_640.onnx"))
+	install(t, p, "YOLOv5n", testModelPath(t, "yolov5n-0.5-face.onnx"))
+	install(t, p, "YOLOv5l", testModelPath(t, "mediapipe_face_landmark.onnx"))    // FaceMesh
+	install(t, p, "retinaface_resnet50", testModelPath(t, "scrfd_500m_kps.onnx")) // another family
+	pyr := raster.NewPyramid(testenv.Load(t, testenv.Photo(t, testenv.Group3)))
 	for _, name := range []string{"RETINAFACE_MOBILE0.25", "yolov5n"} {
 		d, err := OpenNamed(rt, p, name, Config{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		dets, err := d.Detect(pyr)
-		if err != nil || len(dets) != 3 {
-			t.Errorf("%s on %s: %d faces, %v; want 3", name, crew.File, len(dets), err)
+		if want := testenv.PhotoFaces[testenv.Group3]; err != nil || len(dets) != want {
+			t.Errorf("%s on %s: %d faces, %v; want %d", name, testenv.Group3, len(dets), err, want)
 		}
 	}
-	for _, c := range []struct{ name, cause string }{
-		{"YOLOv5l", "is not a YOLOv5-face model"},
-		{"retinaface_resnet50", "is not a RetinaFace model"},
-	} {
-		_, err := OpenNamed(rt, p, c.name, Config{})
-		fe := statusOf(t, err)
-		want := `facedetection "` + c.name + `" is installed but its model file is not a usable`
-		if fe.Status != http.StatusInternalServerError || !strings.HasPrefix(fe.Message, want) || !strings.Contains(fe.Message, `"faceswap models pull `+c.name+`"`) {
-			t.Errorf("%s: %d %q", c.name, fe.Status, fe.Message)
-		}
-		if fe.Err == nil || !strings.Contains(fe.Err.Error(), c.cause) {
-			t.Errorf("%s: cause %v does not say %q", c.name, fe.Err, c.cause)
-		}
+	checkRefused(t, rt, p, "YOLOv5l", "is not a YOLOv5-face model")
+	checkRefused(t, rt, p, "retinaface_resnet50", "is not a RetinaFace model")
+	// a bad config is an error too, not a detector
+	if _, err := OpenNamed(rt, p, "YOLOv5n", Config{IoU: 1.5}); err == nil {
+		t.Error("OpenNamed accepted IoU 1.5")
 	}
-	// not an ONNX file at all
+}
+
+// TestOpenNamedRefusesOtherKinds: models of other kinds that every machine
+// has (the face mesh, BlazeFace) installed under a detector's name, and a
+// file that is not ONNX at all, are refused with a 500 that says to
+// reinstall and a cause that names the mismatch.
+func TestOpenNamedRefusesOtherKinds(t *testing.T) {
+	rt := testenv.Runtime(t)
+	cache := testenv.Models(t, "onnx/facemesh.onnx", "onnx/blazeface-back.onnx")
+	p := models.Paths{Home: t.TempDir()}
+	install(t, p, "YOLOv5l", cache.ONNX("facemesh"))
+	install(t, p, "retinaface_resnet50", cache.ONNX("blazeface-back"))
+	checkRefused(t, rt, p, "YOLOv5l", "is not a YOLOv5-face model")
+	checkRefused(t, rt, p, "retinaface_resnet50", "is not a RetinaFace model")
+
 	q := models.Paths{Home: t.TempDir()}
 	os.MkdirAll(q.Path("onnx"), 0o755)
 	if err := os.WriteFile(q.Path("onnx/yolov5l-face.onnx"), []byte("<html>not found</html>"), 0o644); err != nil {
@@ -134,14 +150,11 @@ func TestOpenNamed(t *testing.T) {
 	if fe.Status != http.StatusInternalServerError || fe.Err == nil || !strings.Contains(fe.Err.Error(), "not a valid ONNX model") {
 		t.Errorf("garbage file: %d %q (%v)", fe.Status, fe.Message, fe.Err)
 	}
-	// a bad config is an error too, not a detector
-	if _, err := OpenNamed(rt, p, "YOLOv5n", Config{IoU: 1.5}); err == nil {
-		t.Error("OpenNamed accepted IoU 1.5")
-	}
 }
 
 // TestConstructorsReject: each family refuses the others' models and
-// models of other kinds, naming the file and what it expected.
+// models of other kinds (test models of the shared test data), naming the
+// file and what it expected.
 func TestConstructorsReject(t *testing.T) {
 	files := []string{
 		"retinaface_mobilenet0.25_640.onnx",
@@ -169,16 +182,41 @@ func TestConstructorsReject(t *testing.T) {
 				}
 				continue
 			}
-			if err == nil {
-				t.Errorf("%s accepted %s", f, file)
-				continue
-			}
-			if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "want") {
-				t.Errorf("%s on %s: error %q does not name the file and what was wanted", f, file, err)
-			}
+			checkRejects(t, f, file, err)
 		}
 	}
-	if _, err := New(testModel(t, own[FamilySCRFD]), "MTCNN", Config{}); err == nil {
-		t.Error("New accepted an unknown family")
+}
+
+// TestConstructorsRejectOtherKinds: each family refuses the models of other
+// kinds every machine has, naming the file and what it expected; an unknown
+// family is refused whatever the model.
+func TestConstructorsRejectOtherKinds(t *testing.T) {
+	rt := testenv.Runtime(t)
+	p := testenv.Models(t, "onnx/facemesh.onnx", "onnx/blazeface-back.onnx", "onnx/faceres.onnx")
+	for _, name := range []string{"facemesh", "blazeface-back", "faceres"} {
+		s, err := rt.Load(p.ONNX(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []Family{FamilyRetinaFace, FamilyYOLOv5Face, FamilySCRFD} {
+			_, err := New(s, f, Config{})
+			checkRejects(t, f, name+".onnx", err)
+		}
+		if _, err := New(s, "MTCNN", Config{}); err == nil || !strings.Contains(err.Error(), `"MTCNN"`) {
+			t.Errorf("New with an unknown family on %s: %v", name, err)
+		}
+	}
+}
+
+// checkRejects: err refuses file for family f, naming the file and what was
+// wanted.
+func checkRejects(t *testing.T, f Family, file string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s accepted %s", f, file)
+		return
+	}
+	if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "want") {
+		t.Errorf("%s on %s: error %q does not name the file and what was wanted", f, file, err)
 	}
 }

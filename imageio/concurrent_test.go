@@ -1,7 +1,6 @@
 package imageio
 
 import (
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 // moved to another OS thread between the decode and reading the message
 // read another decode's words (seen under load in an end-to-end test).
 func TestTruncatedJPEGConcurrently(t *testing.T) {
-	data := readFile(t, filepath.Join(sharedTestdata(t), "images", "portrait_man_glasses_beard_santa.jpg"))
+	data := readFile(t, demoPhoto(t, 1))
 	cut := data[:len(data)/2]
 	corrupt := append([]byte(nil), data...)
 	for i := len(corrupt) / 3; i < len(corrupt)/3+400; i++ {

@@ -17,34 +17,66 @@ import (
 	"testing"
 
 	"faceswap"
+	"faceswap/models"
 )
 
 // sharedTestdata returns the shared test data folder ($FACESWAP_TESTDATA,
-// or shared/testdata beside the repository), or skips the test.
+// or shared/testdata beside the repository). When it holds no
+// images/manifest.json the test is skipped, or failed under CI (CI=true)
+// unless FACESWAP_NO_SHARED=1 says the folder is hidden on purpose: what
+// testenv.TestdataDir does, which these tests cannot call (testenv imports
+// imageio).
 func sharedTestdata(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("FACESWAP_TESTDATA"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
+	d := os.Getenv("FACESWAP_TESTDATA")
+	if d == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.mod) not found; set FACESWAP_TESTDATA to the shared testdata folder")
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				skipOrFail(t, "repository root (go.mod) not found; set FACESWAP_TESTDATA to the shared testdata folder")
+			}
+			dir = parent
 		}
-		dir = parent
+		d = filepath.Join(dir, "..", "shared", "testdata")
 	}
-	d := filepath.Join(dir, "..", "shared", "testdata")
 	if _, err := os.Stat(filepath.Join(d, "images", "manifest.json")); err != nil {
-		t.Skipf("shared test data not found at %s (set FACESWAP_TESTDATA): %v", d, err)
+		if os.Getenv("FACESWAP_NO_SHARED") == "1" {
+			t.Skipf("needs the shared test data (%s is hidden: FACESWAP_NO_SHARED=1)", d)
+		}
+		skipOrFail(t, "needs the shared test data, not found at %s (set FACESWAP_TESTDATA to the folder holding images/manifest.json)", d)
 	}
 	return d
+}
+
+// demoPhoto returns face-api's demo photo i (1 … models.SampleCount): a
+// real JPEG photo (1920 px wide) that set-up places in the model cache of
+// every machine, for tests that need some real photo and nothing the
+// shared test data documents. It skips the test (fails it under CI) when
+// set-up has not fetched it.
+func demoPhoto(t testing.TB, i int) string {
+	t.Helper()
+	p := models.Default()
+	if err := p.Require(p.Sample(i)); err != nil {
+		skipOrFail(t, "%v", err)
+	}
+	return p.Sample(i)
+}
+
+// skipOrFail skips t, or fails it under CI, where set-up has run and the
+// shared folder is beside the clone.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }
 
 func readFile(t testing.TB, path string) []byte {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"faceswap"
+	"faceswap/detect"
 	"faceswap/internal/testenv"
 	"faceswap/raster"
 )
@@ -42,17 +43,33 @@ func guess(box faceswap.Rect) Proposal {
 	}
 }
 
-// portrait loads the frontal astronaut portrait and its manifest box.
-func portrait(t *testing.T) (*image.NRGBA, faceswap.Rect) {
+// portrait loads a picture of one woman (testenv.Portrait2: 400×400, her
+// face about 175 px, the head a little tilted) and BlazeFace's proposal for
+// her face, as analysis makes it: the tests check the mesh against the
+// detector's box and eyes.
+func portrait(t *testing.T) (*image.NRGBA, Proposal) {
 	t.Helper()
-	for _, m := range testenv.Manifest(t) {
-		if m.File == "portrait_woman_frontal_astronaut_collins.png" {
-			f := m.YuNet[0]
-			return testenv.Load(t, m.Path), faceswap.Rect{X: f[0], Y: f[1], W: f[2], H: f[3]}
-		}
+	rt := testenv.Runtime(t)
+	p := testenv.Models(t, "onnx/blazeface-back.onnx")
+	s, err := rt.Load(p.ONNX("blazeface-back"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Skip("portrait_woman_frontal_astronaut_collins.png is not in the manifest")
-	return nil, faceswap.Rect{}
+	d, err := detect.NewBlazeFace(s, detect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := testenv.Load(t, testenv.Photo(t, testenv.Portrait2))
+	dets, err := d.Detect(raster.NewPyramid(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The face first: whole faces come before cut ones, each by score.
+	if len(dets) == 0 || dets[0].Cut() || dets[0].Score < 0.7 {
+		t.Fatalf("BlazeFace found no confident face in %s: %+v", testenv.Portrait2, dets)
+	}
+	c := dets[0]
+	return img, Proposal{Box: c.Box, LeftEye: c.Keypoints[0], RightEye: c.Keypoints[1], Mouth: c.MouthCenter()}
 }
 
 func TestNewFaceMeshRejectsOtherModels(t *testing.T) {
@@ -69,8 +86,9 @@ func TestNewFaceMeshRejectsOtherModels(t *testing.T) {
 
 func TestDetectPortrait(t *testing.T) {
 	fm := faceMesh(t)
-	img, box := portrait(t)
-	res, err := fm.Detect(raster.NewPyramid(img), []Proposal{guess(box)})
+	img, prop := portrait(t)
+	box := prop.Box
+	res, err := fm.Detect(raster.NewPyramid(img), []Proposal{prop})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,17 +99,28 @@ func TestDetectPortrait(t *testing.T) {
 	if r.Score < 0.9 {
 		t.Errorf("presence %g on a frontal portrait, want ≥ 0.9", r.Score)
 	}
+	// BlazeFace boxes eyes to mouth, the mesh forehead to chin: the
+	// detector's box lies in the mesh's, which is not much larger.
 	b := Bounds(r.Mesh)
-	if iou := b.IoU(box); iou < 0.5 {
-		t.Errorf("mesh bounds %+v overlap the manifest box %+v by IoU %g, want ≥ 0.5", b, box, iou)
+	x0, y0 := math.Max(b.X, box.X), math.Max(b.Y, box.Y)
+	x1, y1 := math.Min(b.X+b.W, box.X+box.W), math.Min(b.Y+b.H, box.Y+box.H)
+	if in := math.Max(0, x1-x0) * math.Max(0, y1-y0) / box.Area(); in < 0.9 || b.Area() > 2.5*box.Area() {
+		t.Errorf("mesh bounds %+v hold %.0f%% of the detector's box %+v and are %.1f times its area, want ≥ 90%% and ≤ 2.5", b, 100*in, box, b.Area()/box.Area())
 	}
-	// The face is upright: forehead above nose above chin, eyes level.
+	// The face is upright: forehead above nose above chin. The head is
+	// tilted: the eyes are where the detector put them, on its eye line.
 	if !(r.Mesh[Forehead].Y < r.Mesh[NoseTip].Y && r.Mesh[NoseTip].Y < r.Mesh[Chin].Y) {
 		t.Errorf("forehead %v, nose %v, chin %v are not top to bottom", r.Mesh[Forehead], r.Mesh[NoseTip], r.Mesh[Chin])
 	}
 	l, rt := EyeCenters(r.Mesh)
-	if a := math.Atan2(rt.Y-l.Y, rt.X-l.X); math.Abs(a) > 0.25 {
-		t.Errorf("eye line at %g rad on an upright face", a)
+	for _, e := range [][2]faceswap.Point{{l, prop.LeftEye}, {rt, prop.RightEye}} {
+		if d := dist(e[0], e[1]); d > 0.15*box.W {
+			t.Errorf("mesh eye %v is %.1f px from the detector's %v (box width %.0f)", e[0], d, e[1], box.W)
+		}
+	}
+	a := math.Atan2(rt.Y-l.Y, rt.X-l.X)
+	if da := math.Atan2(prop.RightEye.Y-prop.LeftEye.Y, prop.RightEye.X-prop.LeftEye.X); math.Abs(a-da) > 0.1 {
+		t.Errorf("eye line at %.3g rad, the detector's at %.3g", a, da)
 	}
 
 	// Keypoints: each eye centre lies between its corners, the left eye
@@ -180,12 +209,12 @@ func rot90(img *image.NRGBA) *image.NRGBA {
 // back to the image are right.
 func TestDetectRotated(t *testing.T) {
 	fm := faceMesh(t)
-	img, box := portrait(t)
+	img, prop := portrait(t)
+	box := prop.Box
 	h := float64(img.Rect.Dy())
 	// continuous coordinates turn as (X, Y) → (H − Y, X)
 	turn := func(p faceswap.Point) faceswap.Point { return faceswap.Point{X: h - p.Y, Y: p.X} }
 
-	prop := guess(box)
 	tl := turn(faceswap.Point{X: box.X, Y: box.Y + box.H}) // the box's bottom-left becomes its top-left
 	rprop := Proposal{
 		Box:      faceswap.Rect{X: tl.X, Y: tl.Y, W: box.H, H: box.W},
@@ -227,10 +256,10 @@ func TestDetectRotated(t *testing.T) {
 
 func TestRunBatchesLikeSingleRuns(t *testing.T) {
 	fm := faceMesh(t)
-	img, box := portrait(t)
+	img, prop := portrait(t)
 	p := raster.NewPyramid(img)
 	crops := []Crop{
-		CropFromEyes(box, guess(box).LeftEye, guess(box).RightEye, 1.5),
+		CropFromEyes(prop.Box, prop.LeftEye, prop.RightEye, 1.5),
 		{Center: faceswap.Point{X: 60, Y: 400}, Side: 120, Angle: 0.4}, // no face there
 	}
 	batch, err := fm.Run(p, crops)
@@ -335,9 +364,9 @@ func TestCrops(t *testing.T) {
 // the same mesh in image pixels, depth included (Z is scaled like X and Y).
 func TestRunIsScaleInvariant(t *testing.T) {
 	fm := faceMesh(t)
-	img, box := portrait(t)
+	img, prop := portrait(t)
 	p := raster.NewPyramid(img)
-	first, err := fm.Detect(p, []Proposal{guess(box)})
+	first, err := fm.Detect(p, []Proposal{prop})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"faceswap"
+	"faceswap/internal/testenv"
 	"faceswap/swap"
 	"faceswap/swap/mesh"
 )
@@ -18,8 +19,8 @@ import (
 // errors keep their serial order (the source's first).
 func TestRunWithHelper(t *testing.T) {
 	p := pipe(t)
-	r := &Request{Source: read(t, "group3_apollo11_crew.jpg"), Target: read(t, "group5_office_meeting.jpg"),
-		InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectGenderSource: "male"}
+	r := &Request{Source: demo(t, testenv.Group3), Target: demo(t, testenv.Group5),
+		InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectGenderSource: "female"}
 	serial, err := p.Run(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestRunWithHelper(t *testing.T) {
 		prefix   string
 	}{
 		{[]byte("garbage"), []byte("garbage"), "source_img: "},
-		{read(t, "group3_apollo11_crew.jpg"), nil, "target_img: "},
+		{demo(t, testenv.Group3), nil, "target_img: "},
 	} {
 		released.Store(0)
 		_, err := q.Run(WithHelper(context.Background(), grant), &Request{Source: c.src, Target: c.dst})
@@ -62,7 +63,7 @@ func TestRunWithHelper(t *testing.T) {
 		}
 	}
 	// No face in the source is reported as serially.
-	_, err = p.Run(WithHelper(context.Background(), grant), &Request{Source: read(t, "noface_rocket_launch.jpg"), Target: read(t, "group5_office_meeting.jpg")})
+	_, err = p.Run(WithHelper(context.Background(), grant), &Request{Source: demo(t, testenv.NoFace), Target: demo(t, testenv.Group5)})
 	if faceswap.StatusOf(err) != 422 || faceswap.PublicMessage(err) != "No face was found in source_img." {
 		t.Errorf("no face: %v", err)
 	}

@@ -40,6 +40,7 @@ func pipe(t testing.TB) *Pipeline {
 	return pl
 }
 
+// read returns a shared test photo (skipping without the shared test data).
 func read(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(testenv.TestdataDir(t) + "/images/" + name)
@@ -47,6 +48,13 @@ func read(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// demo returns a photo every set-up machine has (testenv.Photos: made from
+// face-api's demo photos, women only).
+func demo(t testing.TB, name string) []byte {
+	t.Helper()
+	return testenv.PhotoBytes(t, name)
 }
 
 // TestFieldErrors: every bad field is refused before any image is decoded
@@ -96,7 +104,7 @@ func TestImageErrors(t *testing.T) {
 	if faceswap.StatusOf(err) != 400 || !strings.HasPrefix(faceswap.PublicMessage(err), "source_img: ") {
 		t.Errorf("garbage source: %v", err)
 	}
-	_, err = p.Run(context.Background(), &Request{Source: read(t, "group3_apollo11_crew.jpg"), Target: nil})
+	_, err = p.Run(context.Background(), &Request{Source: demo(t, testenv.Group3), Target: nil})
 	if faceswap.StatusOf(err) != 400 || !strings.HasPrefix(faceswap.PublicMessage(err), "target_img: ") {
 		t.Errorf("empty target: %v", err)
 	}
@@ -107,14 +115,14 @@ func TestImageErrors(t *testing.T) {
 func TestRun(t *testing.T) {
 	p := pipe(t)
 	res, err := p.Run(context.Background(), &Request{
-		Source: read(t, "group3_apollo11_crew.jpg"), Target: read(t, "group5_office_meeting.jpg"),
+		Source: demo(t, testenv.Group3), Target: demo(t, testenv.Group5),
 		InputFacesIndex: "0,1,2", SourceFacesIndex: "0,1,2", DetectionFaceOrder: "left-right", ImageFormat: "webp", ImageQuality: 80,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info, err := imageio.DecodeConfig(res.Image, imageio.DefaultLimits)
-	if err != nil || info.Format != "webp" || info.Width != 1280 || info.Height != 853 || res.ContentType != "image/webp" {
+	if err != nil || info.Format != "webp" || info.Width != 1280 || info.Height != 932 || res.ContentType != "image/webp" {
 		t.Errorf("result %+v %q, %v", info, res.ContentType, err)
 	}
 	if res.FacesSwapped != 3 || len(res.Regions) != 3 {
@@ -127,14 +135,15 @@ func TestRun(t *testing.T) {
 	if strings.Join(names, ",") != "decode,detect,select,swap,encode" {
 		t.Errorf("stages %v", names)
 	}
-	_, err = p.Run(context.Background(), &Request{Source: read(t, "noface_rocket_launch.jpg"), Target: read(t, "group5_office_meeting.jpg")})
+	_, err = p.Run(context.Background(), &Request{Source: demo(t, testenv.NoFace), Target: demo(t, testenv.Group5)})
 	if faceswap.StatusOf(err) != 422 || faceswap.PublicMessage(err) != "No face was found in source_img." {
 		t.Errorf("no face: %v", err)
 	}
 }
 
 // TestGenderFilterOffice: with detect_gender_input the indices count only
-// faces of that gender, on the office photo (three women, two men).
+// faces of that gender, on the shared office photo (three women, two men:
+// the demo photos show only women).
 func TestGenderFilterOffice(t *testing.T) {
 	p := pipe(t)
 	office := read(t, "group5_office_meeting.jpg")

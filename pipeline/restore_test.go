@@ -81,33 +81,34 @@ func TestRestoreNotInstalled(t *testing.T) {
 	}
 }
 
-// officeRequest swaps 2 of the office photo's 5 faces (left-right order
+// groupRequest swaps 2 of the group photo's 5 faces (left-right order
 // 1 and 3) with the mesh engine, as PNG so the pixels can be compared.
-func officeRequest(t testing.TB, restorer string, weight float64) *Request {
+func groupRequest(t testing.TB, restorer string, weight float64) *Request {
 	return &Request{
-		Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: read(t, "group5_office_meeting.jpg"),
+		Source: demo(t, testenv.Portrait), Target: demo(t, testenv.Group5),
 		InputFacesIndex: "1,3", DetectionFaceOrder: "left-right", ImageFormat: "png", SwapModel: "mesh",
 		FaceRestore: restorer, FaceRestoreWeight: weight,
 	}
 }
 
 var (
-	officeOnce  sync.Once
-	officeFaces []faceswap.Face
+	groupOnce  sync.Once
+	groupFaces []faceswap.Face
 )
 
-// office returns the decoded office photo and its faces in left-right order.
-func office(t testing.TB) (*image.NRGBA, []faceswap.Face) {
-	img := decodePNG(t, read(t, "group5_office_meeting.jpg"))
-	officeOnce.Do(func() {
+// group returns the decoded group photo of groupRequest and its faces
+// in left-right order.
+func group(t testing.TB) (*image.NRGBA, []faceswap.Face) {
+	img := decodePNG(t, demo(t, testenv.Group5))
+	groupOnce.Do(func() {
 		faces, err := pipe(t).Analyzer.Analyze(img, analysis.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		officeFaces = faces
+		groupFaces = faces
 	})
 	var out []faceswap.Face
-	for _, f := range officeFaces {
+	for _, f := range groupFaces {
 		i := 0
 		for i < len(out) && out[i].Box.X <= f.Box.X {
 			i++
@@ -126,7 +127,7 @@ func inRegions(regions []swap.Region, x, y int) bool {
 	return false
 }
 
-// A constant restorer through the pipeline, on the office photo with 2 of
+// A constant restorer through the pipeline, on the group photo with 2 of
 // its 5 faces swapped: the restore stage runs; against the same request
 // without restoration, only pixels inside the swapped faces' regions
 // change, the swapped faces' centres take the restorer's constant, and the
@@ -135,14 +136,14 @@ func inRegions(regions []swap.Region, x, y int) bool {
 func TestRestoreSwappedFacesOnly(t *testing.T) {
 	grey := standinRestorer(t, "GFPGANv1.4.pth", standin.GFPGAN(standin.Constant, 0.2)) // 153
 	p := withRestorers(t, grey)
-	plain, err := p.Run(context.Background(), officeRequest(t, "disable", 0.75))
+	plain, err := p.Run(context.Background(), groupRequest(t, "disable", 0.75))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := stageNames(plain); got != "decode,detect,select,swap,encode" {
 		t.Errorf("without restoration, stages %s", got)
 	}
-	res, err := p.Run(context.Background(), officeRequest(t, "GFPGANv1.4.pth", 1))
+	res, err := p.Run(context.Background(), groupRequest(t, "GFPGANv1.4.pth", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +153,9 @@ func TestRestoreSwappedFacesOnly(t *testing.T) {
 	if res.FacesSwapped != 2 || len(res.Regions) != 2 {
 		t.Fatalf("%d faces swapped, %d regions", res.FacesSwapped, len(res.Regions))
 	}
-	orig, faces := office(t)
+	orig, faces := group(t)
 	if len(faces) != 5 {
-		t.Fatalf("%d faces in the office photo, want 5", len(faces))
+		t.Fatalf("%d faces in the group photo, want 5", len(faces))
 	}
 	a, b := decodePNG(t, plain.Image), decodePNG(t, res.Image)
 	changed := 0
@@ -188,7 +189,7 @@ func TestRestoreSwappedFacesOnly(t *testing.T) {
 			}
 		}
 	}
-	zero, err := p.Run(context.Background(), officeRequest(t, "GFPGANv1.4.pth", 0))
+	zero, err := p.Run(context.Background(), groupRequest(t, "GFPGANv1.4.pth", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func (a *fakeAligner) Faces(*image.NRGBA) ([]faceswap.Face, error) {
 func TestRestoreFacesAndLandmarks(t *testing.T) {
 	rec := &recorder{name: "codeformer-v0.1.0.pth"}
 	p := withRestorers(t, rec)
-	_, faces := office(t)
+	_, faces := group(t)
 	moved := faces[1]
 	moved.Box.X += 3
 	for i := range moved.Keypoints {
@@ -239,7 +240,7 @@ func TestRestoreFacesAndLandmarks(t *testing.T) {
 	}
 	yolo := &fakeAligner{dets: []faceswap.Face{faces[0], moved}}
 	p.Aligners = map[string]Aligner{"YOLOv5n": yolo}
-	req := officeRequest(t, "CODEFORMER-v0.1.0.pth", 0.3)
+	req := groupRequest(t, "CODEFORMER-v0.1.0.pth", 0.3)
 	req.InputFacesIndex = "1,3,1" // face 1 twice
 	req.Interpolation = "lanczos"
 	res, err := p.Run(context.Background(), req)
@@ -320,12 +321,12 @@ func TestOpenDetectorAligns(t *testing.T) {
 	}
 	rec := &recorder{name: "GFPGANv1.4.pth"}
 	pl.Restoration = map[string]restore.Restorer{rec.name: rec}
-	req := officeRequest(t, "GFPGANv1.4.pth", 0.8)
+	req := groupRequest(t, "GFPGANv1.4.pth", 0.8)
 	req.FaceDetection = "retinaface_mobile0.25"
 	if _, err := pl.Run(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	_, faces := office(t)
+	_, faces := group(t)
 	if len(rec.faces) != 2 {
 		t.Fatalf("restorer got %d faces", len(rec.faces))
 	}
@@ -381,7 +382,7 @@ func TestOpenRestorers(t *testing.T) {
 		t.Fatalf("restorers %v", pl.Restoration)
 	}
 	res, err := pl.Run(context.Background(), &Request{
-		Source: read(t, "portrait_woman_frontal_astronaut_collins.png"), Target: read(t, "group3_apollo11_crew.jpg"),
+		Source: demo(t, testenv.Portrait), Target: demo(t, testenv.Group3),
 		FaceRestore: "GFPGANv1.4.pth", FaceRestoreWeight: 0.75,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/internal/testenv"
 	"faceswap/jobs"
 	"faceswap/server"
 )
@@ -115,7 +116,7 @@ func TestAsync(t *testing.T) {
 		t.Fatalf("result: %d %s %q", res.StatusCode, res.Header.Get("Content-Type"), res.body[:min(len(res.body), 200)])
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(res.body))
-	want, _, _ := image.DecodeConfig(bytes.NewReader(photo(t, "portrait_man_frontal_luciano.png")))
+	want, _, _ := image.DecodeConfig(bytes.NewReader(photo(t, testenv.Portrait2)))
 	if err != nil || cfg.Width != want.Width || cfg.Height != want.Height {
 		t.Errorf("result %dx%d (%v), want the target's %dx%d", cfg.Width, cfg.Height, err, want.Width, want.Height)
 	}
@@ -163,7 +164,7 @@ func TestAsyncFailures(t *testing.T) {
 		fields map[string]any
 		status int
 	}{
-		{map[string]any{"source_img": b64(t, "portrait_man_frontal_luciano.png")}, 400},
+		{map[string]any{"source_img": b64(t, testenv.Portrait2)}, 400},
 		{with(small(t), "image_quality", 5), 400},
 		{with(small(t), "webhook", "ftp://example.com/hook"), 400},
 		{with(small(t), "webhook", "https://example.com/hook"), 400}, // no webhook secret on this server
@@ -181,7 +182,7 @@ func TestAsyncFailures(t *testing.T) {
 	}
 
 	// No face in the source: FAILED with the sync call's 422.
-	req, _ := s.submit(key, with(small(t), "source_img", b64(t, "noface_rocket_launch.jpg")))
+	req, _ := s.submit(key, with(small(t), "source_img", b64(t, testenv.NoFace)))
 	final := s.await(key, req, time.Minute)
 	if final["status"] != "FAILED" || final["error_status"] != 422.0 || !strings.Contains(final["error"].(string), "source_img") {
 		t.Fatalf("no-face job: %v", final)
@@ -228,9 +229,10 @@ func TestAsyncIdempotencyAndExpiry(t *testing.T) {
 	key, id := s.key(faceswap.KeyOptions{Credits: 10})
 	const n = 5
 	ids := make([]string, n)
+	req := small(t) // read here: a skip in the goroutines below would not end the test
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ids[i], _ = s.submit(key, small(t), "Idempotency-Key", "order-42") })
+		wg.Go(func() { ids[i], _ = s.submit(key, req, "Idempotency-Key", "order-42") })
 	}
 	wg.Wait()
 	for i := range ids {
@@ -245,11 +247,11 @@ func TestAsyncIdempotencyAndExpiry(t *testing.T) {
 	if r := s.do("GET", "/v2/requests/"+ids[0], key, "", nil); r.StatusCode != 200 {
 		t.Fatalf("result before expiry: %d", r.StatusCode)
 	}
-	again, r := s.submit(key, small(t), "Idempotency-Key", "order-42")
+	again, r := s.submit(key, req, "Idempotency-Key", "order-42")
 	if again != ids[0] || r.json(t)["status"] != "COMPLETED" {
 		t.Errorf("a repeat after completion: %s %s", again, r.body)
 	}
-	other, _ := s.submit(key, small(t), "Idempotency-Key", "order-43")
+	other, _ := s.submit(key, req, "Idempotency-Key", "order-43")
 	if other == ids[0] {
 		t.Error("another Idempotency-Key got the same job")
 	}

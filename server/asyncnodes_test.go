@@ -91,8 +91,8 @@ func TestAsyncWorkerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, err := json.Marshal(map[string]any{
-		"source_img":        b64(t, "portrait_woman_frontal_astronaut_collins.png"),
-		"target_img":        b64(t, "group5_office_meeting.jpg"),
+		"source_img":        b64(t, testenv.Portrait),
+		"target_img":        b64(t, testenv.Group5),
 		"input_faces_index": "0,1,2",
 	})
 	if err != nil {
@@ -189,7 +189,7 @@ func TestAsyncWorkerKilled(t *testing.T) {
 	}
 	t.Logf("all %d jobs finished %.1f s after the kill", jobs, time.Since(killedAt).Seconds())
 
-	want, _, _ := image.DecodeConfig(bytes.NewReader(photo(t, "group5_office_meeting.jpg")))
+	want, _, _ := image.DecodeConfig(bytes.NewReader(photo(t, testenv.Group5)))
 	attempts := map[string]int{}
 	for i, id := range ids {
 		st := call("GET", "/v2/requests/"+id+"/status", nil).json(t)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/internal/testenv"
 	"faceswap/server"
 	"faceswap/swap"
 )
@@ -148,7 +149,7 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "loopback not allow-listed", key: key, body: j(with(ok, "source_img", "http://[::1]:"+port+"/images/"+seedSource)), status: 400, msg: "private or loopback address"},
 		{name: "redirect to a private address", key: key, body: j(with(ok, "source_img", ph.URL+"/redirect?to=http://192.168.1.10/face.jpg")), status: 400, msg: "redirected to a private or loopback address"},
 		{name: "redirect to metadata", key: key, body: j(with(ok, "target_img", ph.URL+"/redirect?to=http://169.254.169.254/latest/meta-data/")), status: 400, msg: "redirected to a private or loopback address"},
-		{name: "redirect to an allowed photo", key: key, body: j(with(ok, "target_img", ph.URL+"/redirect?to=/images/noface_rocket_launch.jpg")), status: 422, msg: "No face was found in target_img"},
+		{name: "redirect to an allowed photo", key: key, body: j(with(ok, "target_img", ph.URL+"/redirect?to=/images/"+testenv.NoFace)), status: 422, msg: "No face was found in target_img"},
 		// 401, 403
 		{name: "missing key", body: j(ok), status: 401, msg: "x-api-key header is missing"},
 		{name: "unknown key", key: "fs_thisKeyDoesNotExist0000000000000", body: j(ok), status: 401, msg: "key is unknown"},
@@ -162,7 +163,7 @@ func TestErrorStatuses(t *testing.T) {
 		// 413
 		{name: "over the pixel limit", key: key, body: j(with(ok, "target_img", huge)), status: 413, msg: "target_img"},
 		// 422
-		{name: "no face in source", key: key, body: j(with(ok, "source_img", b64(t, "noface_rocket_launch.jpg"))), status: 422, msg: "No face was found in source_img"},
+		{name: "no face in source", key: key, body: j(with(ok, "source_img", b64(t, testenv.NoFace))), status: 422, msg: "No face was found in source_img"},
 		{name: "index out of range", key: key, body: j(with(group, "input_faces_index", "3")), status: 422, msg: "input_faces_index 3 is out of range: target_img has 3 faces (0-2)"},
 		{name: "source index out of range", key: key, body: j(with(group, "source_faces_index", "7")), status: 422, msg: "source_faces_index 7 is out of range"},
 		// 502
@@ -188,7 +189,7 @@ func TestErrorStatusesSmallLimits(t *testing.T) {
 	})
 	key, id := s.key(faceswap.KeyOptions{Credits: 10})
 	big := strings.Repeat("A", 300<<10)
-	ok := small(t) // 17 KB and 325 KB: the target is over 50 KB
+	ok := small(t) // 27 KB and 213 KB: the target is over 50 KB
 	runErrCases(t, s, id, []errCase{
 		{name: "body too big", key: key, body: jsonBody(t, with(ok, "padding", big)), status: 413, msg: "The request body is over the server's limit of 200 KB"},
 		{name: "image too big", key: key, body: jsonBody(t, map[string]any{"source_img": ok["source_img"], "target_img": b64(t, seedSource)}), status: 413, msg: "target_img"},

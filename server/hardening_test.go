@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/internal/testenv"
 	"faceswap/server"
 )
 
@@ -68,7 +69,7 @@ func TestDecompressionBombs(t *testing.T) {
 		Delay: []int{0}, Config: image.Config{ColorModel: pal, Width: 60000, Height: 60000}}); err != nil {
 		t.Fatal(err)
 	}
-	santa := photo(t, "portrait_man_glasses_beard_santa.jpg")
+	group := photo(t, testenv.Group3) // a baseline JPEG (its frame size is in SOF0)
 	// A scan bomb: the one scan of a small JPEG repeated 600 times.
 	var tiny bytes.Buffer
 	if err := jpeg.Encode(&tiny, image.NewGray(image.Rect(0, 0, 64, 64)), nil); err != nil {
@@ -88,7 +89,7 @@ func TestDecompressionBombs(t *testing.T) {
 	runErrCases(t, s, id, []errCase{
 		{name: "PNG bomb over the pixel limit", key: key, body: j(with(ok, "target_img", enc(over))), status: 413, msg: "over the limit of 4 MP"},
 		{name: "GIF logical screen", key: key, body: j(with(ok, "target_img", enc(screen.Bytes()))), status: 413, msg: "60000x60000"},
-		{name: "JPEG frame size", key: key, body: j(with(ok, "target_img", enc(sofSize(t, santa, 65000, 65000)))), status: 413, msg: "65000x65000"},
+		{name: "JPEG frame size", key: key, body: j(with(ok, "target_img", enc(sofSize(t, group, 65000, 65000)))), status: 413, msg: "65000x65000"},
 		{name: "WebP canvas", key: key, body: j(with(ok, "source_img", enc(webp))), status: 413, msg: "16383x16383"},
 		{name: "JPEG scan bomb", key: key, body: j(with(ok, "target_img", enc(scanBomb))), status: 400, msg: "more than 500 scans"},
 	})
@@ -106,13 +107,13 @@ func TestTruncatedAndPolyglotFiles(t *testing.T) {
 	ok := small(t)
 	j := func(v map[string]any) []byte { return jsonBody(t, v) }
 	enc := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-	santa := photo(t, "portrait_man_glasses_beard_santa.jpg")
-	luciano := photo(t, "portrait_man_frontal_luciano.png")
+	group := photo(t, testenv.Group3)       // a JPEG with faces
+	portrait := photo(t, testenv.Portrait2) // a PNG with a face
 
 	runErrCases(t, s, id, []errCase{
-		{name: "truncated JPEG", key: key, body: j(with(ok, "target_img", enc(santa[:len(santa)/2]))), status: 400, msg: "truncated"},
-		{name: "truncated PNG", key: key, body: j(with(ok, "target_img", enc(luciano[:len(luciano)/2]))), status: 400, msg: "truncated"},
-		{name: "PNG signature, JPEG inside", key: key, body: j(with(ok, "target_img", enc(append([]byte("\x89PNG\r\n\x1a\n"), santa...)))), status: 400, msg: "target_img"},
+		{name: "truncated JPEG", key: key, body: j(with(ok, "target_img", enc(group[:len(group)/2]))), status: 400, msg: "truncated"},
+		{name: "truncated PNG", key: key, body: j(with(ok, "target_img", enc(portrait[:len(portrait)/2]))), status: 400, msg: "truncated"},
+		{name: "PNG signature, JPEG inside", key: key, body: j(with(ok, "target_img", enc(append([]byte("\x89PNG\r\n\x1a\n"), group...)))), status: 400, msg: "target_img"},
 		// The classic GIF/JavaScript polyglot: its "logical screen" is the
 		// text "=1" and ";a", so it claims 12605x24891 pixels.
 		{name: "GIF/JavaScript polyglot", key: key, body: j(with(ok, "target_img", enc([]byte("GIF89a=1;alert(document.domain)//\x00\x00")))), status: 413, msg: "12605x24891"},
@@ -125,14 +126,14 @@ func TestTruncatedAndPolyglotFiles(t *testing.T) {
 	// it is decoded, swapped and re-encoded, and nothing of the archive
 	// reaches the answer. A data URI's declared type is not trusted either.
 	payload := []byte("PK\x03\x04polyglot-payload-that-must-not-come-back")
-	r := s.swap(key, with(ok, "target_img", enc(append(bytes.Clone(santa), payload...))))
+	r := s.swap(key, with(ok, "target_img", enc(append(bytes.Clone(group), payload...))))
 	if r.StatusCode != 200 {
 		t.Fatalf("JPEG+ZIP: status %d: %s", r.StatusCode, r.body)
 	}
 	if bytes.Contains(r.body, []byte("polyglot-payload")) || bytes.Contains(r.body, []byte("PK\x03\x04")) {
 		t.Error("the appended archive came back in the answer")
 	}
-	r = s.swap(key, with(ok, "target_img", "data:image/gif;base64,"+enc(luciano)))
+	r = s.swap(key, with(ok, "target_img", "data:image/gif;base64,"+enc(portrait)))
 	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("PNG declared as GIF: status %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}

@@ -69,7 +69,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// photos serves the shared test photos over loopback HTTP, plus:
+// photos serves the derived test photos (testenv.Photos: made from the
+// demo photos set-up fetches, so on every machine) over loopback HTTP, plus:
 //
 //	/stall/NAME   waits until release is closed (or the client goes), then serves NAME
 //	/redirect?to=URL  a 302 to URL
@@ -84,7 +85,7 @@ type photos struct {
 
 func newPhotos(t *testing.T) *photos {
 	t.Helper()
-	p := &photos{dir: filepath.Join(testenv.TestdataDir(t), "images"), stalled: make(chan string, 16), release: make(chan struct{})}
+	p := &photos{dir: testenv.Photos(t), stalled: make(chan string, 16), release: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/images/", http.StripPrefix("/images/", http.FileServer(http.Dir(p.dir))))
 	mux.HandleFunc("/stall/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +113,19 @@ func (p *photos) Release() { p.once.Do(func() { close(p.release) }) }
 // URL of a test photo.
 func (p *photos) image(name string) string { return p.URL + "/images/" + name }
 
-// photo returns the bytes of a test photo.
+// photo returns the bytes of a derived test photo (testenv.Group3 …).
 func photo(t testing.TB, name string) []byte {
+	t.Helper()
+	return testenv.PhotoBytes(t, name)
+}
+
+func b64(t testing.TB, name string) string { return base64.StdEncoding.EncodeToString(photo(t, name)) }
+
+// sharedPhoto returns the bytes of a photo of the shared test data
+// (testdata/images), for the few tests that need what only it has, such
+// as men. It skips t when the folder is missing: call it in the test's
+// own goroutine, before starting anything that uses it.
+func sharedPhoto(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.TestdataDir(t), "images", name))
 	if err != nil {
@@ -121,8 +133,6 @@ func photo(t testing.TB, name string) []byte {
 	}
 	return b
 }
-
-func b64(t testing.TB, name string) string { return base64.StdEncoding.EncodeToString(photo(t, name)) }
 
 // srv is one server under test.
 type srv struct {
@@ -284,11 +294,13 @@ func (s *srv) swapLike(path, key string, fields map[string]any) *response {
 	return s.do("POST", path, key, "application/json", body)
 }
 
-// small is a quick request: the 115-pixel portrait into the 400-pixel one.
+// small is a quick request: the 115-pixel portrait into the 400-pixel one
+// it was made from (one face each).
 func small(t testing.TB) map[string]any {
+	t.Helper()
 	return map[string]any{
-		"source_img": b64(t, "portrait_man_frontal_tiny_115px.png"),
-		"target_img": b64(t, "portrait_man_frontal_luciano.png"),
+		"source_img": b64(t, testenv.Tiny),
+		"target_img": b64(t, testenv.Portrait2),
 	}
 }
 

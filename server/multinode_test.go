@@ -49,7 +49,7 @@ func TestThreeNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facesBody, err := json.Marshal(map[string]any{"image": b64(t, "portrait_man_frontal_tiny_115px.png")})
+	facesBody, err := json.Marshal(map[string]any{"image": b64(t, testenv.Tiny)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/internal/testenv"
 	"faceswap/server"
 )
 
@@ -76,10 +77,9 @@ func TestOverloaded(t *testing.T) {
 	s := start(t, func(c *server.Config) { c.Workers = 1; c.Queue = 0 })
 	ph := newPhotos(t)
 	key, id := s.key(faceswap.KeyOptions{Credits: 5})
+	stalled := with(small(t), "source_img", ph.URL+"/stall/"+testenv.Tiny)
 	first := make(chan *response, 1)
-	go func() {
-		first <- s.swap(key, with(small(t), "source_img", ph.URL+"/stall/portrait_man_frontal_tiny_115px.png"))
-	}()
+	go func() { first <- s.swap(key, stalled) }()
 	<-ph.stalled // the first request is admitted and fetching
 	r := s.swap(key, small(t))
 	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.errorMessage(t), "busy") {
@@ -111,7 +111,7 @@ func TestDeadline(t *testing.T) {
 	s := start(t, func(c *server.Config) { c.Deadline = 500 * time.Millisecond })
 	ph := newPhotos(t)
 	key, id := s.key(faceswap.KeyOptions{Credits: 5})
-	r := s.swap(key, with(small(t), "target_img", ph.URL+"/stall/portrait_man_frontal_luciano.png"))
+	r := s.swap(key, with(small(t), "target_img", ph.URL+"/stall/"+testenv.Portrait2))
 	if r.StatusCode != 504 || !strings.Contains(r.errorMessage(t), "deadline") {
 		t.Errorf("%d %s", r.StatusCode, r.body)
 	}
@@ -127,10 +127,9 @@ func TestGracefulShutdown(t *testing.T) {
 	s := start(t, nil)
 	ph := newPhotos(t)
 	key, id := s.key(faceswap.KeyOptions{Credits: 5})
+	stalled := with(small(t), "source_img", ph.URL+"/stall/"+testenv.Tiny)
 	inflight := make(chan *response, 1)
-	go func() {
-		inflight <- s.swap(key, with(small(t), "source_img", ph.URL+"/stall/portrait_man_frontal_tiny_115px.png"))
-	}()
+	go func() { inflight <- s.swap(key, stalled) }()
 	<-ph.stalled
 	closed := make(chan error, 1)
 	go func() { closed <- s.m.Close() }()

@@ -30,9 +30,9 @@ import (
 // temporary folder) for people to look at.
 
 const (
-	pgSource = "group3_apollo11_crew.jpg"  // 3 faces, dropped on the source zone
-	pgTarget = "group5_office_meeting.jpg" // 5 faces, chosen with the file input
-	pgByURL  = "portrait_woman_frontal_smiling.png"
+	pgSource = testenv.Group3   // 3 faces, dropped on the source zone
+	pgTarget = testenv.Group5   // 5 faces, chosen with the file input (1280x932)
+	pgByURL  = testenv.Portrait // 1 face, fetched by the server
 )
 
 // browser starts a headless Chromium with the flags that work on a closed
@@ -92,7 +92,7 @@ func TestPlayground(t *testing.T) {
 	testenv.Chromium(t) // before anything starts
 	s := start(t, nil)
 	ph := newPhotos(t)
-	images := filepath.Join(testenv.TestdataDir(t), "images")
+	images := ph.dir
 	key, id := s.key(faceswap.KeyOptions{Name: "browser", Credits: 6})
 	ctx := browser(t)
 	shots := screenshots(t)
@@ -164,7 +164,7 @@ func TestPlayground(t *testing.T) {
 			}
 		}
 	}
-	if st := text("#target-status"); !strings.Contains(st, "5 faces found") || !strings.Contains(st, "1280×853") {
+	if st := text("#target-status"); !strings.Contains(st, "5 faces found") || !strings.Contains(st, "1280×932") {
 		t.Errorf("target status %q", st)
 	}
 
@@ -205,8 +205,8 @@ func TestPlayground(t *testing.T) {
 	waitFor("the result", `document.getElementById("result-panel").dataset.state === "done"`)
 	var size []int
 	eval("reading the result's size", `[document.getElementById("result-img").naturalWidth, document.getElementById("result-img").naturalHeight]`, &size)
-	if len(size) != 2 || size[0] != 1280 || size[1] != 853 {
-		t.Fatalf("result size %v, want the target's 1280x853", size)
+	if len(size) != 2 || size[0] != 1280 || size[1] != 932 {
+		t.Fatalf("result size %v, want the target's 1280x932", size)
 	}
 	if got := s.balance(id); got != 5 {
 		t.Errorf("balance %d after one swap, want 5", got)
@@ -219,7 +219,7 @@ func TestPlayground(t *testing.T) {
 			t.Errorf("timings %v lack %s", stages, want)
 		}
 	}
-	if sum := text("#result-summary"); !strings.Contains(sum, "1 face swapped") || !strings.Contains(sum, "1280×853") {
+	if sum := text("#result-summary"); !strings.Contains(sum, "1 face swapped") || !strings.Contains(sum, "1280×932") {
 		t.Errorf("result summary %q", sum)
 	}
 	var download string
@@ -248,8 +248,8 @@ func TestPlayground(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#swap")))
 	waitFor("the base64 result", `document.getElementById("result-panel").dataset.state === "done"`)
 	eval("reading the base64 result's size", `[document.getElementById("result-img").naturalWidth, document.getElementById("result-img").naturalHeight]`, &size)
-	if len(size) != 2 || size[0] != 1280 || size[1] != 853 {
-		t.Errorf("base64 result size %v, want 1280x853", size)
+	if len(size) != 2 || size[0] != 1280 || size[1] != 932 {
+		t.Errorf("base64 result size %v, want 1280x932", size)
 	}
 	checkResultPixels(t, s, key, resultPixels(t, ctx), 2)
 	run("base64 off", chromedp.Click(chromedp.CSS("#f-base64")))
@@ -269,7 +269,7 @@ func TestPlayground(t *testing.T) {
 	if strings.TrimSpace(out) != "200 image/jpeg" {
 		t.Fatalf("the copied curl command printed %q\n%s", out, curl)
 	}
-	checkJPEG(t, filepath.Join(dir, "faceswap-result.jpg"), 1280, 853)
+	checkJPEG(t, filepath.Join(dir, "faceswap-result.jpg"), 1280, 932)
 	if data, err := os.ReadFile(filepath.Join(dir, "faceswap-result.jpg")); err == nil {
 		os.WriteFile(filepath.Join(shots, "curl-result.jpg"), data, 0o644)
 	}
@@ -294,7 +294,7 @@ func TestPlayground(t *testing.T) {
 	if !strings.Contains(out, "saved faceswap-result.jpg; 2 credits left") {
 		t.Fatalf("the copied Python printed %q\n%s", out, python)
 	}
-	checkJPEG(t, filepath.Join(dir, "faceswap-result.jpg"), 1280, 853)
+	checkJPEG(t, filepath.Join(dir, "faceswap-result.jpg"), 1280, 932)
 
 	// A key the server does not know: the API's 401 sentence is shown,
 	// from the credits check and from a swap.

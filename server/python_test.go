@@ -20,7 +20,8 @@ func seedScript(t *testing.T) string {
 	path := filepath.Join(testenv.TestdataDir(t), "..", "seed", "faceswap-v3-multifaceswap.txt")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("the seed page is not at %s: %v", path, err)
+		// The seed page comes with the shared test data, which is here.
+		t.Fatalf("the seed page is not at %s: %v", path, err)
 	}
 	s := string(data)
 	i := strings.Index(s, "1import requests")
@@ -46,7 +47,9 @@ func seedScript(t *testing.T) string {
 }
 
 // TestSeedPythonExample runs the hosted API's Python example (requests)
-// against our server, changed only in its URL, key and the two image URLs.
+// against our server, changed only in its URL, key and the two image URLs
+// (the derived group photos). The example is on the seed page, which only
+// the shared folder has: without it the test is skipped.
 // Two things in the example itself would stop it on any server, so the
 // test states them instead of hiding them: it writes the JSON literal
 // false, which Python does not define (a one-line prelude "false = False"

@@ -1,22 +1,22 @@
 package tfjs
 
 import (
-	"encoding/json"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
+	"faceswap/internal/testenv"
 	"faceswap/onnx"
 )
 
 // Golden tests: every converted model, run by ONNX Runtime, must give the
 // outputs TensorFlow.js itself computes (CPU backend, tools/tfjs-reference)
-// for the same input: real photos, cropped around the faces the test data
-// manifest lists and resized with the bilinear sampler below.
+// for the same input: real photos (made from face-api's demo photos, which
+// every set-up machine has), cropped around a face and resized with the
+// bilinear sampler below.
 
 type goldenModel struct {
 	name   string
@@ -39,15 +39,21 @@ var goldenModels = []goldenModel{
 	{name: "mobilefacenet", lo: -1, hi: 1},
 }
 
-// goldenPhotos are the photos used; a face crop uses the first face box
-// of each (so models with a dynamic batch run a batch of two).
-var goldenPhotos = []string{"portrait_woman_frontal_astronaut_collins.png", "group3_apollo11_crew.jpg"}
+// goldenPhotos are the photos used (see testenv.Photos), each with the box
+// of one face as the product's detector finds it (x, y, w, h, rounded); a
+// face crop uses it (so models with a dynamic batch run a batch of two).
+var goldenPhotos = []struct {
+	name string
+	box  [4]float64
+}{
+	{testenv.Portrait, [4]float64{119, 117, 165, 165}},
+	{testenv.Group3, [4]float64{211, 194, 89, 104}}, // the left-hand face
+}
 
 func TestGolden(t *testing.T) {
-	td := testdataDir(t)
+	photos := loadPhotos(t)
 	rt := runtime(t)
 	referenceRunner(t)
-	photos := loadPhotos(t, td)
 	for _, gm := range goldenModels {
 		t.Run(gm.name, func(t *testing.T) {
 			path := modelPath(t, gm.name)
@@ -142,40 +148,20 @@ type photo struct {
 	box [4]float64 // x, y, w, h
 }
 
-func loadPhotos(t testing.TB, td string) []photo {
+func loadPhotos(t testing.TB) []photo {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(td, "images", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var manifest []struct {
-		File  string      `json:"file"`
-		YuNet [][]float64 `json:"yunet_n_dynamic"`
-	}
-	if err := json.Unmarshal(raw, &manifest); err != nil {
-		t.Fatal(err)
-	}
 	var out []photo
-	for _, name := range goldenPhotos {
-		var boxes [][]float64
-		for _, e := range manifest {
-			if e.File == name {
-				boxes = e.YuNet
-			}
-		}
-		if len(boxes) == 0 || len(boxes[0]) < 4 {
-			t.Fatalf("%s: no face box in the manifest", name)
-		}
-		f, err := os.Open(filepath.Join(td, "images", name))
+	for _, g := range goldenPhotos {
+		f, err := os.Open(testenv.Photo(t, g.name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		img, _, err := image.Decode(f)
 		f.Close()
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v", g.name, err)
 		}
-		out = append(out, photo{img: img, box: [4]float64{boxes[0][0], boxes[0][1], boxes[0][2], boxes[0][3]}})
+		out = append(out, photo{img: img, box: g.box})
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package tfjs
 import (
 	"encoding/binary"
 	"encoding/json"
-	"faceswap/internal/testenv"
 	"fmt"
 	"math"
 	"os"
@@ -83,10 +82,6 @@ func referenceRunner(t testing.TB) string {
 	}
 	return filepath.Join(dir, "reference.js")
 }
-
-// testdataDir is testenv.TestdataDir (skips, or fails under CI, when the
-// shared test data is missing).
-func testdataDir(t testing.TB) string { return testenv.TestdataDir(t) }
 
 // refOutput is one output written by reference.js.
 type refOutput struct {

@@ -303,7 +303,8 @@ func detect(t *testing.T, args ...string) (output, string) {
 	return o, stdout
 }
 
-// photo returns the shared test photo file, skipping without models.
+// photo returns the shared test photo file, skipping without models or
+// without the shared test data.
 func photo(t *testing.T, file string) testenv.Image {
 	t.Helper()
 	testenv.Models(t, analysisModels...)
@@ -316,10 +317,19 @@ func photo(t *testing.T, file string) testenv.Image {
 	return testenv.Image{}
 }
 
-const group5 = "group5_office_meeting.jpg"
+// demoPhoto returns one of the photos every set-up machine has (made from
+// face-api's demo photos, see testenv.Photos) with its size and face
+// count, skipping without models. All their faces are women's.
+func demoPhoto(t *testing.T, name string) testenv.Image {
+	t.Helper()
+	testenv.Models(t, analysisModels...)
+	path := testenv.Photo(t, name)
+	img := testenv.Load(t, path)
+	return testenv.Image{File: name, Path: path, Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: testenv.PhotoFaces[name]}
+}
 
 func TestDetectJSONShape(t *testing.T) {
-	im := photo(t, group5)
+	im := demoPhoto(t, testenv.Group5)
 	o, raw := detect(t, im.Path)
 
 	// Every documented key and no other, at both levels.
@@ -399,7 +409,7 @@ func TestDetectJSONShape(t *testing.T) {
 }
 
 func TestDetectNoFaceIsEmptyList(t *testing.T) {
-	im := photo(t, "noface_rocket_launch.jpg")
+	im := demoPhoto(t, testenv.NoFace)
 	o, raw := detect(t, im.Path)
 	if len(o.Faces) != 0 {
 		t.Fatalf("%d faces on a photo without faces", len(o.Faces))
@@ -436,10 +446,10 @@ func sameFaces(a, b output) bool {
 }
 
 func TestDetectOrders(t *testing.T) {
-	im := photo(t, group5)
+	im := demoPhoto(t, testenv.Group5)
 	def, _ := detect(t, im.Path)
-	if len(def.Faces) != 5 {
-		t.Fatalf("%d faces, want 5", len(def.Faces))
+	if len(def.Faces) != im.Faces {
+		t.Fatalf("%d faces, want %d", len(def.Faces), im.Faces)
 	}
 	area := func(b [4]float64) float64 { return b[2] * b[3] }
 	for i := 1; i < len(def.Faces); i++ {
@@ -474,21 +484,28 @@ func TestDetectOrders(t *testing.T) {
 }
 
 func TestDetectFlagsBeforeOrAfterImage(t *testing.T) {
-	im := photo(t, group5)
-	_, before := detect(t, "--order", "left-right", "--gender=female", im.Path)
-	_, after := detect(t, im.Path, "--order", "left-right", "--gender=female")
-	_, mixed := detect(t, "--order=left-right", im.Path, "--gender", "female")
-	if before != after || before != mixed {
-		t.Fatalf("flag position changes the output:\nbefore %s\nafter  %s\nmixed  %s", before, after, mixed)
-	}
+	im := demoPhoto(t, testenv.Group5)
 	_, plain := detect(t, im.Path)
-	if before == plain {
-		t.Fatal("the flags had no effect")
+	// The photo shows only women, so each flag shows in the output once:
+	// with female, left-right is not the default order (largest first);
+	// with male, no face is left.
+	for _, gender := range []string{"female", "male"} {
+		_, before := detect(t, "--order", "left-right", "--gender="+gender, im.Path)
+		_, after := detect(t, im.Path, "--order", "left-right", "--gender="+gender)
+		_, mixed := detect(t, "--order=left-right", im.Path, "--gender", gender)
+		if before != after || before != mixed {
+			t.Fatalf("--gender %s: flag position changes the output:\nbefore %s\nafter  %s\nmixed  %s", gender, before, after, mixed)
+		}
+		if before == plain {
+			t.Fatalf("--gender %s: the flags had no effect", gender)
+		}
 	}
 }
 
+// TestDetectGenderFilter needs a photo of women and men together: the
+// shared office photo (the demo photos show only women).
 func TestDetectGenderFilter(t *testing.T) {
-	im := photo(t, group5)
+	im := photo(t, "group5_office_meeting.jpg")
 	all, _ := detect(t, im.Path)
 	female, _ := detect(t, "--gender", "female", im.Path)
 	male, _ := detect(t, im.Path, "--gender", "male")
@@ -516,7 +533,7 @@ func TestDetectGenderFilter(t *testing.T) {
 }
 
 func TestDetectAnnotate(t *testing.T) {
-	im := photo(t, group5)
+	im := demoPhoto(t, testenv.Group5)
 	out := filepath.Join(t.TempDir(), "annotated.png")
 	o, _ := detect(t, im.Path, "--annotate", out)
 	f, err := os.Open(out)
@@ -579,7 +596,7 @@ func TestDetectAnnotate(t *testing.T) {
 
 func TestDetectDamagedModel(t *testing.T) {
 	p := testenv.Models(t, analysisModels...)
-	im := photo(t, group5)
+	im := demoPhoto(t, testenv.Portrait)
 	// ONNX Runtime is loaded once per process: keep its path.
 	t.Setenv(models.EnvORTLib, p.ORTLibrary())
 	orig, err := os.ReadFile(p.ONNX("facemesh"))

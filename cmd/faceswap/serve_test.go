@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -82,7 +81,8 @@ func (l *lockedBuffer) String() string {
 // when its context ends.
 func TestServe(t *testing.T) {
 	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
-	images := filepath.Join(testenv.TestdataDir(t), "images")
+	// Any photos with one face each will do: those every set-up machine has.
+	source, target := testenv.PhotoBytes(t, testenv.Tiny), testenv.PhotoBytes(t, testenv.Portrait2)
 	db := filepath.Join(t.TempDir(), "keys.db")
 	t.Setenv("FACESWAP_HOME", p.Home)
 	t.Setenv("FACESWAP_DB", db)
@@ -127,16 +127,9 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(images, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.StdEncoding.EncodeToString(b)
-	}
 	body, _ := json.Marshal(map[string]any{
-		"source_img": read("portrait_man_frontal_tiny_115px.png"),
-		"target_img": read("portrait_man_frontal_luciano.png"),
+		"source_img": base64.StdEncoding.EncodeToString(source),
+		"target_img": base64.StdEncoding.EncodeToString(target),
 	})
 	req, _ := http.NewRequest("POST", base+"/v1/faceswap-v3-multifaceswap", bytes.NewReader(body))
 	req.Header.Set("x-api-key", secret)

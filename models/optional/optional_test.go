@@ -785,6 +785,22 @@ func TestFitRealDetectors(t *testing.T) {
 	}
 }
 
+// The models every machine has (set-up's cache) fit no optional model:
+// they are other kinds of network (NHWC face mesh, detector and attribute
+// models), which the shapes tell apart.
+func TestFitRefusesCacheModels(t *testing.T) {
+	files := []string{"onnx/facemesh.onnx", "onnx/blazeface-back.onnx", "onnx/faceres.onnx"}
+	p := testenv.Models(t, files...)
+	o := optional.Default()
+	for _, f := range files {
+		for _, m := range o.Models {
+			if err := o.Fit(m.Name, p.Path(f)); !errors.Is(err, optional.ErrMismatch) {
+				t.Errorf("Fit(%s, %s) = %v, want a mismatch", m.Name, f, err)
+			}
+		}
+	}
+}
+
 // The progress line counts in tens on a non-terminal.
 func TestProgressLine(t *testing.T) {
 	o, data := standIn(t, "inswapper_128")

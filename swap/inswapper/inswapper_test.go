@@ -21,7 +21,8 @@ import (
 
 var _ swap.Engine = (*Engine)(nil)
 
-const apollo = "group3_apollo11_crew.jpg"
+// group3 is the photo of three faces (about 100 px) most tests swap among.
+const group3 = testenv.Group3
 
 // rotatedPairs pairs source face (i+1)%n with target face i.
 func rotatedPairs(faces []faceswap.Face, n int) []swap.Pair {
@@ -91,9 +92,9 @@ func checkRegions(t *testing.T, regions []swap.Region, n int, img image.Rectangl
 // logged (it is the blur of bilinear resampling, largest at sharp edges).
 func TestIdentityKeepsPicture(t *testing.T) {
 	fx := newFixture(t, identitySpec())
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	if len(ph.faces) != 3 {
-		t.Fatalf("%d faces in %s, want 3", len(ph.faces), apollo)
+		t.Fatalf("%d faces in %s, want 3", len(ph.faces), group3)
 	}
 	pairs := rotatedPairs(ph.faces, 3)
 	dst := clone(ph.img)
@@ -177,7 +178,7 @@ func checkRoundTrip(t *testing.T, orig, dst *image.NRGBA, pairs []swap.Pair, reg
 func TestConstantChangesOnlyRegions(t *testing.T) {
 	const grey = 0.6 // 153 of 255, exactly representable after rounding
 	fx := newFixture(t, constantSpec(grey))
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	dst := clone(ph.img)
 	pairs := rotatedPairs(ph.faces, 3)
 	regions, err := fx.e.Swap(dst, ph.img, pairs, swap.Options{Interpolation: resample.Bilinear})
@@ -256,7 +257,7 @@ func checkConstant(t *testing.T, orig, dst *image.NRGBA, regions []swap.Region, 
 // plain bilinear crop, and differs between source faces.
 func TestLatent(t *testing.T) {
 	fx := newFixture(t, identitySpec())
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	got := map[int][]float32{}
 	fx.e.onLatent = func(i int, l []float32) { got[i] = append([]float32(nil), l...) }
 	pairs := rotatedPairs(ph.faces, 3)
@@ -359,7 +360,7 @@ func bilinearBlack(img *image.NRGBA, x, y float64) [3]float32 {
 // sees the earlier swaps.
 func TestSequence(t *testing.T) {
 	fx := newFixture(t, constantSpec(0.25))
-	ph := loadPhoto(t, "group5_office_meeting.jpg")
+	ph := loadPhoto(t, testenv.Group5)
 	if len(ph.faces) < 4 {
 		t.Fatalf("%d faces, want at least 4", len(ph.faces))
 	}
@@ -411,7 +412,7 @@ func f32bytes(v []float32) []byte { return []byte(fmt.Sprint(v)) }
 func TestKernels(t *testing.T) {
 	grey := newFixture(t, constantSpec(0.6))
 	ident := newFixture(t, identitySpec())
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	pairs := rotatedPairs(ph.faces, 3)
 	for k := resample.Nearest; k <= resample.Lanczos; k++ {
 		t.Run(k.String(), func(t *testing.T) {
@@ -521,7 +522,7 @@ func TestRejectsWrongModels(t *testing.T) {
 // sub-image changes.
 func TestSubImages(t *testing.T) {
 	fx := newFixture(t, constantSpec(0.6))
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	pairs := rotatedPairs(ph.faces, 3)
 	opt := swap.Options{Interpolation: resample.Bilinear}
 	plain := clone(ph.img)
@@ -565,11 +566,16 @@ func TestSubImages(t *testing.T) {
 	}
 }
 
-// Faces cut by the picture's border (the office photo has one at the top
-// edge) swap too, and still change nothing outside their regions.
+// Faces cut by the picture's border swap too, and still change nothing
+// outside their regions. The picture is the demo group photo with its top
+// 120 rows cut off, through the forehead of the woman at the top (her face
+// box starts at row 85).
 func TestFacesAtBorder(t *testing.T) {
 	fx := newFixture(t, constantSpec(0.6))
-	ph := loadPhoto(t, "group5_office_meeting.jpg")
+	group := loadPhoto(t, testenv.Group5).img
+	cut := image.NewNRGBA(image.Rect(0, 0, group.Rect.Dx(), group.Rect.Dy()-120))
+	copy(cut.Pix, group.Pix[group.PixOffset(0, 120):])
+	ph := analysed(t, cut)
 	var pairs []swap.Pair
 	atBorder := false
 	for _, f := range ph.faces {
@@ -580,6 +586,9 @@ func TestFacesAtBorder(t *testing.T) {
 	}
 	if !atBorder {
 		t.Fatal("no face's crop crosses the border; the test needs one")
+	}
+	if len(pairs) != testenv.PhotoFaces[testenv.Group5] {
+		t.Errorf("%d faces in the cut photo, want all %d", len(pairs), testenv.PhotoFaces[testenv.Group5])
 	}
 	dst := clone(ph.img)
 	regions, err := fx.e.Swap(dst, ph.img, pairs, swap.Options{Interpolation: resample.Lanczos})
@@ -593,7 +602,7 @@ func TestFacesAtBorder(t *testing.T) {
 // A face whose keypoints cannot be aligned is the request's problem (422).
 func TestUnalignableFace(t *testing.T) {
 	fx := newFixture(t, identitySpec())
-	ph := loadPhoto(t, apollo)
+	ph := loadPhoto(t, group3)
 	var flat faceswap.Face // every keypoint at (0,0)
 	for _, p := range []swap.Pair{{Source: flat, Target: ph.faces[0]}, {Source: ph.faces[0], Target: flat}} {
 		dst := clone(ph.img)

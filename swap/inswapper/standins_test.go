@@ -222,7 +222,9 @@ var (
 	photoCache = map[string]photo{}
 )
 
-// loadPhoto decodes a shared test photo and analyses it (cached).
+// loadPhoto decodes a test photo and analyses it (cached): a derived one
+// (testenv.Group3 …), which every machine has, by its name, any other from
+// the shared folder (skipping t when that is missing).
 func loadPhoto(t testing.TB, file string) photo {
 	t.Helper()
 	photoMu.Lock()
@@ -230,7 +232,20 @@ func loadPhoto(t testing.TB, file string) photo {
 	if p, ok := photoCache[file]; ok {
 		return p
 	}
-	img := testenv.Load(t, filepath.Join(testenv.TestdataDir(t), "images", file))
+	var path string
+	if _, ok := testenv.PhotoFaces[file]; ok {
+		path = testenv.Photo(t, file)
+	} else {
+		path = filepath.Join(testenv.TestdataDir(t), "images", file)
+	}
+	ph := analysed(t, testenv.Load(t, path))
+	photoCache[file] = ph
+	return ph
+}
+
+// analysed is img with the faces the default analyser finds in it.
+func analysed(t testing.TB, img *image.NRGBA) photo {
+	t.Helper()
 	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
 	a, err := analysis.New(testenv.Runtime(t), analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
 	if err != nil {
@@ -240,9 +255,7 @@ func loadPhoto(t testing.TB, file string) photo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ph := photo{img: img, faces: faces}
-	photoCache[file] = ph
-	return ph
+	return photo{img: img, faces: faces}
 }
 
 // clone copies an image.

@@ -48,8 +48,25 @@ func analyzer(t testing.TB) *analysis.Analyzer {
 	return an
 }
 
+// photo loads a test photo: a derived one (testenv.Group5 …), which every
+// machine has, by its name, any other from the shared folder (skipping t
+// when that is missing).
 func photo(t testing.TB, name string) *image.NRGBA {
+	t.Helper()
+	if _, ok := testenv.PhotoFaces[name]; ok {
+		return testenv.Load(t, testenv.Photo(t, name))
+	}
 	return testenv.Load(t, testenv.TestdataDir(t)+"/images/"+name)
+}
+
+// grey returns img in shades of grey (Rec. 601 luma in every channel).
+func grey(img *image.NRGBA) *image.NRGBA {
+	g := clone(img)
+	for i := 0; i < len(g.Pix); i += 4 {
+		y := uint8((299*int(g.Pix[i]) + 587*int(g.Pix[i+1]) + 114*int(g.Pix[i+2]) + 500) / 1000)
+		g.Pix[i], g.Pix[i+1], g.Pix[i+2] = y, y, y
+	}
+	return g
 }
 
 func faces(t testing.TB, img *image.NRGBA) []faceswap.Face {
@@ -71,10 +88,15 @@ func clone(img *image.NRGBA) *image.NRGBA {
 // analyser's order) and returns the result, the pairs and the regions.
 func swapped(t testing.TB, srcName, dstName string, n int, k resample.Kernel) (orig, out *image.NRGBA, pairs []swap.Pair, regions []swap.Region) {
 	t.Helper()
-	src, orig := photo(t, srcName), photo(t, dstName)
+	return swappedImages(t, photo(t, srcName), photo(t, dstName), n, k)
+}
+
+// swappedImages is swapped for decoded pictures.
+func swappedImages(t testing.TB, src, orig *image.NRGBA, n int, k resample.Kernel) (_, out *image.NRGBA, pairs []swap.Pair, regions []swap.Region) {
+	t.Helper()
 	sf, tf := faces(t, src), faces(t, orig)
 	if len(sf) == 0 || len(tf) < n {
-		t.Fatalf("%s: %d faces, %s: %d faces", srcName, len(sf), dstName, len(tf))
+		t.Fatalf("source: %d faces, target: %d faces, want at least 1 and %d", len(sf), len(tf), n)
 	}
 	for i := 0; i < n; i++ {
 		pairs = append(pairs, swap.Pair{Source: sf[0], Target: tf[i]})
@@ -90,7 +112,7 @@ func swapped(t testing.TB, srcName, dstName string, n int, k resample.Kernel) (o
 // TestOutsideRegionsUntouched: every pixel outside the returned regions,
 // and so every face not selected, is byte-identical to the target.
 func TestOutsideRegionsUntouched(t *testing.T) {
-	orig, out, pairs, regions := swapped(t, "portrait_woman_frontal_astronaut_collins.png", "group5_office_meeting.jpg", 3, resample.Bilinear)
+	orig, out, pairs, regions := swapped(t, testenv.Portrait, testenv.Group5, 3, resample.Bilinear)
 	if len(regions) != len(pairs) {
 		t.Fatalf("%d regions for %d pairs", len(regions), len(pairs))
 	}
@@ -130,6 +152,9 @@ func TestOutsideRegionsUntouched(t *testing.T) {
 	}
 	// the two faces not selected are untouched
 	all := faces(t, orig)
+	if len(all) != testenv.PhotoFaces[testenv.Group5] {
+		t.Fatalf("%d faces in %s, want %d", len(all), testenv.Group5, testenv.PhotoFaces[testenv.Group5])
+	}
 	for _, f := range all[3:] {
 		for y := int(f.Box.Y); y < int(f.Box.Y+f.Box.H); y++ {
 			for x := int(f.Box.X); x < int(f.Box.X+f.Box.W); x++ {
@@ -147,9 +172,9 @@ func TestOutsideRegionsUntouched(t *testing.T) {
 
 // TestKernels: every interpolation runs, and they differ only slightly.
 func TestKernels(t *testing.T) {
-	_, ref, _, _ := swapped(t, "portrait_woman_frontal_astronaut_collins.png", "portrait_man_frontal_luciano.png", 1, resample.Bilinear)
+	_, ref, _, _ := swapped(t, testenv.Portrait, testenv.Portrait2, 1, resample.Bilinear)
 	for _, k := range []resample.Kernel{resample.Nearest, resample.Bicubic, resample.Lanczos} {
-		_, out, _, _ := swapped(t, "portrait_woman_frontal_astronaut_collins.png", "portrait_man_frontal_luciano.png", 1, k)
+		_, out, _, _ := swapped(t, testenv.Portrait, testenv.Portrait2, 1, k)
 		var diff, n float64
 		for i := range out.Pix {
 			if d := math.Abs(float64(out.Pix[i]) - float64(ref.Pix[i])); d > 0 {
@@ -166,28 +191,44 @@ func TestKernels(t *testing.T) {
 }
 
 // TestGreyTarget: a grey photo stays grey where the face was swapped in
-// from a colour one.
+// from a colour one: a colour portrait made grey here (so it runs on every
+// machine), and the shared folder's grey photo of a man in profile.
 func TestGreyTarget(t *testing.T) {
-	_, out, _, regions := swapped(t, "portrait_woman_frontal_astronaut_collins.png", "portrait_man_profile_cameraman_gray.png", 1, resample.Bilinear)
-	worst := 0
-	for _, r := range regions {
-		for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
-			for x := r.Bounds.Min.X; x < r.Bounds.Max.X; x++ {
-				o := out.PixOffset(x, y)
-				d := max(int(out.Pix[o]), int(out.Pix[o+1]), int(out.Pix[o+2])) - min(int(out.Pix[o]), int(out.Pix[o+1]), int(out.Pix[o+2]))
-				worst = max(worst, d)
+	for _, c := range []struct {
+		name   string
+		target func(t *testing.T) *image.NRGBA
+	}{
+		{"portrait2 made grey", func(t *testing.T) *image.NRGBA { return grey(photo(t, testenv.Portrait2)) }},
+		{"cameraman", func(t *testing.T) *image.NRGBA { return photo(t, "portrait_man_profile_cameraman_gray.png") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, out, _, regions := swappedImages(t, photo(t, testenv.Portrait), c.target(t), 1, resample.Bilinear)
+			worst := 0
+			for _, r := range regions {
+				for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
+					for x := r.Bounds.Min.X; x < r.Bounds.Max.X; x++ {
+						o := out.PixOffset(x, y)
+						d := max(int(out.Pix[o]), int(out.Pix[o+1]), int(out.Pix[o+2])) - min(int(out.Pix[o]), int(out.Pix[o+1]), int(out.Pix[o+2]))
+						worst = max(worst, d)
+					}
+				}
 			}
-		}
-	}
-	if worst > 12 {
-		t.Errorf("the swapped face in a grey photo has colour: channels differ by up to %d levels", worst)
+			t.Logf("channels differ by up to %d levels in the swapped regions", worst)
+			if worst > 12 {
+				t.Errorf("the swapped face in a grey photo has colour: channels differ by up to %d levels", worst)
+			}
+		})
 	}
 }
 
-// TestFaceAtEdge: the office photo's face cut by the top edge swaps without
-// touching anything outside the image.
+// TestFaceAtEdge: a face cut by the top edge swaps without touching
+// anything outside the image. The target is the demo group photo with its
+// top 120 rows cut off, which cuts through the forehead of the woman at the
+// top (her face box starts at row 85).
 func TestFaceAtEdge(t *testing.T) {
-	src, dst := photo(t, "portrait_woman_frontal_astronaut_collins.png"), photo(t, "group5_office_meeting.jpg")
+	src, group := photo(t, testenv.Portrait), photo(t, testenv.Group5)
+	dst := image.NewNRGBA(image.Rect(0, 0, group.Rect.Dx(), group.Rect.Dy()-120))
+	copy(dst.Pix, group.Pix[group.PixOffset(0, 120):])
 	tf := faces(t, dst)
 	var edge *faceswap.Face
 	for i := range tf {
@@ -237,11 +278,15 @@ func cosine(a, b []float32) float64 {
 // the result's mesh stays within 5% of the interocular distance of the
 // target's (mean over the 468 points). Identity, by the FaceRes descriptor
 // of the face's square (a model the engine does not use): closer to the
-// source face than to the original target face, for every swapped face:
-// portrait → group (3 faces), group → portrait, small → large portrait,
-// 46-px faces into a group photo's faces 2.5 times as wide (among them a
-// dark-skinned woman turned away and a man with glasses and a beard), and a
-// large portrait into 28-px faces. It logs each figure.
+// source face than to the original target face, for every swapped face.
+// On the derived photos every machine has: portrait → group (3 faces),
+// group → a smiling, tilted portrait, and a 48-px face into a group
+// photo's faces 2.2 to 3.2 times as wide. On the shared photos: a small
+// face of a man into a large portrait of another (the derived set's only
+// small face is a shrunk copy of one of its two portraits), 46-px faces
+// into a group photo's faces 2.5 times as wide (among them a dark-skinned
+// woman turned away and a man with glasses and a beard), and a large
+// portrait into 28-px faces. It logs each figure.
 func TestExpressionAndIdentity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: re-analyses swapped photos")
@@ -250,72 +295,81 @@ func TestExpressionAndIdentity(t *testing.T) {
 		src, dst string
 		n        int
 	}{
-		{"portrait_woman_frontal_astronaut_collins.png", "group5_office_meeting.jpg", 3},
-		{"group3_apollo11_crew.jpg", "portrait_woman_frontal_smiling.png", 1},
+		{testenv.Portrait, testenv.Group5, 3},
+		{testenv.Group5, testenv.Portrait, 1},
+		{testenv.Tiny, testenv.Group5, 3},
 		{"portrait_man_frontal_tiny_115px.png", "portrait_man_frontal_luciano.png", 1},
 		{"group3_apollo11_crew.jpg", "group5_office_meeting.jpg", 3},
 		{"portrait_woman_frontal_smiling.png", "group8_nasa_astronaut_class_2013.png", 3},
 	} {
-		orig, out, pairs, _ := swapped(t, c.src, c.dst, c.n, resample.Bilinear)
-		src := photo(t, c.src)
-		after := faces(t, out)
-		for i, p := range pairs {
-			var got *faceswap.Face
-			for j := range after {
-				if after[j].Box.IoU(p.Target.Box) > 0.5 {
-					got = &after[j]
+		t.Run(c.src+"→"+c.dst, func(t *testing.T) {
+			orig, out, pairs, _ := swapped(t, c.src, c.dst, c.n, resample.Bilinear)
+			src := photo(t, c.src)
+			after := faces(t, out)
+			for i, p := range pairs {
+				var got *faceswap.Face
+				for j := range after {
+					if after[j].Box.IoU(p.Target.Box) > 0.5 {
+						got = &after[j]
+					}
+				}
+				if got == nil {
+					t.Errorf("%s → %s face %d: no face found after the swap", c.src, c.dst, i)
+					continue
+				}
+				var md float64
+				for k := range got.Mesh {
+					md += math.Hypot(got.Mesh[k].X-p.Target.Mesh[k].X, got.Mesh[k].Y-p.Target.Mesh[k].Y)
+				}
+				md /= float64(len(got.Mesh)) * iod(p.Target.Mesh)
+				ds, dt := cosine(descriptor(t, out, *got), descriptor(t, src, p.Source)), cosine(descriptor(t, out, *got), descriptor(t, orig, p.Target))
+				t.Logf("%s → %s face %d (%.0f px wide): mesh moved %.1f%% of IOD; identity cos to source %.2f, to target %.2f", c.src, c.dst, i, faceWidth(p.Target.Mesh), 100*md, ds, dt)
+				if md > 0.05 {
+					t.Errorf("%s → %s face %d: mesh moved %.1f%% of the interocular distance", c.src, c.dst, i, 100*md)
+				}
+				if ds <= dt {
+					t.Errorf("%s → %s face %d: closer to the target (%.2f) than to the source (%.2f)", c.src, c.dst, i, dt, ds)
 				}
 			}
-			if got == nil {
-				t.Errorf("%s → %s face %d: no face found after the swap", c.src, c.dst, i)
-				continue
-			}
-			var md float64
-			for k := range got.Mesh {
-				md += math.Hypot(got.Mesh[k].X-p.Target.Mesh[k].X, got.Mesh[k].Y-p.Target.Mesh[k].Y)
-			}
-			md /= float64(len(got.Mesh)) * iod(p.Target.Mesh)
-			ds, dt := cosine(descriptor(t, out, *got), descriptor(t, src, p.Source)), cosine(descriptor(t, out, *got), descriptor(t, orig, p.Target))
-			t.Logf("%s → %s face %d (%.0f px wide): mesh moved %.1f%% of IOD; identity cos to source %.2f, to target %.2f", c.src, c.dst, i, faceWidth(p.Target.Mesh), 100*md, ds, dt)
-			if md > 0.05 {
-				t.Errorf("%s → %s face %d: mesh moved %.1f%% of the interocular distance", c.src, c.dst, i, 100*md)
-			}
-			if ds <= dt {
-				t.Errorf("%s → %s face %d: closer to the target (%.2f) than to the source (%.2f)", c.src, c.dst, i, dt, ds)
-			}
-		}
+		})
 	}
 }
 
 // TestSelfSwap: a face swapped onto itself comes back unchanged (every
-// channel within one level), on turned faces of the office photo (where the
-// mirror texture and the z-buffer come into play) and on the class photo's
-// 28-px faces (where the small-face relighting does). It fails when any
+// channel within one level), on the five faces of the demo group photo,
+// some turned (where the mirror texture and the z-buffer come into play),
+// and on the shared class photo's 28-px faces (where the small-face
+// relighting does). It fails when any
 // step changes a face that needs no change: a mirror chosen from the source
 // alone, a colour or light transfer that does not cancel, a resampling
 // offset.
 func TestSelfSwap(t *testing.T) {
-	for _, name := range []string{"group5_office_meeting.jpg", "group8_nasa_astronaut_class_2013.png"} {
-		img := photo(t, name)
-		fs := faces(t, img)
-		for i := 0; i < 3 && i < len(fs); i++ {
-			out := clone(img)
-			if _, err := New().Swap(out, img, []swap.Pair{{Source: fs[i], Target: fs[i]}}, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-				t.Fatal(err)
-			}
-			worst, changed := 0, 0
-			for k := range out.Pix {
-				d := int(out.Pix[k]) - int(img.Pix[k])
-				if d != 0 {
-					changed++
+	for _, c := range []struct {
+		name string
+		n    int // faces tried
+	}{{testenv.Group5, 5}, {"group8_nasa_astronaut_class_2013.png", 3}} {
+		t.Run(c.name, func(t *testing.T) {
+			img := photo(t, c.name)
+			fs := faces(t, img)
+			for i := 0; i < c.n && i < len(fs); i++ {
+				out := clone(img)
+				if _, err := New().Swap(out, img, []swap.Pair{{Source: fs[i], Target: fs[i]}}, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+					t.Fatal(err)
 				}
-				worst = max(worst, d, -d)
+				worst, changed := 0, 0
+				for k := range out.Pix {
+					d := int(out.Pix[k]) - int(img.Pix[k])
+					if d != 0 {
+						changed++
+					}
+					worst = max(worst, d, -d)
+				}
+				t.Logf("%s face %d: %d samples changed, by at most %d", c.name, i, changed, worst)
+				if worst > 1 {
+					t.Errorf("%s face %d swapped onto itself: %d samples changed, by up to %d levels", c.name, i, changed, worst)
+				}
 			}
-			t.Logf("%s face %d: %d samples changed, by at most %d", name, i, changed, worst)
-			if worst > 1 {
-				t.Errorf("%s face %d swapped onto itself: %d samples changed, by up to %d levels", name, i, changed, worst)
-			}
-		}
+		})
 	}
 }
 
@@ -339,47 +393,52 @@ func BenchmarkSwapOffice(b *testing.B) {
 
 // TestSwapBeside: with a second goroutine lent, faces whose regions are
 // apart are swapped side by side, and the image and regions are byte for
-// byte those of the serial swap. The office photo's first three faces are
+// byte those of the serial swap. The demo group photo's five faces are
 // apart; the class photo's eight small faces are packed closer.
 func TestSwapBeside(t *testing.T) {
-	for _, c := range []struct{ src, dst string }{
-		{"portrait_woman_frontal_astronaut_collins.png", "group5_office_meeting.jpg"},
-		{"portrait_woman_frontal_astronaut_collins.png", "group8_nasa_astronaut_class_2013.png"},
+	for _, c := range []struct {
+		src, dst string
+		apart    bool // every face's region apart from the others'
+	}{
+		{testenv.Portrait, testenv.Group5, true},
+		{testenv.Portrait, "group8_nasa_astronaut_class_2013.png", false},
 	} {
-		src, dst := photo(t, c.src), photo(t, c.dst)
-		sf, tf := faces(t, src), faces(t, dst)
-		var pairs []swap.Pair
-		for _, f := range tf {
-			pairs = append(pairs, swap.Pair{Source: sf[0], Target: f})
-		}
-		serial, beside := clone(dst), clone(dst)
-		want, err := New().Swap(serial, src, pairs, swap.Options{Interpolation: resample.Bilinear})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lent := 0
-		opt := swap.Options{Interpolation: resample.Bilinear, Beside: func(fn func()) func() {
-			lent++
-			done := make(chan struct{})
-			go func() { fn(); close(done) }()
-			return func() { <-done }
-		}}
-		got, err := New().Swap(beside, src, pairs, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(serial.Pix, beside.Pix) {
-			t.Errorf("%s: the image differs from the serial swap's", c.dst)
-		}
-		for i := range want {
-			if want[i].Bounds != got[i].Bounds || !bytes.Equal(want[i].Alpha, got[i].Alpha) {
-				t.Errorf("%s: region %d differs from the serial swap's", c.dst, i)
+		t.Run(c.dst, func(t *testing.T) {
+			src, dst := photo(t, c.src), photo(t, c.dst)
+			sf, tf := faces(t, src), faces(t, dst)
+			var pairs []swap.Pair
+			for _, f := range tf {
+				pairs = append(pairs, swap.Pair{Source: sf[0], Target: f})
 			}
-		}
-		t.Logf("%s: %d faces, helper used %d times", c.dst, len(pairs), lent)
-		if c.dst == "group5_office_meeting.jpg" && lent != 1 {
-			t.Errorf("%s: faces apart, but the helper was used %d times", c.dst, lent)
-		}
+			serial, beside := clone(dst), clone(dst)
+			want, err := New().Swap(serial, src, pairs, swap.Options{Interpolation: resample.Bilinear})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lent := 0
+			opt := swap.Options{Interpolation: resample.Bilinear, Beside: func(fn func()) func() {
+				lent++
+				done := make(chan struct{})
+				go func() { fn(); close(done) }()
+				return func() { <-done }
+			}}
+			got, err := New().Swap(beside, src, pairs, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(serial.Pix, beside.Pix) {
+				t.Errorf("%s: the image differs from the serial swap's", c.dst)
+			}
+			for i := range want {
+				if want[i].Bounds != got[i].Bounds || !bytes.Equal(want[i].Alpha, got[i].Alpha) {
+					t.Errorf("%s: region %d differs from the serial swap's", c.dst, i)
+				}
+			}
+			t.Logf("%s: %d faces, helper used %d times", c.dst, len(pairs), lent)
+			if c.apart && lent != 1 {
+				t.Errorf("%s: faces apart, but the helper was used %d times", c.dst, lent)
+			}
+		})
 	}
 }
 

@@ -58,6 +58,7 @@ func main() {
 	var c Config
 	flag.StringVar(&c.Bin, "bin", "bin/faceswap", "the faceswap binary")
 	flag.StringVar(&c.Testdata, "testdata", envOr("FACESWAP_TESTDATA", filepath.Join("..", "shared", "testdata")), "the shared test photos")
+	flag.StringVar(&c.Photos, "photos", "", "a folder of the photos the tests derive from the demo photos (group3.jpg, group5.jpg, portrait.png, portrait2.png, noface.jpg), used instead of -testdata's")
 	flag.DurationVar(&c.Duration, "duration", 10*time.Minute, "length of the soak (0: skip it)")
 	flag.Float64Var(&c.Factor, "factor", 1.5, "good requests arrive at this multiple of the measured capacity")
 	flag.IntVar(&c.Kills, "kills", 5, "SIGKILLs of the crash test (0: skip it)")
@@ -102,11 +103,15 @@ func fail(format string, args ...any) {
 // Config says what to run.
 type Config struct {
 	Bin, Testdata string
-	Duration      time.Duration
-	Factor        float64
-	Kills         int
-	Sample        time.Duration
-	Log           io.Writer // progress lines
+	// Photos, when set, is a folder of the test photos derived from the
+	// demo photos (internal/testenv's Photos), which every machine has
+	// after set-up: the requests are made of them instead of Testdata's.
+	Photos   string
+	Duration time.Duration
+	Factor   float64
+	Kills    int
+	Sample   time.Duration
+	Log      io.Writer // progress lines
 	// Capacity, when positive, is used instead of measuring it (req/s).
 	Capacity float64
 }
@@ -126,13 +131,24 @@ type kind struct {
 	good bool
 }
 
-// requests builds the good and bad requests from the shared photos.
-func requests(testdata string) (good, bad []kind, err error) {
-	read := func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(testdata, "images", name)) }
-	files := map[string][]byte{}
-	for _, n := range []string{"group3_apollo11_crew.jpg", "group5_office_meeting.jpg", "portrait_woman_frontal_smiling.png",
-		"portrait_man_frontal_luciano.png", "group8_nasa_astronaut_class_2013.png", "noface_rocket_launch.jpg"} {
-		if files[n], err = read(n); err != nil {
+// requests builds the good and bad requests from the shared photos, or
+// from the derived ones (c.Photos).
+func requests(c Config) (good, bad []kind, err error) {
+	// A group of three, a group of five, two portraits, a crowd (its face
+	// indices) and a photo without a face.
+	dir := filepath.Join(c.Testdata, "images")
+	names := []string{"group3_apollo11_crew.jpg", "group5_office_meeting.jpg", "portrait_woman_frontal_smiling.png",
+		"portrait_man_frontal_luciano.png", "group8_nasa_astronaut_class_2013.png", "noface_rocket_launch.jpg"}
+	crowd := "0,1,2,3,4,5,6,7"
+	if c.Photos != "" {
+		// The derived photos have no crowd: the group of five stands in.
+		dir = c.Photos
+		names = []string{"group3.jpg", "group5.jpg", "portrait.png", "portrait2.png", "group5.jpg", "noface.jpg"}
+		crowd = "0,1,2,3,4"
+	}
+	files := make([][]byte, len(names))
+	for i, n := range names {
+		if files[i], err = os.ReadFile(filepath.Join(dir, n)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -146,14 +162,13 @@ func requests(testdata string) (good, bad []kind, err error) {
 		data, _ := json.Marshal(m)
 		return data
 	}
-	apollo, office, woman := files["group3_apollo11_crew.jpg"], files["group5_office_meeting.jpg"], files["portrait_woman_frontal_smiling.png"]
-	luciano, class, noface := files["portrait_man_frontal_luciano.png"], files["group8_nasa_astronaut_class_2013.png"], files["noface_rocket_launch.jpg"]
+	apollo, office, woman, luciano, class, noface := files[0], files[1], files[2], files[3], files[4], files[5]
 	good = []kind{
 		{name: "R1 jpeg", body: body(apollo, office, "0,1,2", "0,1,2", "jpeg", nil), want: 200, good: true},
 		{name: "R1 jpeg", body: body(apollo, office, "0,1,2", "0,1,2", "jpeg", nil), want: 200, good: true},
 		{name: "R2 jpeg", body: body(woman, office, "0,1,2,3,4", "0", "jpeg", nil), want: 200, good: true},
-		{name: "R3 png", body: body(luciano, class, "0,1,2,3,4,5,6,7", "0", "png", nil), want: 200, good: true},
-		{name: "R3 webp", body: body(luciano, class, "0,1,2,3,4,5,6,7", "0", "webp", nil), want: 200, good: true},
+		{name: "R3 png", body: body(luciano, class, crowd, "0", "png", nil), want: 200, good: true},
+		{name: "R3 webp", body: body(luciano, class, crowd, "0", "webp", nil), want: 200, good: true},
 	}
 	garbage := make([]byte, 4096)
 	for i := range garbage {
@@ -458,7 +473,7 @@ func Soak(c Config) (*SoakResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	good, bad, err := requests(c.Testdata)
+	good, bad, err := requests(c)
 	if err != nil {
 		return nil, err
 	}
@@ -642,7 +657,7 @@ func Crash(c Config) (*CrashResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	good, _, err := requests(c.Testdata)
+	good, _, err := requests(c)
 	if err != nil {
 		return nil, err
 	}

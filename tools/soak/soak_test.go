@@ -15,12 +15,13 @@ import (
 // kill under load, on the real binary: every answer is the one its request
 // deserves (or a 503), the server logs no other 5xx, and the ledger holds
 // exactly the 200s, before and after the kill. (Memory and goroutine
-// flatness needs the 10-minute run of make soak.)
+// flatness needs the 10-minute run of make soak.) Its requests are made of
+// the photos derived from the demo photos, which every machine has.
 func TestShortSoakAndCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a server for about 40 s")
 	}
-	dir := testenv.TestdataDir(t)
+	photos := testenv.Photos(t)
 	testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
 	bin := filepath.Join(t.TempDir(), "faceswap")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/faceswap")
@@ -30,7 +31,7 @@ func TestShortSoakAndCrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	var log bytes.Buffer
-	c := Config{Bin: bin, Testdata: dir, Duration: 15 * time.Second, Factor: 1.5, Kills: 1, Sample: time.Second,
+	c := Config{Bin: bin, Photos: photos, Duration: 15 * time.Second, Factor: 1.5, Kills: 1, Sample: time.Second,
 		Capacity: 3, Log: &log}
 	s, err := Soak(c)
 	if err != nil {
