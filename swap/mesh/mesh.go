@@ -127,7 +127,8 @@ func dist(a, b faceswap.Point3) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
 func faceWidth(m []faceswap.Point3) float64 { return dist(m[234], m[454]) }
 
 // swapOne swaps p's source face into dst inside r, the target face's
-// region (regionOf), whose width is fw.
+// region (regionOf), whose width is fw: at full resolution, or for a face
+// wider than workWidth on the region reduced (swapReduced).
 func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
@@ -136,16 +137,21 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, 
 	if r.Dx() < 2 || r.Dy() < 2 {
 		return swap.Region{}
 	}
-	w, h := r.Dx(), r.Dy()
-	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	if k := int(math.Ceil(fw / workWidth)); k >= 2 {
+		return e.swapReduced(dst, src, p, r, fw, k, opt)
+	}
+	return e.swapAt(dst, src, p, r, fw, opt)
+}
 
-	// 1. which of the target's features stay: its eye openings where eye
-	// openness differs (a squint or a closed eye against open ones) and its
-	// mouth interior when open; otherwise the source's eyes carry identity
-	keepRight := !similarOpenness(S, T, true)
-	keepLeft := !similarOpenness(S, T, false)
-	keepMouth := mouthOpen(T)
-	frozen := map[int]bool{}
+// keptFeatures says which of the target's features stay: its eye openings
+// where eye openness differs (a squint or a closed eye against open ones)
+// and its mouth interior when open; otherwise the source's eyes carry
+// identity. frozen holds their mesh vertices, which shaping leaves alone.
+func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool, frozen map[int]bool) {
+	keepRight = !similarOpenness(S, T, true)
+	keepLeft = !similarOpenness(S, T, false)
+	keepMouth = mouthOpen(T)
+	frozen = map[int]bool{}
 	for _, c := range []struct {
 		keep bool
 		idx  []int
@@ -156,6 +162,17 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, 
 			}
 		}
 	}
+	return
+}
+
+// swapAt is swapOne at the resolution of dst.
+func (e *Engine) swapAt(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
+	T, S := p.Target.Mesh, p.Source.Mesh
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+
+	// 1. which of the target's features stay
+	keepRight, keepLeft, keepMouth, frozen := keptFeatures(S, T)
 
 	// 2. warp the source face onto the target mesh, its inner features
 	// moved part of the way to the source's proportions (shapeStrength)

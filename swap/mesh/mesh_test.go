@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"bytes"
+	xdraw "golang.org/x/image/draw"
 	"image"
 	"math"
 	"slices"
@@ -460,4 +461,149 @@ func TestSplitApart(t *testing.T) {
 			t.Errorf("%s: got %v %v %v, want %v %v %v", c.name, a, b, ok, c.a, c.b, c.ok)
 		}
 	}
+}
+
+// large returns a derived portrait enlarged k times (Catmull-Rom): a face
+// of about 175·k px in a 400·k px square, made on every machine.
+func large(t testing.TB, name string, k int) *image.NRGBA {
+	t.Helper()
+	src := photo(t, name)
+	out := image.NewNRGBA(image.Rect(0, 0, src.Rect.Dx()*k, src.Rect.Dy()*k))
+	xdraw.CatmullRom.Scale(out, out.Rect, src, src.Rect, xdraw.Src, nil)
+	return out
+}
+
+// BenchmarkSwapLarge swaps a 700-px face into a 660-px face (two derived
+// portraits enlarged four times), with the faces already analysed, on one
+// core: the case where work done at full resolution shows.
+func BenchmarkSwapLarge(b *testing.B) {
+	src, dst := large(b, testenv.Portrait, 4), large(b, testenv.Portrait2, 4)
+	sf, tf := faces(b, src), faces(b, dst)
+	if len(sf) != 1 || len(tf) != 1 {
+		b.Fatalf("faces: source %d, target %d, want 1 and 1", len(sf), len(tf))
+	}
+	pairs := []swap.Pair{{Source: sf[0], Target: tf[0]}}
+	e := New()
+	out := clone(dst)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		copy(out.Pix, dst.Pix)
+		if _, err := e.Swap(out, src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestLargeFace: a face wider than workWidth is swapped on its region
+// reduced, with the full resolution's fine detail put back. Against the
+// same swap made at full resolution (swapAt), the result differs little on
+// average, keeps as much fine texture, changes nothing outside its region,
+// and carries the source's identity; made grey, the target stays grey.
+func TestLargeFace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large photos: slow")
+	}
+	// An enlarged photo has no texture finer than the enlargement: the
+	// source gets a film grain of ±8 levels, which a swap that kept only
+	// the reduced region's detail would lose.
+	src, dst := grain(large(t, testenv.Portrait, 4), 8), large(t, testenv.Portrait2, 4)
+	sf, tf := faces(t, src), faces(t, dst)
+	if len(sf) != 1 || len(tf) != 1 {
+		t.Fatalf("faces: source %d, target %d, want 1 and 1", len(sf), len(tf))
+	}
+	p := swap.Pair{Source: sf[0], Target: tf[0]}
+	r, fw := regionOf(dst, p.Target.Mesh)
+	if k := int(math.Ceil(fw / workWidth)); k < 2 {
+		t.Fatalf("target face %.0f px wide: not reduced (workWidth %d)", fw, workWidth)
+	}
+	e := New()
+	reduced, full := clone(dst), clone(dst)
+	regions, err := e.Swap(reduced, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.swapAt(full, src, p, r, fw, swap.Options{Interpolation: resample.Bilinear})
+
+	// nothing outside the region changes
+	reg := regions[0]
+	for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
+		for x := dst.Rect.Min.X; x < dst.Rect.Max.X; x++ {
+			inside := image.Pt(x, y).In(reg.Bounds) && reg.Alpha[(y-reg.Bounds.Min.Y)*reg.Bounds.Dx()+x-reg.Bounds.Min.X] > 0
+			if o := dst.PixOffset(x, y); !inside && !bytes.Equal(reduced.Pix[o:o+4], dst.Pix[o:o+4]) {
+				t.Fatalf("pixel (%d,%d) outside the swap changed", x, y)
+			}
+		}
+	}
+
+	// close to the full-resolution swap, as sharp
+	var diff, n float64
+	var hfFull, hfReduced float64
+	for y := r.Min.Y + 1; y < r.Max.Y-1; y++ {
+		for x := r.Min.X + 1; x < r.Max.X-1; x++ {
+			o := dst.PixOffset(x, y)
+			if bytes.Equal(full.Pix[o:o+3], dst.Pix[o:o+3]) {
+				continue // outside the full swap's mask
+			}
+			for c := 0; c < 3; c++ {
+				diff += math.Abs(float64(full.Pix[o+c]) - float64(reduced.Pix[o+c]))
+			}
+			n += 3
+			hfFull += math.Abs(laplacian(full, x, y))
+			hfReduced += math.Abs(laplacian(reduced, x, y))
+		}
+	}
+	mean, sharp := diff/n, hfReduced/hfFull
+	t.Logf("reduced vs full resolution over %.0f samples: mean difference %.2f levels; fine texture %.2f of the full swap's", n, mean, sharp)
+	if mean > 4 {
+		t.Errorf("the reduced swap differs from the full-resolution one by %.2f levels on average (limit 4)", mean)
+	}
+	if sharp < 0.85 || sharp > 1.25 {
+		t.Errorf("the reduced swap has %.2f of the full-resolution swap's fine texture (want 0.85–1.25)", sharp)
+	}
+
+	// identity moved
+	rf := faces(t, reduced)
+	if len(rf) != 1 {
+		t.Fatalf("%d faces in the result", len(rf))
+	}
+	d := descriptor(t, reduced, rf[0])
+	toSrc, toTgt := cosine(d, descriptor(t, src, sf[0])), cosine(d, descriptor(t, dst, tf[0]))
+	t.Logf("identity: cosine to source %.3f, to target %.3f", toSrc, toTgt)
+	if toSrc <= toTgt {
+		t.Errorf("the large swapped face is closer to the target (%.3f) than to the source (%.3f)", toTgt, toSrc)
+	}
+
+	// grey stays grey through the full-resolution detail
+	g := grey(dst)
+	if _, err := e.Swap(g, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+		t.Fatal(err)
+	}
+	worst := 0
+	for i := 0; i < len(g.Pix); i += 4 {
+		worst = max(worst, max(int(g.Pix[i]), int(g.Pix[i+1]), int(g.Pix[i+2]))-min(int(g.Pix[i]), int(g.Pix[i+1]), int(g.Pix[i+2])))
+	}
+	if worst > 12 {
+		t.Errorf("the large face swapped into a grey photo has colour: channels differ by up to %d levels", worst)
+	}
+}
+
+// grain adds a fixed pseudo-random noise of ±amp levels to every channel.
+func grain(img *image.NRGBA, amp int) *image.NRGBA {
+	h := uint32(2166136261)
+	for i := range img.Pix {
+		if i%4 == 3 {
+			continue
+		}
+		h ^= uint32(i)
+		h *= 16777619
+		v := int(img.Pix[i]) + int(h>>8)%(2*amp+1) - amp
+		img.Pix[i] = uint8(max(0, min(255, v)))
+	}
+	return img
+}
+
+// laplacian is the green channel's 4-neighbour Laplacian at (x, y).
+func laplacian(img *image.NRGBA, x, y int) float64 {
+	g := func(x, y int) float64 { return float64(img.Pix[img.PixOffset(x, y)+1]) }
+	return 4*g(x, y) - g(x-1, y) - g(x+1, y) - g(x, y-1) - g(x, y+1)
 }

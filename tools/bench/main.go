@@ -11,6 +11,10 @@
 //	    office photo, 0,1,2 → 0,1,2
 //	R2  a portrait into the 5 faces of the office photo, one source index
 //	R3  a portrait into the 8 small faces of the class photo
+//	R4  a large face into a large face: two 1280×1920 JPEG portraits
+//	    (the shared hard/ photos of a woman in dim light and of a woman
+//	    smiling, enlarged twice and cut to 1280×1920), faces 650–750 px
+//	    wide; answered as jpeg only. Its swap stage is held against R1's.
 //
 // Measures: time from process start to the first 200 of /readyz (models
 // cached); p50/p95 latency per request with one in flight; throughput of
@@ -32,6 +36,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"net/http"
@@ -45,6 +50,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	xdraw "golang.org/x/image/draw"
 
 	"faceswap"
 	"faceswap/analysis"
@@ -61,15 +68,20 @@ import (
 type shape struct {
 	Name, Source, Target, Input, SourceIdx, About string
 	Faces                                         int
+	// Large: both photos are enlarged twice and cut to 1280×1920 around
+	// their centre (largePortrait), and only jpeg is asked for.
+	Large bool
 }
 
 var shapes = []shape{
 	{"R1", "group3_apollo11_crew.jpg", "group5_office_meeting.jpg", "0,1,2", "0,1,2",
-		"seed-shaped: 3 faces (600×471 JPEG) into 3 of the 1280×853 JPEG office photo", 3},
+		"seed-shaped: 3 faces (600×471 JPEG) into 3 of the 1280×853 JPEG office photo", 3, false},
 	{"R2", "portrait_woman_frontal_smiling.png", "group5_office_meeting.jpg", "0,1,2,3,4", "0",
-		"a 698×790 PNG portrait into the 5 faces of the office photo, one source index", 5},
+		"a 698×790 PNG portrait into the 5 faces of the office photo, one source index", 5, false},
 	{"R3", "portrait_man_frontal_luciano.png", "group8_nasa_astronaut_class_2013.png", "0,1,2,3,4,5,6,7", "0",
-		"a 400×400 PNG portrait into the 8 small faces (26-30 px) of the 416×290 PNG class photo", 8},
+		"a 400×400 PNG portrait into the 8 small faces (26-30 px) of the 416×290 PNG class photo", 8, false},
+	{"R4", "hard/windblown_hair_woman_smile_teeth.jpg", "hard/dim_warm_indoor_light_woman.jpg", "0", "0",
+		"a 1280×1920 JPEG portrait (face ~700 px) into another (face ~750 px), both made from 1000×1000 photos enlarged twice", 1, true},
 }
 
 var formats = []string{"jpeg", "png", "webp"}
@@ -250,15 +262,19 @@ func fail(format string, args ...any) {
 func variants(testdata string) ([]*variant, error) {
 	var vs []*variant
 	for _, s := range shapes {
-		src, err := os.ReadFile(filepath.Join(testdata, "images", s.Source))
+		src, err := readPhoto(testdata, s.Source, s.Large)
 		if err != nil {
 			return nil, err
 		}
-		dst, err := os.ReadFile(filepath.Join(testdata, "images", s.Target))
+		dst, err := readPhoto(testdata, s.Target, s.Large)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range formats {
+		fs := formats
+		if s.Large {
+			fs = []string{"jpeg"}
+		}
+		for _, f := range fs {
 			body, err := json.Marshal(map[string]any{
 				"source_img":           base64.StdEncoding.EncodeToString(src),
 				"target_img":           base64.StdEncoding.EncodeToString(dst),
@@ -282,6 +298,42 @@ func variants(testdata string) ([]*variant, error) {
 		}
 	}
 	return vs, nil
+}
+
+// readPhoto reads a shared test photo (a name in images/, or a path under
+// the test data folder), made into a large portrait when large is set.
+func readPhoto(testdata, name string, large bool) ([]byte, error) {
+	path := filepath.Join(testdata, "images", name)
+	if strings.Contains(name, "/") {
+		path = filepath.Join(testdata, filepath.FromSlash(name))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || !large {
+		return data, err
+	}
+	return largePortrait(data)
+}
+
+// largePortrait enlarges a photo twice (Catmull-Rom) and cuts 1280×1920
+// around its centre, as a JPEG at quality 92: a phone portrait's size with
+// a face of 650–750 px from the 1000×1000 hard/ photos.
+func largePortrait(data []byte) ([]byte, error) {
+	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	const w, h = 1280, 1920
+	big := image.NewNRGBA(image.Rect(0, 0, 2*img.Rect.Dx(), 2*img.Rect.Dy()))
+	xdraw.CatmullRom.Scale(big, big.Rect, img, img.Rect, xdraw.Src, nil)
+	if big.Rect.Dx() < w || big.Rect.Dy() < h {
+		return nil, fmt.Errorf("a %v photo enlarged twice is smaller than %d×%d", img.Rect.Size(), w, h)
+	}
+	x0, y0 := (big.Rect.Dx()-w)/2, (big.Rect.Dy()-h)/2
+	var buf bytes.Buffer
+	if err := imageio.Encode(&buf, big.SubImage(image.Rect(x0, y0, x0+w, y0+h)), "jpeg", 92); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // client sends requests to one server.
@@ -717,6 +769,12 @@ func targets(rep *Report) []Target {
 		Target{Name: "peak RSS, 8 in flight (MB)", Value: rep.Memory.PeakMB, Limit: "≤ 400", Met: rep.Memory.PeakMB <= 400},
 		Target{Name: "process start to ready (ms, median)", Value: rep.Ready.MedianMS, Limit: "≤ 1000", Met: rep.Ready.MedianMS <= 1000},
 	)
+	for _, r := range rep.Requests {
+		if r1.StagesMS["swap"] > 0 && strings.HasPrefix(r.ID, "R4") {
+			v := round(r.StagesMS["swap"]/r1.StagesMS["swap"], 2)
+			ts = append(ts, Target{Name: r.ID + " swap stage / R1's (p50)", Value: v, Limit: "≤ 3", Met: v <= 3})
+		}
+	}
 	return ts
 }
 
