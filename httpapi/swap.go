@@ -200,11 +200,14 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Remaining-Credits", strconv.FormatInt(remaining, 10))
 	h.Set("X-Faces-Swapped", strconv.Itoa(res.FacesSwapped))
 	h.Set("Server-Timing", tm.header())
+	faces := jobs.FacesQuality(res.Faces)
+	setQuality(h, faces)
 	if sr.base64 {
 		writeJSON(w, http.StatusOK, jobs.ImageJSON{
 			Image:        base64.StdEncoding.EncodeToString(res.Image),
 			FacesSwapped: res.FacesSwapped,
 			TimingsMS:    tm.millis(),
+			FacesQuality: faces,
 		})
 		return
 	}

@@ -195,6 +195,7 @@ func (a *API) handleResult(w http.ResponseWriter, r *http.Request) {
 	if json.Unmarshal(j.Metrics, &m) == nil && len(m.TimingsMS) > 0 {
 		h.Set("Server-Timing", timingHeader(m.TimingsMS))
 	}
+	setQuality(h, m.FacesQuality)
 	h.Set("Content-Type", j.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(j.Result)))
 	h.Set("X-Content-Type-Options", "nosniff")

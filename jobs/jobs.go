@@ -218,10 +218,11 @@ func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error)
 		for _, st := range res.Stages {
 			timings[st.Name] = ms(st.Duration)
 		}
-		o.Metrics, _ = json.Marshal(Metrics{FacesSwapped: res.FacesSwapped, TimingsMS: timings, Attempts: j.Attempts})
+		faces := FacesQuality(res.Faces)
+		o.Metrics, _ = json.Marshal(Metrics{FacesSwapped: res.FacesSwapped, TimingsMS: timings, Attempts: j.Attempts, FacesQuality: faces})
 		if in.Base64 {
 			o.ContentType = "application/json"
-			o.Result, _ = json.Marshal(ImageJSON{Image: base64.StdEncoding.EncodeToString(res.Image), FacesSwapped: res.FacesSwapped, TimingsMS: timings})
+			o.Result, _ = json.Marshal(ImageJSON{Image: base64.StdEncoding.EncodeToString(res.Image), FacesSwapped: res.FacesSwapped, TimingsMS: timings, FacesQuality: faces})
 			o.Result = append(o.Result, '\n')
 		}
 	} else {
@@ -261,6 +262,9 @@ type Metrics struct {
 	FacesSwapped int                `json:"faces_swapped"`
 	TimingsMS    map[string]float64 `json:"timings_ms"`
 	Attempts     int                `json:"attempts"`
+	// FacesQuality is absent from jobs finished by a server that did not
+	// estimate quality yet.
+	FacesQuality []FaceQuality `json:"faces_quality,omitempty"`
 }
 
 // ImageJSON is the base64:true answer: the hosted API's {"image"} plus ours.
@@ -269,6 +273,43 @@ type ImageJSON struct {
 	Image        string             `json:"image"`
 	FacesSwapped int                `json:"faces_swapped"`
 	TimingsMS    map[string]float64 `json:"timings_ms"`
+	FacesQuality []FaceQuality      `json:"faces_quality,omitempty"`
+}
+
+// FaceQuality is one swapped face's quality estimate as the API answers
+// it (swap/assess): the X-Faces-Quality and X-Faces-Poor headers carry
+// the same, without the sentences.
+type FaceQuality struct {
+	Index   int           `json:"index"`   // the target face, as in input_faces_index
+	Quality float64       `json:"quality"` // 0..1, two decimals; under 0.5 when poor
+	Poor    []PoorQuality `json:"poor,omitempty"`
+}
+
+// PoorQuality is one reason a face is poor, with its sentence.
+type PoorQuality struct {
+	Reason string `json:"reason"` // pose-gap, source-resolution, occlusion, expression-gap
+	Detail string `json:"detail"`
+}
+
+// FacesQuality is the API's form of a result's estimates, in request
+// order; nil for none.
+func FacesQuality(faces []pipeline.FaceOutcome) []FaceQuality {
+	if len(faces) == 0 {
+		return nil
+	}
+	out := make([]FaceQuality, len(faces))
+	for i, f := range faces {
+		q := FaceQuality{Index: f.TargetIndex, Quality: math.Round(f.Estimate.Score*100) / 100}
+		if f.Estimate.Poor() {
+			// a poor face scores under 0.5, which rounding must not hide
+			q.Quality = min(q.Quality, 0.49)
+		}
+		for _, c := range f.Estimate.Concerns {
+			q.Poor = append(q.Poor, PoorQuality{Reason: string(c.Reason), Detail: c.Detail})
+		}
+		out[i] = q
+	}
+	return out
 }
 
 // ms rounds d to milliseconds with one decimal.

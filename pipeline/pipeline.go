@@ -1,10 +1,13 @@
 // Package pipeline runs one swap request through every stage: check the
 // fields, decode both images, analyse their faces, select and pair them,
 // swap, restore the swapped faces (when face_restore asks), and encode the
-// result, timing each stage. The CLI and the HTTP API both call it, so a
-// request means the same thing everywhere. When the caller's context
-// carries a Helper that grants an idle CPU (WithHelper; the HTTP API's pool
-// does while a worker is free), the source image is decoded and analysed
+// result, timing each stage. Each pair is also judged before it is swapped
+// (swap/assess: pose, sizes, visibility and expression of the two faces),
+// and the result says which faces are beyond the engine; they are swapped
+// all the same. The CLI and the HTTP API both call it, so a request means
+// the same thing everywhere. When the caller's context carries a Helper
+// that grants an idle CPU (WithHelper; the HTTP API's pool does while a
+// worker is free), the source image is decoded and analysed
 // beside the target, which cuts the latency of a request that has the
 // server to itself; the answer is the same either way.
 //
@@ -41,6 +44,7 @@ import (
 	"faceswap/restore"
 	"faceswap/selection"
 	"faceswap/swap"
+	"faceswap/swap/assess"
 )
 
 // Request is a swap request with the API's fields (SPEC §2); zero values
@@ -84,6 +88,18 @@ type Result struct {
 	FacesSwapped int
 	Regions      []swap.Region
 	Stages       []Stage
+	// Faces are the swapped faces in the request's order (one per
+	// input_faces_index entry), each with the estimate of how well the
+	// engine could swap it. A poor pair is swapped all the same.
+	Faces []FaceOutcome
+}
+
+// FaceOutcome is one swapped face and how well its pair suits the engine.
+type FaceOutcome struct {
+	// TargetIndex and SourceIndex are the faces' indices as the request
+	// gives them (after the gender filter, in detection_face_order).
+	TargetIndex, SourceIndex int
+	Estimate                 assess.Estimate
 }
 
 // Pipeline holds what requests share. It is safe for concurrent use.
@@ -277,8 +293,11 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 		return nil, err
 	}
 	sp := make([]swap.Pair, len(pairs))
+	res.Faces = make([]FaceOutcome, len(pairs))
 	for i, pr := range pairs {
 		sp[i] = swap.Pair{Source: pr.Source, Target: pr.Target}
+		res.Faces[i] = FaceOutcome{TargetIndex: pr.TargetIndex, SourceIndex: pr.SourceIndex,
+			Estimate: assess.Pair(pr.Source, pr.Target, src.Rect, dst.Rect)}
 	}
 	stage("select")
 	if err := ctx.Err(); err != nil {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -134,6 +135,20 @@ func TestRun(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "decode,detect,select,swap,encode" {
 		t.Errorf("stages %v", names)
+	}
+	// Each swapped face is judged, in request order, numbered as the
+	// request numbers it: the second source woman, turned to the image's
+	// left with her mouth closed, into the office's second woman, turned
+	// to its right and laughing, is beyond the engine; the others are not.
+	var judged []string
+	for _, f := range res.Faces {
+		judged = append(judged, fmt.Sprintf("%d<-%d:%v", f.TargetIndex, f.SourceIndex, f.Estimate.Reasons()))
+		if f.Estimate.Poor() != (f.Estimate.Score < 0.5) {
+			t.Errorf("face %d: score %.2f, poor %v", f.TargetIndex, f.Estimate.Score, f.Estimate.Poor())
+		}
+	}
+	if want := "0<-0:[] 1<-1:[pose-gap expression-gap] 2<-2:[]"; strings.Join(judged, " ") != want {
+		t.Errorf("faces judged %s, want %s", strings.Join(judged, " "), want)
 	}
 	_, err = p.Run(context.Background(), &Request{Source: demo(t, testenv.NoFace), Target: demo(t, testenv.Group5)})
 	if faceswap.StatusOf(err) != 422 || faceswap.PublicMessage(err) != "No face was found in source_img." {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -222,6 +223,9 @@ func TestPlayground(t *testing.T) {
 	if sum := text("#result-summary"); !strings.Contains(sum, "1 face swapped") || !strings.Contains(sum, "1280×932") {
 		t.Errorf("result summary %q", sum)
 	}
+	if !evalJS[bool](t, ctx, `document.getElementById("result-poor").hidden`) {
+		t.Errorf("a pair of no concern shows the poor-face warning %q", text("#result-poor"))
+	}
 	var download string
 	eval("reading the download link", `document.getElementById("download").download + " " + document.getElementById("download").href.slice(0, 5)`, &download)
 	if !strings.HasPrefix(download, "faceswap-") || !strings.HasSuffix(download, ".jpg blob:") {
@@ -243,7 +247,21 @@ func TestPlayground(t *testing.T) {
 		t.Errorf("after renumbering, input_faces_index %d is the face at %v, want the one chosen at %v", idx, nb, oldBox)
 	}
 
-	// With base64 on, the answer is JSON; the page shows its image all the same.
+	// Another pair, beyond the engine: the leftmost source woman (turned
+	// to the image's left) into the target's third face from the left
+	// (turned to its right; the smallest, 4 in large-small order).
+	run("choosing a poor pair",
+		chromedp.Click(chromedp.CSS(`#source-boxes .face[data-index="2"]`)),
+		chromedp.Click(chromedp.CSS(`#target-boxes .face[data-index="3"]`)),
+		chromedp.Click(chromedp.CSS(`#source-boxes .face[data-index="0"]`)),
+		chromedp.Click(chromedp.CSS(`#target-boxes .face[data-index="2"]`)),
+	)
+	if s, i := fieldValue("source_faces_index"), fieldValue("input_faces_index"); s != "0" || i != "2" {
+		t.Fatalf("after choosing the poor pair: source_faces_index %q, input_faces_index %q; want 0 and 2", s, i)
+	}
+
+	// With base64 on, the answer is JSON; the page shows its image all the
+	// same, and the server's sentence on the poor face.
 	run("swapping with base64", chromedp.Click(chromedp.CSS("#f-base64")), void(`document.getElementById("result-panel").dataset.state = ""`),
 		chromedp.Click(chromedp.CSS("#swap")))
 	waitFor("the base64 result", `document.getElementById("result-panel").dataset.state === "done"`)
@@ -251,7 +269,13 @@ func TestPlayground(t *testing.T) {
 	if len(size) != 2 || size[0] != 1280 || size[1] != 932 {
 		t.Errorf("base64 result size %v, want 1280x932", size)
 	}
-	checkResultPixels(t, s, key, resultPixels(t, ctx), 2)
+	checkResultPixels(t, s, key, resultPixels(t, ctx), 4)
+	var poor []string
+	eval("reading the poor-face warning", `document.getElementById("result-poor").hidden ? [] : [...document.querySelectorAll("#result-poor-list li")].map(e => e.textContent)`, &poor)
+	if len(poor) != 1 || !regexp.MustCompile(`^target face 2: source and target faces are turned \d+° apart left-right \(yaw -?\d+° and -?\d+°\) \(pose-gap\)$`).MatchString(poor[0]) {
+		t.Errorf("poor-face warning %q, want target face 2's pose gap", poor)
+	}
+	shot(t, ctx, shots, "2-poor")
 	run("base64 off", chromedp.Click(chromedp.CSS("#f-base64")))
 
 	// Copy as curl, and run it beside the photos: a swapped image.

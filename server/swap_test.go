@@ -84,6 +84,9 @@ func checkSeedResult(t *testing.T, s *srv, key string, r *response) {
 			t.Errorf("Server-Timing %q lacks %s", st, stage)
 		}
 	}
+	// The second pair (a woman turned to the image's left, mouth closed,
+	// into one turned to its right and laughing) is beyond the engine.
+	checkQuality(t, r, []int{0, 1, 2}, "1=pose-gap+expression-gap")
 	out, info, err := imageio.Decode(r.body, imageio.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +194,11 @@ func TestBase64Output(t *testing.T) {
 	}
 	if v["faces_swapped"].(float64) != 1 {
 		t.Errorf("faces_swapped %v", v["faces_swapped"])
+	}
+	// The 50-px face into the 170-px one is not poor: a quality, no reasons.
+	checkQuality(t, r, []int{0}, "")
+	if fq, _ := v["faces_quality"].([]any); len(fq) != 1 || fq[0].(map[string]any)["index"] != 0.0 || fq[0].(map[string]any)["poor"] != nil {
+		t.Errorf("faces_quality %v, want one face of no concern", v["faces_quality"])
 	}
 	tm := v["timings_ms"].(map[string]any)
 	for _, stage := range []string{"fetch", "queue", "decode", "detect", "select", "swap", "encode"} {

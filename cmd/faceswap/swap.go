@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"faceswap"
 	"faceswap/models"
@@ -73,7 +74,27 @@ func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, ", %s %dms", s.Name, s.Duration.Milliseconds())
 	}
 	fmt.Fprintln(stdout)
+	printPoor(stdout, res.Faces)
 	return nil
+}
+
+// printPoor writes one line per swapped face whose pair the engine is
+// judged poor at (swap/assess), numbered as input_faces_index numbers it:
+//
+//	warning: face 2: source face 24 px wide for a 310-px target face (source-resolution)
+//
+// The face is swapped all the same; the line says what to expect of it.
+func printPoor(w io.Writer, faces []pipeline.FaceOutcome) {
+	for _, f := range faces {
+		if !f.Estimate.Poor() {
+			continue
+		}
+		parts := make([]string, len(f.Estimate.Concerns))
+		for i, c := range f.Estimate.Concerns {
+			parts[i] = fmt.Sprintf("%s (%s)", c.Detail, c.Reason)
+		}
+		fmt.Fprintf(w, "warning: face %d: %s\n", f.TargetIndex, strings.Join(parts, "; "))
+	}
 }
 
 func readInput(what, path string) ([]byte, error) {

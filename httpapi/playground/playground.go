@@ -5,9 +5,10 @@
 // source_faces_index and input_faces_index, every field of the swap
 // request as a control with its default (built from /openapi.json), the
 // swap with a progress indicator, the result beside the target with a
-// before/after slider, the Server-Timing stages, the remaining credits, a
-// download link, the API's error messages, and the request as curl or
-// Python.
+// before/after slider, the Server-Timing stages, the remaining credits, the
+// faces the server judged beyond the engine (X-Faces-Poor, with its
+// sentences when the answer is JSON), a download link, the API's error
+// messages, and the request as curl or Python.
 //
 // The page is one HTML document with its style and script inlined from
 // the files embedded in the binary, so it works offline and loads nothing

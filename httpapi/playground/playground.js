@@ -547,8 +547,10 @@
         return;
       }
       let blob = xhr.response;
+      let details = null;
       if (wantsBase64 || (get("Content-Type") || "").startsWith("application/json")) {
         const body = JSON.parse(await blob.text());
+        details = body.faces_quality || null;
         const bin = atob(body.image);
         const bytes = new Uint8Array(bin.length);
         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
@@ -560,8 +562,38 @@
         stages: parseServerTiming(get("Server-Timing")),
         warning: get("Warning"),
       });
+      showPoor(get("X-Faces-Poor"), details);
     });
     xhr.send(fd);
+  }
+
+  // What each reason of X-Faces-Poor means, for people.
+  const POOR_REASONS = {
+    "pose-gap": "the two heads are turned or tilted far apart",
+    "source-resolution": "the source face is much smaller than the target face, so it comes out soft",
+    "occlusion": "part of a face is hidden or outside its picture",
+    "expression-gap": "the target's mouth or eyes are open where the source's are not",
+  };
+
+  // showPoor lists the faces the server judged beyond the engine: from the
+  // X-Faces-Poor header ("1=pose-gap+expression-gap,3=occlusion"), with the
+  // server's own sentences when the answer was JSON (faces_quality).
+  function showPoor(header, details) {
+    const list = $("result-poor-list");
+    list.replaceChildren();
+    const byIndex = {};
+    for (const f of details || []) if (f.poor) byIndex[f.index] = f.poor;
+    for (const entry of (header || "").split(",")) {
+      const [index, reasons] = entry.trim().split("=");
+      if (!reasons) continue;
+      const li = document.createElement("li");
+      li.dataset.index = index;
+      const said = byIndex[index] ? byIndex[index].map((p) => `${p.detail} (${p.reason})`)
+        : reasons.split("+").map((r) => `${POOR_REASONS[r] || r} (${r})`);
+      li.textContent = `target face ${index}: ${said.join("; ")}`;
+      list.append(li);
+    }
+    $("result-poor").hidden = list.children.length === 0;
   }
 
   function showResult(blob, info) {
