@@ -46,3 +46,15 @@ func TestMapPairs(t *testing.T) {
 		t.Error("a face the evaluator does not find was mapped")
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	r := row{swapLine: "out.png: 2 face(s) swapped, 600x400 png, decode 3ms, swap 41ms\n" +
+		"warning: face 1: yaw 40° apart (pose-gap); mouth open 0.30 against 0.02 (expression-gap)\n" +
+		"warning: face 3: source face 24 px wide for a 310-px target face (source-resolution)"}
+	if got, want := r.warnings(), "face 1: pose-gap+expression-gap; face 3: source-resolution"; got != want {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+	if got := r.swapStage(); got != "41ms" {
+		t.Errorf("swap stage %q, want 41ms", got)
+	}
+}

@@ -138,9 +138,31 @@ func (r row) line() string {
 	return fmt.Sprintf("%-40s swap %s", v, r.swapStage())
 }
 
+// warnings are the binary's own judgement of the pairs it found poor
+// (swap/assess), one "face N: reasons" per warning line it printed.
+func (r row) warnings() string {
+	var out []string
+	for _, line := range strings.Split(r.swapLine, "\n") {
+		rest, ok := strings.CutPrefix(line, "warning: face ")
+		if !ok {
+			continue
+		}
+		idx, detail, _ := strings.Cut(rest, ": ")
+		var reasons []string
+		for _, part := range strings.Split(detail, "; ") {
+			if i := strings.LastIndex(part, "("); i >= 0 && strings.HasSuffix(part, ")") {
+				reasons = append(reasons, part[i+1:len(part)-1])
+			}
+		}
+		out = append(out, "face "+idx+": "+strings.Join(reasons, "+"))
+	}
+	return strings.Join(out, "; ")
+}
+
 // swapStage is the swap stage's time as the binary reported it.
 func (r row) swapStage() string {
-	for _, f := range strings.Split(r.swapLine, ", ") {
+	first, _, _ := strings.Cut(r.swapLine, "\n")
+	for _, f := range strings.Split(first, ", ") {
 		if v, ok := strings.CutPrefix(f, "swap "); ok {
 			return v
 		}
@@ -271,14 +293,15 @@ func (rep report) markdown() string {
 	b.WriteString("## Pairs\n\n")
 	b.WriteString("Numbers per swapped face (ti:sj in the evaluator's numbering); T→R is target → result. id: faceres cosine to\n")
 	b.WriteString("source / to target; id2: face-api distance to source / to target; mouth, eye: opening ratios; teeth: fraction in the\n")
-	b.WriteString("inner lips (* when checked); untouched: lowest psnr of faces not swapped; swap: the binary's swap stage.\n\n")
-	b.WriteString("| pair | cases | ti:sj | id src/tgt | id2 src/tgt | nme | pose° | mouth T→R | eye T→R | expr Δ | teeth T→R | dL | lowfreq | chroma T, Δ | seam | tone_neck | untouched | swap | verdict |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("inner lips (* when checked); untouched: lowest psnr of faces not swapped; swap: the binary's swap stage; engine: the faces\n")
+	b.WriteString("the binary itself judged poor (its X-Faces-Poor, in the API's numbering).\n\n")
+	b.WriteString("| pair | cases | ti:sj | id src/tgt | id2 src/tgt | nme | pose° | mouth T→R | eye T→R | expr Δ | teeth T→R | dL | lowfreq | chroma T, Δ | seam | tone_neck | untouched | swap | engine | verdict |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rep.rows {
 		name := r.pair.Name
 		cases := strings.Join(r.pair.Cases, ", ")
 		if r.err != "" {
-			fmt.Fprintf(&b, "| %s | %s | | | | | | | | | | | | | | | | | ERROR: %s |\n", name, cases, mdEscape(r.err))
+			fmt.Fprintf(&b, "| %s | %s | | | | | | | | | | | | | | | | | | ERROR: %s |\n", name, cases, mdEscape(r.err))
 			continue
 		}
 		untouched := "–"
@@ -299,22 +322,22 @@ func (rep report) markdown() string {
 			if len(fails) > 0 {
 				verdict = "FAIL " + strings.Join(fails, ", ")
 			}
-			n, c, sw := name, cases, r.swapStage()
+			n, c, sw, eng := name, cases, r.swapStage(), r.warnings()
 			if i > 0 {
-				n, c, sw = "″", "", ""
+				n, c, sw, eng = "″", "", "", ""
 			}
 			teeth := f2(at(p.Teeth, 0)) + "→" + f2(at(p.Teeth, 1))
 			if p.TeethChecked {
 				teeth += "*"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d:%d | %s/%s | %s/%s | %s | %s | %s→%s | %s→%s | %s | %s | %s | %s | %s, %s | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %d:%d | %s/%s | %s/%s | %s | %s | %s→%s | %s→%s | %s | %s | %s | %s | %s, %s | %s | %s | %s | %s | %s | %s |\n",
 				n, c, p.Target, p.Source, f2(p.IDSrc), f2(p.IDTgt), f2(p.ID2Src), f2(p.ID2Tgt), f3(p.NME), f1(p.PoseDelta),
 				f2(at(p.MouthOpen, 0)), f2(at(p.MouthOpen, 1)), f2(at(p.EyeOpen, 0)), f2(at(p.EyeOpen, 1)), f3(p.ExprDelta),
 				teeth, f1(p.DL), f3(p.Lowfreq), f1(p.ChromaTarget), f1(p.DChroma), f3(p.Seam), f1(p.ToneNeck),
-				untouched, sw, verdict)
+				untouched, sw, mdEscape(eng), verdict)
 		}
 		if r.mapping != "" {
-			fmt.Fprintf(&b, "| ″ | %s | | | | | | | | | | | | | | | | | |\n", mdEscape(r.mapping))
+			fmt.Fprintf(&b, "| ″ | %s | | | | | | | | | | | | | | | | | | |\n", mdEscape(r.mapping))
 		}
 	}
 	b.WriteString("\n## Not covered\n\nNo photo in the shared set shows sunglasses or a microphone over a face; add such pairs when photos with a\n")
