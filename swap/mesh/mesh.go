@@ -140,7 +140,8 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, 
 	if k := int(math.Ceil(fw / workWidth)); k >= 2 {
 		return e.swapReduced(dst, src, p, r, fw, k, opt)
 	}
-	return e.swapAt(dst, src, p, r, fw, opt)
+	reg, _ := e.swapAt(dst, src, nil, p, r, fw, opt)
+	return reg
 }
 
 // keptFeatures says which of the target's features stay: its eye openings
@@ -165,8 +166,11 @@ func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool, 
 	return
 }
 
-// swapAt is swapOne at the resolution of dst.
-func (e *Engine) swapAt(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
+// swapAt is swapOne at the resolution of dst. crop is the source face's
+// neighbourhood at full scale (cropSource), or nil to cut it here. It also
+// returns the blend mask: the share of the source in the finest band of
+// each pixel.
+func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) (swap.Region, *plane) {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	w, h := r.Dx(), r.Dy()
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
@@ -177,7 +181,10 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, f
 	// 2. warp the source face onto the target mesh, its inner features
 	// moved part of the way to the source's proportions (shapeStrength)
 	drawOn := shaped(T, S, shapeStrength, frozen)
-	wp := warp(r, drawOn, S, cutSource(src, S, faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
+	if crop == nil {
+		crop = cropSource(src, S)
+	}
+	wp := warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
 	warped, cover, confidence := wp.img, wp.cover, wp.confidence
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	fill(warped, target, cover)
@@ -236,8 +243,9 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, f
 	cov.erode(1)
 	cov.blur(1)
 	confidence.blur(max(1, 0.02*fw))
+	upper := foreheadFade(T, w, h, ox, oy)
 	for i := range mask.v {
-		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i] * confidence.v[i]
+		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i] * confidence.v[i] * upper.v[i]
 	}
 
 	// 7. multi-band blend, then composite under the mask's support so that
@@ -265,7 +273,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, f
 			}
 		}
 	}
-	return swap.Region{Bounds: r, Alpha: alpha}
+	return swap.Region{Bounds: r, Alpha: alpha}, mask
 }
 
 // fill copies the target where the warp drew nothing, so the blend's coarse
@@ -338,10 +346,27 @@ func mouthOpen(m []faceswap.Point3) bool {
 // fringe counted as skin and crossed the office photo's faces as a band.
 func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes, brows, lips *plane, fw float64) *plane {
 	out := newPlane(oval.w, oval.h)
+	white := newPlane(oval.w, oval.h) // the source's white hair, firmly
 	features := copyPlane(eyes)
 	features.add(brows)
-	features.add(lips)
 	features.blur(0.04 * fw)
+	// the lips with a narrow margin: the warped source's lips land on the
+	// target's, and a wide one spared a moustache or a beard around them
+	mouthArea := copyPlane(lips)
+	mouthArea.blur(0.012 * fw)
+	features.add(mouthArea)
+	// where white hair cannot be: the lips and the brows, not the eyes
+	// (their whites are as light and colourless)
+	whiteArea := copyPlane(brows)
+	whiteArea.blur(0.02 * fw)
+	whiteArea.add(mouthArea)
+	openEyes := copyPlane(eyes)
+	openEyes.blur(0.01 * fw)
+	for i := range whiteArea.v {
+		if openEyes.v[i] > 0.02 {
+			whiteArea.v[i] = 0
+		}
+	}
 	wl, wa, wb := toLab(warped)
 	for face, lab := range [][3]*plane{{wl, wa, wb}, tgtLab} {
 		l, a, b := lab[0], lab[1], lab[2]
@@ -350,9 +375,21 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 		var tex *plane
 		var texRef float64
 		if src {
-			ml, sl = robustStats(l, cheeks)
 			ma, sa = robustStats(a, cheeks)
 			mb, sb = robustStats(b, cheeks)
+			// lightness on the band's coloured pixels only: a white
+			// moustache or the glare of glasses in it spread the skin's
+			// lightness so wide that a white beard passed for skin
+			lit := cheeks
+			if c := math.Hypot(ma, mb); c >= 4 {
+				lit = copyPlane(cheeks)
+				for i := range lit.v {
+					if math.Hypot(float64(a.v[i]), float64(b.v[i])) < 0.3*c {
+						lit.v[i] = 0
+					}
+				}
+			}
+			ml, sl = robustStats(l, lit)
 			sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
 			tex = copyPlane(l)
 			tex.blur(1)
@@ -368,13 +405,40 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			mb, sb = stats(b, skin)
 			sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
 		}
+		// a grey face (a grey source, or any source once its colour was
+		// made the grey target's) has no colour to tell white hair from a
+		// highlight: +Inf turns the white-hair rules off
+		skinChroma := math.Inf(1)
+		if c := math.Hypot(ma, mb); src && c >= 4 {
+			skinChroma = c
+		}
 		for i := range out.v {
-			if oval.v[i] == 0 || features.v[i] > 0.05 {
+			if oval.v[i] == 0 {
+				continue
+			}
+			if features.v[i] > 0.05 {
+				// on the lips and brows only what cannot be lip or brow:
+				// the source's white moustache or brows, or its teeth where
+				// the target's lips are (lighter than its skin and nearly
+				// colourless)
+				if src && !math.IsInf(skinChroma, 1) && whiteArea.v[i] > 0.05 && float64(l.v[i]) > ml+sl &&
+					math.Hypot(float64(a.v[i]), float64(b.v[i])) < 0.3*skinChroma {
+					white.v[i] = 1
+				}
 				continue
 			}
 			dl := (float64(l.v[i]) - ml) / sl
 			if src && dl > 0 {
-				dl = 0
+				// lighter than skin and about as colourful: a highlight;
+				// lighter and nearly colourless is white hair, a white
+				// beard or fur, or the glare of a lens, measured against
+				// a narrow spread (a face with glasses and a moustache
+				// spreads its cheeks' lightness wide)
+				if math.IsInf(skinChroma, 1) || math.Hypot(float64(a.v[i]), float64(b.v[i])) > 0.3*skinChroma {
+					dl = 0
+				} else if dl = (float64(l.v[i]) - ml) / math.Min(sl, 8); dl > 3 {
+					white.v[i] = 1
+				}
 			}
 			da := (float64(a.v[i]) - ma) / sa
 			db := (float64(b.v[i]) - mb) / sb
@@ -390,8 +454,57 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 	// feathered: at 0.01 of the face width, the marks on a 58-px face
 	// came out as a patchwork of the two foreheads
 	out.blur(max(1, 0.025*fw))
+	// white hair is marked firmly: half marked, a white beard still showed
+	// through a blend of one part source to one part target (other marks
+	// are not: made as firm, they took a tenth off the identity margins of
+	// the quality pairs)
+	white.blur(max(1, 0.025*fw))
+	for i := range out.v {
+		out.v[i] = max(out.v[i], min(1, 2*white.v[i]))
+	}
 	return out
 }
+
+// foreheadFade is 1 from a little above the brows down, falling smoothly
+// to 0 at the upper part of the forehead: there the target's own forehead
+// stays. The source's upper forehead is where its fringe, its hat or its
+// hairline's shadow sit, which no skin test tells reliably from skin
+// (a light-brown fringe crossed every face it went into as a band), and the
+// edge of the swap there drew a line under the target's hairline. Identity
+// lives below: brows, eyes, nose and mouth.
+func foreheadFade(m []faceswap.Point3, w, h int, ox, oy float64) *plane {
+	out := newPlane(w, h)
+	f, c := m[10], m[152]
+	dx, dy := c.X-f.X, c.Y-f.Y
+	l2 := math.Max(dx*dx+dy*dy, 1e-9)
+	along := func(x, y float64) float64 { return ((x-f.X)*dx + (y-f.Y)*dy) / l2 }
+	brow := 1.0
+	for _, i := range append(append([]int{}, rightBrow...), leftBrow...) {
+		brow = math.Min(brow, along(m[i].X, m[i].Y))
+	}
+	brow = math.Max(brow, 0.05)
+	lo, hi := foreheadFrom*brow, foreheadFull*brow
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			t := along(float64(x)+0.5+ox, float64(y)+0.5+oy)
+			v := 1.0
+			if t < hi {
+				u := math.Max(0, (t-lo)/(hi-lo))
+				v = u * u * (3 - 2*u)
+			}
+			out.v[y*w+x] = float32(v)
+		}
+	}
+	return out
+}
+
+// The forehead's share that the swap fades over, as fractions of the
+// distance from the top of the oval (0) to the top of the brows (1): the
+// source is used fully below foreheadFull and not at all above foreheadFrom.
+const (
+	foreheadFrom = 0.6
+	foreheadFull = 0.95
+)
 
 // cheekBand returns the part of skin between the eyes and the mouth along
 // the face's axis (from the top of the oval to the chin): cheeks and nose,

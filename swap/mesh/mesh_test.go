@@ -522,7 +522,7 @@ func TestLargeFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.swapAt(full, src, p, r, fw, swap.Options{Interpolation: resample.Bilinear})
+	_, _ = e.swapAt(full, src, nil, p, r, fw, swap.Options{Interpolation: resample.Bilinear})
 
 	// nothing outside the region changes
 	reg := regions[0]
@@ -587,17 +587,17 @@ func TestLargeFace(t *testing.T) {
 	}
 }
 
-// grain adds a fixed pseudo-random noise of ±amp levels to every channel.
+// grain adds a fixed pseudo-random luminance noise of ±amp levels (the
+// same to the three channels, as a camera's grain mostly is).
 func grain(img *image.NRGBA, amp int) *image.NRGBA {
 	h := uint32(2166136261)
-	for i := range img.Pix {
-		if i%4 == 3 {
-			continue
-		}
+	for i := 0; i < len(img.Pix); i += 4 {
 		h ^= uint32(i)
 		h *= 16777619
-		v := int(img.Pix[i]) + int(h>>8)%(2*amp+1) - amp
-		img.Pix[i] = uint8(max(0, min(255, v)))
+		d := int(h>>8)%(2*amp+1) - amp
+		for c := 0; c < 3; c++ {
+			img.Pix[i+c] = uint8(max(0, min(255, int(img.Pix[i+c])+d)))
+		}
 	}
 	return img
 }
@@ -606,4 +606,97 @@ func grain(img *image.NRGBA, amp int) *image.NRGBA {
 func laplacian(img *image.NRGBA, x, y int) float64 {
 	g := func(x, y int) float64 { return float64(img.Pix[img.PixOffset(x, y)+1]) }
 	return 4*g(x, y) - g(x-1, y) - g(x+1, y) - g(x, y-1) - g(x, y+1)
+}
+
+// TestUpperForeheadStaysTarget: the upper part of the target's forehead
+// (above foreheadFrom of the way from the top of the oval to the brows)
+// is the target's own, byte for byte, so the source's fringe, hat or
+// hairline shadow cannot show there and the swap has no edge under the
+// target's hairline. The astronaut's light-brown fringe, which reaches
+// almost to her brows, is the shared folder's case.
+func TestUpperForeheadStaysTarget(t *testing.T) {
+	for _, c := range []struct{ src, dst string }{
+		{testenv.Portrait, testenv.Portrait2},
+		{testenv.Portrait2, testenv.Group5},
+		{"portrait_woman_frontal_astronaut_collins.png", testenv.Group5},
+	} {
+		t.Run(c.src+"→"+c.dst, func(t *testing.T) {
+			orig, out, pairs, _ := swapped(t, c.src, c.dst, 1, resample.Bilinear)
+			T := pairs[0].Target.Mesh
+			f, ch := T[10], T[152]
+			dx, dy := ch.X-f.X, ch.Y-f.Y
+			l2 := dx*dx + dy*dy
+			along := func(x, y float64) float64 { return ((x-f.X)*dx + (y-f.Y)*dy) / l2 }
+			brow := 1.0
+			for _, i := range append(append([]int{}, rightBrow...), leftBrow...) {
+				brow = math.Min(brow, along(T[i].X, T[i].Y))
+			}
+			r, _ := regionOf(orig, T)
+			oval := polygon(r.Dx(), r.Dy(), T, faceOval, float64(r.Min.X), float64(r.Min.Y))
+			n, changed := 0, 0
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					if oval.v[(y-r.Min.Y)*r.Dx()+x-r.Min.X] == 0 || along(float64(x)+0.5, float64(y)+0.5) >= foreheadFrom*brow {
+						continue
+					}
+					n++
+					if o := orig.PixOffset(x, y); !bytes.Equal(orig.Pix[o:o+4], out.Pix[o:o+4]) {
+						changed++
+					}
+				}
+			}
+			t.Logf("upper forehead: %d pixels, %d changed", n, changed)
+			if n < 50 {
+				t.Fatalf("only %d pixels of upper forehead: the region is wrong", n)
+			}
+			if changed > 0 {
+				t.Errorf("%d of the target's %d upper-forehead pixels changed", changed, n)
+			}
+		})
+	}
+}
+
+// TestSourceWhiteBeardStaysOut: the Santa portrait's white beard and
+// moustache are hair, not skin, so they are not painted onto the smiling
+// woman's chin and lips: in the result, the share of nearly colourless
+// light pixels (L* > 70, C* < 10: white hair; her skin and lips are far
+// more colourful) on her lower face stays close to her own.
+func TestSourceWhiteBeardStaysOut(t *testing.T) {
+	orig, out, pairs, _ := swapped(t, "portrait_man_glasses_beard_santa.jpg", "portrait_woman_frontal_smiling.png", 1, resample.Bilinear)
+	T := pairs[0].Target.Mesh
+	r, _ := regionOf(orig, T)
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	lower := polygon(w, h, T, faceOval, ox, oy)
+	// below the nose tip (mesh point 2) across the face's axis, without her
+	// open mouth (teeth are light and colourless too)
+	f, c := T[10], T[152]
+	dx, dy := c.X-f.X, c.Y-f.Y
+	l2 := dx*dx + dy*dy
+	nose := ((T[2].X-f.X)*dx + (T[2].Y-f.Y)*dy) / l2
+	mouth := polygon(w, h, T, innerLips, ox, oy)
+	mouth.blur(3)
+	white := func(img *image.NRGBA) float64 {
+		lab := resample.FromNRGBA(img.SubImage(r).(*image.NRGBA))
+		l, a, b := toLab(lab)
+		n, k := 0, 0
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				i := y*w + x
+				if lower.v[i] == 0 || mouth.v[i] > 0.01 || ((float64(x)+0.5+ox-f.X)*dx+(float64(y)+0.5+oy-f.Y)*dy)/l2 < nose {
+					continue
+				}
+				n++
+				if l.v[i] > 70 && math.Hypot(float64(a.v[i]), float64(b.v[i])) < 10 {
+					k++
+				}
+			}
+		}
+		return float64(k) / float64(max(n, 1))
+	}
+	before, after := white(orig), white(out)
+	t.Logf("white share of the lower face: target %.3f, result %.3f", before, after)
+	if after > before+0.03 {
+		t.Errorf("the source's white beard came through: %.1f%% of the lower face is white hair against the target's %.1f%%", 100*after, 100*before)
+	}
 }

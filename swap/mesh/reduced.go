@@ -23,11 +23,11 @@ const workWidth = 256
 // on the region reduced k times (box average), and the result enlarged
 // again (bilinear) with the full resolution's fine detail put back:
 //
-//	out = up(swapped) + α·detail(warped source) + (1−α)·detail(target)
+//	out = up(swapped) + m·detail(warped source) + (1−m)·detail(target)
 //
-// where detail(x) = x − up(reduce(x)) and α is the swap's own alpha,
-// enlarged. Where α is 0 that is the target exactly, and those pixels are
-// not written. The source's detail is added as lightness alone on a grey
+// where detail(x) = x − up(reduce(x)) and m is the source's share in the
+// swap's finest band (its blend mask under its alpha), enlarged. Where the
+// alpha is 0 that is the target exactly, and those pixels are not written. The source's detail is added as lightness alone on a grey
 // target, so a grey photo stays grey.
 func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, k int, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
@@ -44,7 +44,8 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	for i, q := range T {
 		lp.Target.Mesh[i] = faceswap.Point3{X: (q.X - float64(r.Min.X)) * s, Y: (q.Y - float64(r.Min.Y)) * s, Z: q.Z * s}
 	}
-	low := e.swapAt(lo, src, lp, lo.Rect, fw*s, opt)
+	crop := cropSource(src, S)
+	low, share := e.swapAt(lo, src, crop, lp, lo.Rect, fw*s, opt)
 	if low.Alpha == nil {
 		return swap.Region{}
 	}
@@ -53,51 +54,89 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	// 2. the source warped at full resolution, for its fine detail
 	_, _, _, frozen := keptFeatures(S, T)
 	drawOn := shaped(T, S, shapeStrength, frozen)
-	wp := warp(r, drawOn, S, cutSource(src, S, faceWidth(S)/fw), opt.Interpolation, false)
+	wp := warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
 	fill(wp.img, target, wp.cover)
 	warpedLow := reduceBy(wp.img, k)
 	grey := isGrey(target)
 
 	// 3. put together
+	// the alpha written, and the source's share of the fine detail: the
+	// blend mask under that alpha (where the target's hair or a kept eye
+	// takes the mask to 0, the alpha may still be high)
 	alphaLow := &resample.Image{W: lo.Rect.Dx(), H: lo.Rect.Dy(), Pix: make([]float32, 3*lo.Rect.Dx()*lo.Rect.Dy())}
 	for i, a := range low.Alpha {
 		alphaLow.Pix[3*i] = float32(a) / 255
+		alphaLow.Pix[3*i+1] = float32(a) / 255 * min(1, share.v[i])
 	}
 	alpha := make([]uint8, w*h)
+	xs := upTaps(w, lo.Rect.Dx(), k)
+	lw := lo.Rect.Dx()
 	for y := 0; y < h; y++ {
-		ly := (float64(y)+0.5)*s - 0.5
+		ty := upTaps1(y, lo.Rect.Dy(), k)
 		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
+		// the four low-resolution rows' offsets and the vertical weight
+		r0, r1, fy := ty.i0*lw, ty.i1*lw, ty.f
 		for x := 0; x < w; x++ {
-			lx := (float64(x)+0.5)*s - 0.5
-			a, _, _ := alphaLow.At(resample.Bilinear, lx, ly)
+			tx := xs[x]
+			// bilinear weights of the four neighbours
+			w00, w01 := (1-fy)*(1-tx.f), (1-fy)*tx.f
+			w10, w11 := fy*(1-tx.f), fy*tx.f
+			q00, q01, q10, q11 := 3*(r0+tx.i0), 3*(r0+tx.i1), 3*(r1+tx.i0), 3*(r1+tx.i1)
+			at := func(im *resample.Image, c int) float32 {
+				return w00*im.Pix[q00+c] + w01*im.Pix[q01+c] + w10*im.Pix[q10+c] + w11*im.Pix[q11+c]
+			}
+			a := at(alphaLow, 0)
 			a8 := uint8(min(1, max(0, a))*255 + 0.5)
 			if a8 == 0 {
 				continue
 			}
 			alpha[y*w+x] = a8
 			af := float32(a8) / 255
+			mf := min(af, max(0, at(alphaLow, 1)))
 			o := 3 * (y*w + x)
-			sr, sg, sb := after.At(resample.Bilinear, lx, ly)
-			br, bg, bb := before.At(resample.Bilinear, lx, ly)
-			wr, wg, wb := warpedLow.At(resample.Bilinear, lx, ly)
-			dr := wp.img.Pix[o] - wr
-			dg := wp.img.Pix[o+1] - wg
-			db := wp.img.Pix[o+2] - wb
-			if grey {
-				l := 0.299*dr + 0.587*dg + 0.114*db
-				dr, dg, db = l, l, l
+			var d [3]float32
+			for c := 0; c < 3; c++ {
+				d[c] = wp.img.Pix[o+c] - at(warpedLow, c)
 			}
-			out := [3]float32{
-				sr + af*dr + (1-af)*(target.Pix[o]-br),
-				sg + af*dg + (1-af)*(target.Pix[o+1]-bg),
-				sb + af*db + (1-af)*(target.Pix[o+2]-bb),
+			if grey {
+				l := 0.299*d[0] + 0.587*d[1] + 0.114*d[2]
+				d = [3]float32{l, l, l}
 			}
 			for c := 0; c < 3; c++ {
-				row[4*x+c] = resample.Clamp8(out[c])
+				v := at(after, c) + mf*d[c] + (1-mf)*(target.Pix[o+c]-at(before, c))
+				row[4*x+c] = resample.Clamp8(v)
 			}
 		}
 	}
 	return swap.Region{Bounds: r, Alpha: alpha}
+}
+
+// tap is where an enlarged pixel reads the reduced image: between pixels
+// i0 and i1, at f from i0 (bilinear, edges repeated).
+type tap struct {
+	i0, i1 int
+	f      float32
+}
+
+// upTaps1 is the tap of pixel i of an image enlarged k times from one n
+// pixels across: its centre, i+0.5, is at (i+0.5)/k − 0.5 in the reduced
+// image's pixel-index coordinates.
+func upTaps1(i, n, k int) tap {
+	p := (float64(i)+0.5)/float64(k) - 0.5
+	i0 := int(math.Floor(p))
+	f := float32(p - float64(i0))
+	i1 := i0 + 1
+	i0, i1 = max(0, min(n-1, i0)), max(0, min(n-1, i1))
+	return tap{i0, i1, f}
+}
+
+// upTaps are the taps of w enlarged pixels.
+func upTaps(w, n, k int) []tap {
+	out := make([]tap, w)
+	for i := range out {
+		out[i] = upTaps1(i, n, k)
+	}
+	return out
 }
 
 // reduceBy returns im reduced k times by averaging k×k blocks (the last

@@ -17,18 +17,9 @@ type source struct {
 	scale  float64 // source-image pixels per img pixel (a power of two)
 }
 
-// cutSource takes the source face's neighbourhood (the mesh bounds plus a
-// quarter), halves it while it is at least twice the target face's scale
-// (ratio: source face width over target face width), then blurs it by as
-// much as the remaining reduction needs so that sampling it does not
-// alias. Halving stops before the copy gets smaller than the target face:
-// one sampled below the target's scale is enlarged, and a 28-px face of the
-// class photo drawn from a copy at 0.79× its scale (halving while the ratio
-// was above 1.5) came out blurred enough for the FaceRes identity check to
-// find it closer to the target's own face (margin −0.06) and for its
-// re-detected mesh to move 4.9% of the interocular distance; from a copy
-// at 1.58×, other things equal, +0.05 and 3.2%.
-func cutSource(src *image.NRGBA, mesh []faceswap.Point3, ratio float64) *source {
+// cropSource is the source face's neighbourhood (the mesh bounds plus a
+// quarter) at full scale; reduced makes of it what a target face needs.
+func cropSource(src *image.NRGBA, mesh []faceswap.Point3) *source {
 	x0, y0, x1, y1 := bounds(mesh)
 	m := 0.25 * max(x1-x0, y1-y0)
 	r := image.Rect(int(x0-m), int(y0-m), int(x1+m)+1, int(y1+m)+1).Intersect(src.Rect)
@@ -40,19 +31,42 @@ func cutSource(src *image.NRGBA, mesh []faceswap.Point3, ratio float64) *source 
 	for y := 0; y < r.Dy(); y++ {
 		copy(cp.Pix[y*cp.Stride:y*cp.Stride+4*r.Dx()], sub.Pix[y*sub.Stride:])
 	}
-	s := &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
-	for ratio >= 2 && s.img.W > 8 && s.img.H > 8 {
-		s.img = halve(s.img)
+	return &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
+}
+
+// reduced halves a full-scale crop (cropSource) while it is at least twice
+// the target face's scale (ratio: source face width over target face
+// width), then blurs it by as
+// much as the remaining reduction needs so that sampling it does not
+// alias. Halving stops before the copy gets smaller than the target face:
+// one sampled below the target's scale is enlarged, and a 28-px face of the
+// class photo drawn from a copy at 0.79× its scale (halving while the ratio
+// was above 1.5) came out blurred enough for the FaceRes identity check to
+// find it closer to the target's own face (margin −0.06) and for its
+// re-detected mesh to move 4.9% of the interocular distance; from a copy
+// at 1.58×, other things equal, +0.05 and 3.2%. It returns s itself when
+// there is nothing to reduce, else a new source (s is not changed), so one
+// crop serves several target scales.
+func (s *source) reduced(ratio float64) *source {
+	if ratio <= 1 {
+		return s
+	}
+	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale}
+	for ratio >= 2 && out.img.W > 8 && out.img.H > 8 {
+		out.img = halve(out.img)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above
-		s.ox += 0.5 * s.scale
-		s.oy += 0.5 * s.scale
-		s.scale *= 2
+		out.ox += 0.5 * out.scale
+		out.oy += 0.5 * out.scale
+		out.scale *= 2
 		ratio /= 2
 	}
 	if ratio > 1 {
-		gaussian(s.img, 0.4*math.Sqrt(ratio*ratio-1))
+		if out.img == s.img {
+			out.img = &resample.Image{W: s.img.W, H: s.img.H, Pix: append([]float32(nil), s.img.Pix...)}
+		}
+		gaussian(out.img, 0.4*math.Sqrt(ratio*ratio-1))
 	}
-	return s
+	return out
 }
 
 // gaussian blurs a 3-channel image in place with a sampled Gaussian of
