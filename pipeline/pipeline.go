@@ -305,11 +305,9 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 	}
 	opt := swap.Options{Interpolation: c.kernel}
 	if release != nil {
-		if len(sp) > 1 {
-			opt.Beside = besideSwap
-		} else {
-			release() // one face: nothing to do beside it
-		}
+		// several faces apart are swapped side by side; one large face
+		// has its full-resolution warp made beside the rest (swap/mesh)
+		opt.Beside = besideSwap
 	}
 	if res.Regions, err = c.engine.Swap(dst, src, sp, opt); err != nil {
 		return nil, err

@@ -49,20 +49,23 @@ func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options
 	for i, p := range pairs {
 		rects[i], widths[i] = regionOf(dst, p.Target.Mesh)
 	}
-	run := func(idx []int) {
+	run := func(idx []int, opt swap.Options) {
 		for _, i := range idx {
 			regions[i] = e.swapOne(dst, src, pairs[i], rects[i], widths[i], opt)
 		}
 	}
 	if opt.Beside != nil && len(pairs) > 1 {
 		if a, b, ok := splitApart(rects); ok {
-			wait := opt.Beside(func() { run(b) })
-			run(a)
+			// the helper is taken: a pair may not lend it again
+			alone := opt
+			alone.Beside = nil
+			wait := opt.Beside(func() { run(b, alone) })
+			run(a, alone)
 			wait()
 			return regions, nil
 		}
 	}
-	run(seq(len(pairs)))
+	run(seq(len(pairs)), opt)
 	return regions, nil
 }
 

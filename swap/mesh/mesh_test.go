@@ -524,6 +524,22 @@ func TestLargeFace(t *testing.T) {
 	}
 	_, _ = e.swapAt(full, src, nil, p, r, fw, swap.Options{Interpolation: resample.Bilinear})
 
+	// with a second goroutine lent, the full-resolution warp is made beside
+	// the reduced swap, and the result is byte for byte the same
+	lent := 0
+	beside := clone(dst)
+	if _, err := e.Swap(beside, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear, Beside: func(fn func()) func() {
+		lent++
+		done := make(chan struct{})
+		go func() { fn(); close(done) }()
+		return func() { <-done }
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if lent != 1 || !bytes.Equal(beside.Pix, reduced.Pix) {
+		t.Errorf("with a goroutine lent (used %d times) the large swap differs from the serial one", lent)
+	}
+
 	// nothing outside the region changes
 	reg := regions[0]
 	for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {

@@ -34,6 +34,26 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	w, h := r.Dx(), r.Dy()
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 
+	// 2 (beside 1 when a second goroutine is lent: neither reads what the
+	// other writes). The source warped at full resolution, for its fine
+	// detail.
+	crop := cropSource(src, S)
+	var wp warped
+	var warpedLow *resample.Image
+	full := func() {
+		_, _, _, frozen := keptFeatures(S, T)
+		drawOn := shaped(T, S, shapeStrength, frozen)
+		wp = warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
+		fill(wp.img, target, wp.cover)
+		warpedLow = reduceBy(wp.img, k)
+	}
+	wait := func() {}
+	if opt.Beside != nil {
+		wait = opt.Beside(full)
+	} else {
+		full()
+	}
+
 	// 1. the swap on the reduced region, the target mesh in its pixels
 	lowT := reduceBy(target, k)
 	lo := toNRGBA(lowT)
@@ -44,19 +64,14 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	for i, q := range T {
 		lp.Target.Mesh[i] = faceswap.Point3{X: (q.X - float64(r.Min.X)) * s, Y: (q.Y - float64(r.Min.Y)) * s, Z: q.Z * s}
 	}
-	crop := cropSource(src, S)
-	low, share := e.swapAt(lo, src, crop, lp, lo.Rect, fw*s, opt)
+	alone := opt
+	alone.Beside = nil
+	low, share := e.swapAt(lo, src, crop, lp, lo.Rect, fw*s, alone)
+	wait()
 	if low.Alpha == nil {
 		return swap.Region{}
 	}
 	after := resample.FromNRGBA(lo)
-
-	// 2. the source warped at full resolution, for its fine detail
-	_, _, _, frozen := keptFeatures(S, T)
-	drawOn := shaped(T, S, shapeStrength, frozen)
-	wp := warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
-	fill(wp.img, target, wp.cover)
-	warpedLow := reduceBy(wp.img, k)
 	grey := isGrey(target)
 
 	// 3. put together
