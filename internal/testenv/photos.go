@@ -127,6 +127,17 @@ func Photo(t testing.TB, name string) string {
 	return filepath.Join(Photos(t), name)
 }
 
+// PhotoPath returns the path of a photo by name: a derived one (Group3 …
+// NoFace), which every machine has, or else one of the shared folder's
+// images/ (skipping t, as TestdataDir does, when that is missing).
+func PhotoPath(t testing.TB, name string) string {
+	t.Helper()
+	if _, ok := PhotoFaces[name]; ok {
+		return Photo(t, name)
+	}
+	return filepath.Join(TestdataDir(t), "images", name)
+}
+
 // PhotoBytes returns the bytes of a derived photo.
 func PhotoBytes(t testing.TB, name string) []byte {
 	t.Helper()

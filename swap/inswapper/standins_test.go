@@ -232,13 +232,7 @@ func loadPhoto(t testing.TB, file string) photo {
 	if p, ok := photoCache[file]; ok {
 		return p
 	}
-	var path string
-	if _, ok := testenv.PhotoFaces[file]; ok {
-		path = testenv.Photo(t, file)
-	} else {
-		path = filepath.Join(testenv.TestdataDir(t), "images", file)
-	}
-	ph := analysed(t, testenv.Load(t, path))
+	ph := analysed(t, testenv.Load(t, testenv.PhotoPath(t, file)))
 	photoCache[file] = ph
 	return ph
 }

@@ -54,10 +54,7 @@ func analyzer(t testing.TB) *analysis.Analyzer {
 // when that is missing).
 func photo(t testing.TB, name string) *image.NRGBA {
 	t.Helper()
-	if _, ok := testenv.PhotoFaces[name]; ok {
-		return testenv.Load(t, testenv.Photo(t, name))
-	}
-	return testenv.Load(t, testenv.TestdataDir(t)+"/images/"+name)
+	return testenv.Load(t, testenv.PhotoPath(t, name))
 }
 
 // grey returns img in shades of grey (Rec. 601 luma in every channel).
@@ -380,7 +377,11 @@ func TestSelfSwap(t *testing.T) {
 func BenchmarkSwapOffice(b *testing.B) {
 	src, dst := photo(b, "portrait_woman_frontal_astronaut_collins.png"), photo(b, "group5_office_meeting.jpg")
 	sf, tf := faces(b, src), faces(b, dst)
-	pairs := []swap.Pair{{Source: sf[0], Target: tf[0]}, {Source: sf[0], Target: tf[1]}, {Source: sf[0], Target: tf[2]}}
+	benchSwap(b, src, dst, []swap.Pair{{Source: sf[0], Target: tf[0]}, {Source: sf[0], Target: tf[1]}, {Source: sf[0], Target: tf[2]}})
+}
+
+// benchSwap times the engine's swap of pairs into a fresh copy of dst.
+func benchSwap(b *testing.B, src, dst *image.NRGBA, pairs []swap.Pair) {
 	e := New()
 	out := clone(dst)
 	b.ResetTimer()
@@ -482,16 +483,7 @@ func BenchmarkSwapLarge(b *testing.B) {
 	if len(sf) != 1 || len(tf) != 1 {
 		b.Fatalf("faces: source %d, target %d, want 1 and 1", len(sf), len(tf))
 	}
-	pairs := []swap.Pair{{Source: sf[0], Target: tf[0]}}
-	e := New()
-	out := clone(dst)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		copy(out.Pix, dst.Pix)
-		if _, err := e.Swap(out, src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSwap(b, src, dst, []swap.Pair{{Source: sf[0], Target: tf[0]}})
 }
 
 // TestLargeFace: a face wider than workWidth is swapped on its region

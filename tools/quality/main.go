@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -262,7 +263,7 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 			return r
 		}
 		r.mapping = note
-		if samePairs(mapped, pairs) || attempt == 1 {
+		if slices.Equal(mapped, pairs) || attempt == 1 {
 			return r
 		}
 		pairs = mapped
@@ -375,18 +376,6 @@ func mapPairs(want [][2]int, ds, dt detected, s Score) ([][2]int, string, error)
 		note = "the evaluator numbers faces differently: " + strings.Join(notes, ", ")
 	}
 	return out, note, nil
-}
-
-func samePairs(a, b [][2]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func pairsArg(ps [][2]int) string {
