@@ -17,7 +17,7 @@
 //		SourceFacesIndex: []int{0, 1}, InputFacesIndex: []int{2, 0},
 //		DetectionFaceOrder: client.LeftRight,
 //	})
-//	os.WriteFile("swapped.jpg", res.Image, 0o644) // res also has FacesSwapped, Timings, RemainingCredits
+//	os.WriteFile("swapped.jpg", res.Image, 0o644) // res also has FacesSwapped, Timings, Faces, RemainingCredits
 //
 // An error the API answered is a *Error carrying the status, the API's
 // one-sentence message, the request id and, for 429 and 503, how long to

@@ -42,6 +42,8 @@ func TestWire(t *testing.T) {
 		w.Header().Set("X-Remaining-Credits", "7")
 		w.Header().Set("X-Request-Id", "abc")
 		w.Header().Set("Server-Timing", "decode;dur=1.5, swap;dur=20")
+		w.Header().Set("X-Faces-Quality", "0=0.92,2=0.41")
+		w.Header().Set("X-Faces-Poor", "2=pose-gap+expression-gap")
 		w.Write([]byte("png bytes"))
 	}))
 	defer srv.Close()
@@ -73,6 +75,9 @@ func TestWire(t *testing.T) {
 	if string(res.Image) != "png bytes" || res.ContentType != "image/png" || res.FacesSwapped != 2 ||
 		res.RemainingCredits != 7 || res.RequestID != "abc" || len(res.Timings) != 2 || res.Timings[1].Duration != 20*time.Millisecond {
 		t.Errorf("result %+v", res)
+	}
+	if wantQ := []client.FaceQuality{{Index: 0, Quality: 0.92}, {Index: 2, Quality: 0.41, Poor: []string{"pose-gap", "expression-gap"}}}; !reflect.DeepEqual(res.Faces, wantQ) {
+		t.Errorf("faces %+v, want %+v", res.Faces, wantQ)
 	}
 	if _, err := c.Swap(context.Background(), client.SwapRequest{Source: client.ImageBytes([]byte{1})}); err == nil {
 		t.Error("a swap without a target was sent")

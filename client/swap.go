@@ -158,7 +158,47 @@ type SwapResult struct {
 	ContentType  string // image/jpeg, image/png or image/webp
 	FacesSwapped int
 	Timings      []Timing // per stage, in order: fetch, queue, decode, detect, select, swap, encode, …
+	// Faces is how well each swapped face suited the engine, in the
+	// request's order (X-Faces-Quality and X-Faces-Poor); empty when the
+	// server does not say.
+	Faces []FaceQuality
 	Meta
+}
+
+// FaceQuality is the server's estimate for one swapped face: Index is its
+// target index (as in InputFacesIndex), Quality 0..1, and Poor the reasons
+// the engine is judged poor at it ("pose-gap", "source-resolution",
+// "occlusion", "expression-gap"), empty when it is not.
+type FaceQuality struct {
+	Index   int
+	Quality float64
+	Poor    []string
+}
+
+// ParseFacesQuality reads X-Faces-Quality ("0=0.92,2=0.41") and
+// X-Faces-Poor ("2=pose-gap+expression-gap"). Unreadable entries are
+// skipped.
+func ParseFacesQuality(quality, poor string) []FaceQuality {
+	reasons := map[int][]string{}
+	for _, entry := range strings.Split(poor, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		i, err := strconv.Atoi(k)
+		if !ok || err != nil || v == "" {
+			continue
+		}
+		reasons[i] = strings.Split(v, "+")
+	}
+	var out []FaceQuality
+	for _, entry := range strings.Split(quality, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(entry), "=")
+		i, err1 := strconv.Atoi(k)
+		q, err2 := strconv.ParseFloat(v, 64)
+		if !ok || err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, FaceQuality{Index: i, Quality: q, Poor: reasons[i]})
+	}
+	return out
 }
 
 // Swap puts the source's faces into the target (POST
@@ -192,6 +232,7 @@ func (c *Client) swapResult(resp *http.Response) (*SwapResult, error) {
 		ContentType:  ct,
 		FacesSwapped: n,
 		Timings:      ParseServerTiming(resp.Header.Get("Server-Timing")),
+		Faces:        ParseFacesQuality(resp.Header.Get("X-Faces-Quality"), resp.Header.Get("X-Faces-Poor")),
 		Meta:         metaOf(resp.Header),
 	}, nil
 }

@@ -100,6 +100,14 @@ func TestClient(t *testing.T) {
 	if res.FacesSwapped != 3 || res.RemainingCredits != 3 || s.balance(id) != 3 || res.RequestID == "" {
 		t.Errorf("swapped %d, remaining %d (balance %d), request %q", res.FacesSwapped, res.RemainingCredits, s.balance(id), res.RequestID)
 	}
+	if len(res.Faces) != 3 {
+		t.Errorf("the client read %d face estimates (%+v), want one per swapped face", len(res.Faces), res.Faces)
+	}
+	for _, f := range res.Faces {
+		if f.Quality < 0 || f.Quality > 1 || (len(f.Poor) > 0 && f.Quality > 0.5) {
+			t.Errorf("face estimate %+v: quality out of 0..1, or poor above 0.5", f)
+		}
+	}
 	var stages []string
 	for _, st := range res.Timings {
 		stages = append(stages, st.Name)
