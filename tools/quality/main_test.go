@@ -58,3 +58,20 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("swap stage %q, want 41ms", got)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	src, tgt, seam := 0.43, 0.68, 1.15
+	no := false
+	r := row{swapLine: "x\nwarning: face 2: yaw 40° apart (pose-gap)"}
+	r.score.Summary.SizeMatch = true
+	r.score.Pairs = []PairScore{{Target: 2, IDSrc: &src, IDTgt: &tgt, Seam: &seam, ID2Pass: &no, Failed: []string{"identity", "seam"}}}
+	got := r.explain()
+	for _, want := range []string{"face 2:", "nearer the target (FaceRes 0.43 to source, 0.68 to target)", "seam 1.150", "second opinion", "(the binary warned: face 2: pose-gap)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explain() = %q, lacks %q", got, want)
+		}
+	}
+	if r.pass() {
+		t.Error("a failing row passed")
+	}
+}

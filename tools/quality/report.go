@@ -340,6 +340,13 @@ func (rep report) markdown() string {
 			fmt.Fprintf(&b, "| ″ | %s | | | | | | | | | | | | | | | | | | |\n", mdEscape(r.mapping))
 		}
 	}
+	b.WriteString("\n## Failing pairs, one line each\n\nWhat failed, face by face (the evaluator's numbering), with the numbers, and what the binary itself said of the pair (its\n")
+	b.WriteString("X-Faces-Poor reasons, in the API's numbering); what each looks like is for the contact sheets.\n\n")
+	for _, r := range rep.rows {
+		if !r.pass() {
+			fmt.Fprintf(&b, "- **%s**: %s\n", r.pair.Name, mdEscape(r.explain()))
+		}
+	}
 	b.WriteString("\n## Not covered\n\nNo photo in the shared set shows sunglasses or a microphone over a face; add such pairs when photos with a\n")
 	b.WriteString("licence that allows it are there.\n")
 	return b.String()
@@ -379,3 +386,64 @@ func parseF(s string) float64 {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// explain says in one line why a row failed: each failed check of each
+// swapped face with the number that failed it, and the binary's own
+// judgement of the pair.
+func (r row) explain() string {
+	if r.err != "" {
+		return r.err
+	}
+	var parts []string
+	for _, p := range r.score.Pairs {
+		var why []string
+		for _, f := range p.Failed {
+			switch f {
+			case "identity":
+				why = append(why, fmt.Sprintf("identity stayed nearer the target (FaceRes %s to source, %s to target)", f2(p.IDSrc), f2(p.IDTgt)))
+			case "nme":
+				why = append(why, fmt.Sprintf("the face's geometry moved (nme %s)", f3(p.NME)))
+			case "expression":
+				if p.TeethLost {
+					why = append(why, fmt.Sprintf("the teeth were lost (%s → %s)", f2(at(p.Teeth, 0)), f2(at(p.Teeth, 1))))
+				} else {
+					why = append(why, fmt.Sprintf("the expression changed (mouth %s → %s, eyes %s → %s)",
+						f2(at(p.MouthOpen, 0)), f2(at(p.MouthOpen, 1)), f2(at(p.EyeOpen, 0)), f2(at(p.EyeOpen, 1))))
+				}
+			case "dL":
+				why = append(why, fmt.Sprintf("brightness changed (dL %s)", f1(p.DL)))
+			case "lowfreq":
+				why = append(why, fmt.Sprintf("the light pattern changed (lowfreq %s)", f3(p.Lowfreq)))
+			case "dchroma":
+				why = append(why, fmt.Sprintf("colour was added (dchroma %s)", f1(p.DChroma)))
+			case "seam":
+				why = append(why, fmt.Sprintf("an edge shows around the face (seam %s)", f3(p.Seam)))
+			case "tone_neck":
+				why = append(why, fmt.Sprintf("the face's tone parts from the neck (tone_neck %s)", f1(p.ToneNeck)))
+			default:
+				why = append(why, f)
+			}
+		}
+		if p.ID2Pass != nil && !*p.ID2Pass {
+			why = append(why, fmt.Sprintf("the second opinion also finds it nearer the target (distance %s to source, %s to target)", f2(p.ID2Src), f2(p.ID2Tgt)))
+		}
+		if p.Error != "" {
+			why = append(why, p.Error)
+		}
+		if len(why) > 0 {
+			parts = append(parts, fmt.Sprintf("face %d: %s", p.Target, strings.Join(why, "; ")))
+		}
+	}
+	for _, u := range r.score.Untouched {
+		if !u.Pass {
+			parts = append(parts, fmt.Sprintf("untouched face %d changed (psnr %s)", u.Target, f1(u.PSNR)))
+		}
+	}
+	out := strings.Join(parts, " — ")
+	if w := r.warnings(); w != "" {
+		out += " (the binary warned: " + w + ")"
+	} else {
+		out += " (the binary gave no warning)"
+	}
+	return out
+}
