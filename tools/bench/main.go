@@ -61,6 +61,7 @@ import (
 	"faceswap/pipeline"
 	"faceswap/server"
 	"faceswap/tools/internal/serverproc"
+	"faceswap/tools/internal/shared"
 	"faceswap/tools/internal/stats"
 )
 
@@ -196,7 +197,7 @@ type Target struct {
 
 func main() {
 	bin := flag.String("bin", "bin/faceswap", "the faceswap binary")
-	testdata := flag.String("testdata", envOr("FACESWAP_TESTDATA", filepath.Join("..", "shared", "testdata")), "the shared test photos")
+	testdata := flag.String("testdata", shared.Testdata(), "the shared test photos")
 	n := flag.Int("n", 20, "timed requests per request variant with one in flight (R1-jpeg gets twice as many)")
 	dur := flag.Duration("duration", 20*time.Second, "length of the throughput and memory phases, each")
 	readyRuns := flag.Int("ready-runs", 5, "server starts timed to /readyz")
@@ -247,13 +248,6 @@ func flagGiven(name string) bool {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func fail(format string, args ...any) {

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"faceswap/models"
+	"faceswap/tools/internal/shared"
 )
 
 // Pair is one swap of pairs.json.
@@ -61,8 +62,8 @@ func main() {
 	flag.StringVar(&c.bin, "bin", "bin/faceswap", "the faceswap binary")
 	flag.StringVar(&c.out, "out", filepath.Join("out", "quality"), "folder for results, JSON and contact sheets (not committed)")
 	flag.StringVar(&c.md, "md", "QUALITY.md", "the report to write")
-	flag.StringVar(&c.testdata, "testdata", envOr("FACESWAP_TESTDATA", filepath.Join("..", "shared", "testdata")), "the shared test photos")
-	flag.StringVar(&c.eval, "eval", envOr("FACESWAP_EVAL", filepath.Join("..", "shared", "eval")), "the evaluator's folder")
+	flag.StringVar(&c.testdata, "testdata", shared.Testdata(), "the shared test photos")
+	flag.StringVar(&c.eval, "eval", shared.Eval(), "the evaluator's folder")
 	flag.StringVar(&c.set, "pairs", filepath.Join("tools", "quality", "pairs.json"), "the set of pairs")
 	flag.StringVar(&c.run, "run", "", "only pairs whose name matches this regular expression (the report is then not written)")
 	flag.BoolVar(&c.second, "second-opinion", true, "also judge identity with the evaluator's second model")
@@ -71,13 +72,6 @@ func main() {
 		fmt.Fprintf(os.Stderr, "quality: %v\n", err)
 		os.Exit(2)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(c config) error {
@@ -326,14 +320,26 @@ type detected struct {
 	} `json:"faces"`
 }
 
+// detections caches detect's answers by binary, image and order: the set
+// uses a dozen photos in 34 pairs, and each answer costs a model load.
+var detections = map[[3]string]detected{}
+
 // detect runs `faceswap detect` on an image in the given order.
 func detect(bin, img, order string) (detected, error) {
+	key := [3]string{bin, img, order}
+	if d, ok := detections[key]; ok {
+		return d, nil
+	}
 	var d detected
 	out, err := exec.Command(bin, "detect", img, "--order", order).Output()
 	if err != nil {
 		return d, fmt.Errorf("detect %s: %w", filepath.Base(img), err)
 	}
-	return d, json.Unmarshal(out, &d)
+	if err := json.Unmarshal(out, &d); err != nil {
+		return d, err
+	}
+	detections[key] = d
+	return d, nil
 }
 
 // apiPairs pairs input_faces_index with source_faces_index as the API

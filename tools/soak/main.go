@@ -51,13 +51,14 @@ import (
 	_ "modernc.org/sqlite" // the driver store/sqlite uses, to read the ledger
 
 	"faceswap/tools/internal/serverproc"
+	"faceswap/tools/internal/shared"
 	"faceswap/tools/internal/stats"
 )
 
 func main() {
 	var c Config
 	flag.StringVar(&c.Bin, "bin", "bin/faceswap", "the faceswap binary")
-	flag.StringVar(&c.Testdata, "testdata", envOr("FACESWAP_TESTDATA", filepath.Join("..", "shared", "testdata")), "the shared test photos")
+	flag.StringVar(&c.Testdata, "testdata", shared.Testdata(), "the shared test photos")
 	flag.StringVar(&c.Photos, "photos", "", "a folder of the photos the tests derive from the demo photos (group3.jpg, group5.jpg, portrait.png, portrait2.png, noface.jpg), used instead of -testdata's")
 	flag.DurationVar(&c.Duration, "duration", 10*time.Minute, "length of the soak (0: skip it)")
 	flag.Float64Var(&c.Factor, "factor", 1.5, "good requests arrive at this multiple of the measured capacity")
@@ -86,13 +87,6 @@ func main() {
 		fmt.Println("soak: FAILED")
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func fail(format string, args ...any) {
