@@ -477,10 +477,7 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 // lives below: brows, eyes, nose and mouth.
 func foreheadFade(m []faceswap.Point3, w, h int, ox, oy float64) *plane {
 	out := newPlane(w, h)
-	f, c := m[10], m[152]
-	dx, dy := c.X-f.X, c.Y-f.Y
-	l2 := math.Max(dx*dx+dy*dy, 1e-9)
-	along := func(x, y float64) float64 { return ((x-f.X)*dx + (y-f.Y)*dy) / l2 }
+	along := faceAxis(m)
 	brow := 1.0
 	for _, i := range append(append([]int{}, rightBrow...), leftBrow...) {
 		brow = math.Min(brow, along(m[i].X, m[i].Y))
@@ -509,21 +506,29 @@ const (
 	foreheadFull = 0.95
 )
 
+// faceAxis returns where an image point lies along the face's axis: 0 at
+// the top of the oval (mesh point 10), 1 at the chin (152), measured along
+// the line between them.
+func faceAxis(m []faceswap.Point3) func(x, y float64) float64 {
+	f, c := m[10], m[152]
+	dx, dy := c.X-f.X, c.Y-f.Y
+	l2 := math.Max(dx*dx+dy*dy, 1e-9)
+	return func(x, y float64) float64 { return ((x-f.X)*dx + (y-f.Y)*dy) / l2 }
+}
+
 // cheekBand returns the part of skin between the eyes and the mouth along
 // the face's axis (from the top of the oval to the chin): cheeks and nose,
 // where neither a fringe nor a beard usually is, to measure a face's skin on.
 func cheekBand(m []faceswap.Point3, skin *plane, ox, oy float64) *plane {
 	out := newPlane(skin.w, skin.h)
-	f, c := m[10], m[152]
-	dx, dy := c.X-f.X, c.Y-f.Y
-	l2 := math.Max(dx*dx+dy*dy, 1e-9)
+	along := faceAxis(m)
 	for y := 0; y < skin.h; y++ {
 		for x := 0; x < skin.w; x++ {
 			o := y*skin.w + x
 			if skin.v[o] <= 0 {
 				continue
 			}
-			if t := ((float64(x)+0.5+ox-f.X)*dx + (float64(y)+0.5+oy-f.Y)*dy) / l2; t >= 0.42 && t <= 0.68 {
+			if t := along(float64(x)+0.5+ox, float64(y)+0.5+oy); t >= 0.42 && t <= 0.68 {
 				out.v[o] = skin.v[o]
 			}
 		}

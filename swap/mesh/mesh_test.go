@@ -631,10 +631,7 @@ func TestUpperForeheadStaysTarget(t *testing.T) {
 		t.Run(c.src+"→"+c.dst, func(t *testing.T) {
 			orig, out, pairs, _ := swapped(t, c.src, c.dst, 1, resample.Bilinear)
 			T := pairs[0].Target.Mesh
-			f, ch := T[10], T[152]
-			dx, dy := ch.X-f.X, ch.Y-f.Y
-			l2 := dx*dx + dy*dy
-			along := func(x, y float64) float64 { return ((x-f.X)*dx + (y-f.Y)*dy) / l2 }
+			along := faceAxis(T)
 			brow := 1.0
 			for _, i := range append(append([]int{}, rightBrow...), leftBrow...) {
 				brow = math.Min(brow, along(T[i].X, T[i].Y))
@@ -678,10 +675,8 @@ func TestSourceWhiteBeardStaysOut(t *testing.T) {
 	lower := polygon(w, h, T, faceOval, ox, oy)
 	// below the nose tip (mesh point 2) across the face's axis, without her
 	// open mouth (teeth are light and colourless too)
-	f, c := T[10], T[152]
-	dx, dy := c.X-f.X, c.Y-f.Y
-	l2 := dx*dx + dy*dy
-	nose := ((T[2].X-f.X)*dx + (T[2].Y-f.Y)*dy) / l2
+	along := faceAxis(T)
+	nose := along(T[2].X, T[2].Y)
 	mouth := polygon(w, h, T, innerLips, ox, oy)
 	mouth.blur(3)
 	white := func(img *image.NRGBA) float64 {
@@ -691,7 +686,7 @@ func TestSourceWhiteBeardStaysOut(t *testing.T) {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				i := y*w + x
-				if lower.v[i] == 0 || mouth.v[i] > 0.01 || ((float64(x)+0.5+ox-f.X)*dx+(float64(y)+0.5+oy-f.Y)*dy)/l2 < nose {
+				if lower.v[i] == 0 || mouth.v[i] > 0.01 || along(float64(x)+0.5+ox, float64(y)+0.5+oy) < nose {
 					continue
 				}
 				n++

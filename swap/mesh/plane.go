@@ -204,15 +204,45 @@ func (p *plane) at(x, y float64) float32 {
 	return a*(1-ay) + b*ay
 }
 
-// upsampleTo returns p scaled by f to w×h (bilinear, centre-aligned).
+// upsampleTo returns p scaled by f to w×h (bilinear, centre-aligned, as at
+// samples).
 func (p *plane) upsampleTo(w, h, f int) *plane {
 	out := newPlane(w, h)
-	inv := 1 / float64(f)
+	xs := upTaps(w, p.w, f)
 	for y := 0; y < h; y++ {
-		sy := (float64(y)+0.5)*inv - 0.5
-		for x := 0; x < w; x++ {
-			out.v[y*w+x] = p.at((float64(x)+0.5)*inv-0.5, sy)
+		ty := upTap(y, p.h, f)
+		r0, r1 := ty.i0*p.w, ty.i1*p.w
+		for x, tx := range xs {
+			a := p.v[r0+tx.i0]*(1-tx.f) + p.v[r0+tx.i1]*tx.f
+			b := p.v[r1+tx.i0]*(1-tx.f) + p.v[r1+tx.i1]*tx.f
+			out.v[y*w+x] = a*(1-ty.f) + b*ty.f
 		}
+	}
+	return out
+}
+
+// tap is where pixel i of an image enlarged f times reads the image it was
+// enlarged from: between its pixels i0 and i1, at f from i0.
+type tap struct {
+	i0, i1 int
+	f      float32
+}
+
+// upTap is the tap of pixel i of an image enlarged f times from one n
+// pixels across: its centre is at (i+0.5)/f − 0.5 in the smaller image's
+// pixel-index coordinates, clamped to its edges as at clamps.
+func upTap(i, n, f int) tap {
+	x := (float64(i)+0.5)*(1/float64(f)) - 0.5
+	x = math.Max(0, math.Min(float64(n-1), x))
+	i0 := int(x)
+	return tap{i0, min(i0+1, n-1), float32(x - float64(i0))}
+}
+
+// upTaps are the taps of w enlarged pixels.
+func upTaps(w, n, f int) []tap {
+	out := make([]tap, w)
+	for i := range out {
+		out[i] = upTap(i, n, f)
 	}
 	return out
 }

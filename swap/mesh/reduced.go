@@ -27,16 +27,17 @@ const workWidth = 256
 //
 // where detail(x) = x − up(reduce(x)) and m is the source's share in the
 // swap's finest band (its blend mask under its alpha), enlarged. Where the
-// alpha is 0 that is the target exactly, and those pixels are not written. The source's detail is added as lightness alone on a grey
-// target, so a grey photo stays grey.
+// alpha is 0 that is the target exactly, and those pixels are not written.
+// The source's detail is added as lightness alone on a grey target, so a
+// grey photo stays grey.
 func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, k int, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	w, h := r.Dx(), r.Dy()
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 
-	// 2 (beside 1 when a second goroutine is lent: neither reads what the
-	// other writes). The source warped at full resolution, for its fine
-	// detail.
+	// The source warped at full resolution, for its fine detail: beside
+	// the reduced swap when a second goroutine is lent (neither reads what
+	// the other writes).
 	crop := cropSource(src, S)
 	var wp warped
 	var warpedLow *resample.Image
@@ -54,7 +55,7 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 		full()
 	}
 
-	// 1. the swap on the reduced region, the target mesh in its pixels
+	// The swap on the reduced region, the target mesh in its pixels.
 	lowT := reduceBy(target, k)
 	lo := toNRGBA(lowT)
 	before := resample.FromNRGBA(lo) // lowT rounded, as the swap sees it
@@ -74,8 +75,7 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	after := resample.FromNRGBA(lo)
 	grey := isGrey(target)
 
-	// 3. put together
-	// the alpha written, and the source's share of the fine detail: the
+	// Put together: the alpha written, and the source's share of the fine detail: the
 	// blend mask under that alpha (where the target's hair or a kept eye
 	// takes the mask to 0, the alpha may still be high)
 	alphaLow := &resample.Image{W: lo.Rect.Dx(), H: lo.Rect.Dy(), Pix: make([]float32, 3*lo.Rect.Dx()*lo.Rect.Dy())}
@@ -87,7 +87,7 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	xs := upTaps(w, lo.Rect.Dx(), k)
 	lw := lo.Rect.Dx()
 	for y := 0; y < h; y++ {
-		ty := upTaps1(y, lo.Rect.Dy(), k)
+		ty := upTap(y, lo.Rect.Dy(), k)
 		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
 		// the four low-resolution rows' offsets and the vertical weight
 		r0, r1, fy := ty.i0*lw, ty.i1*lw, ty.f
@@ -124,34 +124,6 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 		}
 	}
 	return swap.Region{Bounds: r, Alpha: alpha}
-}
-
-// tap is where an enlarged pixel reads the reduced image: between pixels
-// i0 and i1, at f from i0 (bilinear, edges repeated).
-type tap struct {
-	i0, i1 int
-	f      float32
-}
-
-// upTaps1 is the tap of pixel i of an image enlarged k times from one n
-// pixels across: its centre, i+0.5, is at (i+0.5)/k − 0.5 in the reduced
-// image's pixel-index coordinates.
-func upTaps1(i, n, k int) tap {
-	p := (float64(i)+0.5)/float64(k) - 0.5
-	i0 := int(math.Floor(p))
-	f := float32(p - float64(i0))
-	i1 := i0 + 1
-	i0, i1 = max(0, min(n-1, i0)), max(0, min(n-1, i1))
-	return tap{i0, i1, f}
-}
-
-// upTaps are the taps of w enlarged pixels.
-func upTaps(w, n, k int) []tap {
-	out := make([]tap, w)
-	for i := range out {
-		out[i] = upTaps1(i, n, k)
-	}
-	return out
 }
 
 // reduceBy returns im reduced k times by averaging k×k blocks (the last
