@@ -546,8 +546,16 @@ type Initializer struct {
 // Load reads the initializer's TensorProto from the file.
 func (in *Initializer) Load() (*Tensor, error) {
 	buf := make([]byte, in.n)
-	if _, err := in.r.ReadAt(buf, in.off); err != nil {
-		return nil, fmt.Errorf("onnxfile: read initializer %q: %w", in.Name, err)
+	// An empty message at the end of the file reads nothing, and ReadAt
+	// may report io.EOF beside a full read at the end (io.ReaderAt's
+	// contract); neither is an error.
+	if in.n > 0 {
+		if k, err := in.r.ReadAt(buf, in.off); k < len(buf) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("onnxfile: read initializer %q: %w", in.Name, err)
+		}
 	}
 	return parseTensor(buf)
 }
