@@ -196,10 +196,13 @@ func (a *Analyzer) analyze(img *image.NRGBA, opt Options) ([]found, error) {
 	return faces, nil
 }
 
-// dedup keeps, of faces whose mesh boxes overlap by more than iou, or
-// where most of the smaller box lies inside the larger, the one the detector
-// was surest of: proposals covering part of a large face converge on (most
-// of) the same mesh, while two real faces never cover each other that much.
+// dedup keeps, of faces whose mesh boxes overlap by more than iou, where
+// most of the smaller box lies inside the larger, or where one face's eyes
+// both lie inside the other's oval, the one the detector was surest of:
+// proposals covering part of a large face converge on (most of) the same
+// mesh, or place a second pair of eyes on its chin or cheek, while two real
+// faces never cover each other that much, and a face whose eyes another
+// face covers is not seen.
 func dedup(faces []found, iou float64) []found {
 	conf := func(f found) float64 { return f.face.Score * f.face.MeshScore }
 	sort.SliceStable(faces, func(i, j int) bool { return conf(faces[i]) > conf(faces[j]) })
@@ -207,7 +210,8 @@ func dedup(faces []found, iou float64) []found {
 next:
 	for _, f := range faces {
 		for _, o := range out {
-			if f.face.Box.IoU(o.face.Box) > iou || overlapOfSmaller(f.face.Box, o.face.Box) > 0.6 {
+			if f.face.Box.IoU(o.face.Box) > iou || overlapOfSmaller(f.face.Box, o.face.Box) > 0.6 ||
+				eyesInside(f.face, o.face) || eyesInside(o.face, f.face) {
 				continue next
 			}
 		}
@@ -215,6 +219,14 @@ next:
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].face.Score > out[j].face.Score })
 	return out
+}
+
+// eyesInside reports whether both of a's eyes lie inside b's face oval.
+func eyesInside(a, b faceswap.Face) bool {
+	if len(a.Mesh) != faceswap.MeshPoints || len(b.Mesh) != faceswap.MeshPoints {
+		return false
+	}
+	return landmark.InsideOval(b.Mesh, a.Keypoints[0]) && landmark.InsideOval(b.Mesh, a.Keypoints[1])
 }
 
 // overlapOfSmaller is the intersection of a and b over the smaller area.

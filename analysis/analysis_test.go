@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -284,4 +285,78 @@ func BenchmarkAnalyzeOffice(b *testing.B) {
 		b.ReportMetric(float64(r-before[s.Path].runs)/float64(b.N), name+"-runs/op")
 		b.ReportMetric(float64((d-before[s.Path].t).Microseconds())/1000/float64(b.N), name+"-ms/op")
 	}
+}
+
+// TestHardFaces checks the face count of every photo of the shared hard
+// cases (testdata/hard: babies, a grey photo, a turned head, hands and hair
+// over faces). The elderly man's chin once gave a second face: a proposal
+// over his mouth and collar whose mesh put its eyes on his chin.
+func TestHardFaces(t *testing.T) {
+	a := analyzer(t)
+	dir := testenv.HardDir(t)
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []struct {
+		File  string `json:"file"`
+		Faces int    `json:"faces"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) == 0 {
+		t.Fatal("the hard cases' manifest lists no photo")
+	}
+	for _, m := range list {
+		t.Run(m.File, func(t *testing.T) {
+			faces, err := a.Analyze(testenv.Load(t, filepath.Join(dir, m.File)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(faces) != m.Faces {
+				t.Errorf("found %d faces, want %d: %v", len(faces), m.Faces, boxes(faces))
+			}
+		})
+	}
+}
+
+// TestDedupEyesInOval: a face whose eyes both lie inside a surer face's
+// oval is that face seen again; two faces side by side both stay.
+func TestDedupEyesInOval(t *testing.T) {
+	a := analyzer(t)
+	faces, err := a.Analyze(testenv.Load(t, testenv.Photo(t, testenv.Portrait)), Options{})
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("portrait: %d faces, %v", len(faces), err)
+	}
+	big := faces[0]
+	// the same face at 0.7 of its size, its eyes between the big face's
+	// mouth and chin: too little of its box overlaps for the box rules
+	k := big.Keypoints
+	eyes := faceswap.Point{X: (k[0].X + k[1].X) / 2, Y: (k[0].Y + k[1].Y) / 2}
+	to := faceswap.Point{X: (k[3].X + k[4].X) / 2, Y: (k[3].Y+k[4].Y)/2 + 0.12*big.Box.H}
+	small := shifted(big, 0.7, to.X-0.7*eyes.X, to.Y-0.7*eyes.Y)
+	small.Score = big.Score / 2
+	if small.Box.IoU(big.Box) > 0.5 || overlapOfSmaller(small.Box, big.Box) > 0.6 {
+		t.Fatalf("the made-up face overlaps the portrait's by IoU %.2f, %.2f of its box", small.Box.IoU(big.Box), overlapOfSmaller(small.Box, big.Box))
+	}
+	// and beside it, clear of the oval
+	beside := shifted(big, 1, 2*big.Box.W, 0)
+	got := dedup([]found{{face: small}, {face: big}, {face: beside}}, 0.5)
+	if len(got) != 2 || got[0].face.Score != big.Score || got[1].face.Box != beside.Box {
+		t.Fatalf("dedup kept %d faces: %v, want the big one and the one beside it", len(got), boxes([]faceswap.Face{got[0].face}))
+	}
+}
+
+// shifted scales f's mesh by k about the origin and moves it by (dx, dy).
+func shifted(f faceswap.Face, k, dx, dy float64) faceswap.Face {
+	m := make([]faceswap.Point3, len(f.Mesh))
+	for i, p := range f.Mesh {
+		m[i] = faceswap.Point3{X: p.X*k + dx, Y: p.Y*k + dy, Z: p.Z * k}
+	}
+	out := f
+	out.Mesh = m
+	out.Box = landmark.Bounds(m)
+	out.Keypoints = landmark.Keypoints(m)
+	return out
 }

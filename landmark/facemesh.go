@@ -174,6 +174,24 @@ const (
 	MouthLeft     = 291 // subject's left mouth corner (image right)
 )
 
+// FaceOval is the outline of the face in the mesh (vertex indices, in
+// order around it, from the top of the forehead towards the image's right).
+var FaceOval = []int{10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+	152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109}
+
+// InsideOval reports whether p lies inside the mesh's face oval (even-odd
+// rule on the outline's polygon).
+func InsideOval(mesh []faceswap.Point3, p faceswap.Point) bool {
+	in := false
+	for k, i := range FaceOval {
+		a, b := mesh[i], mesh[FaceOval[(k+1)%len(FaceOval)]]
+		if (a.Y > p.Y) != (b.Y > p.Y) && p.X < a.X+(p.Y-a.Y)*(b.X-a.X)/(b.Y-a.Y) {
+			in = !in
+		}
+	}
+	return in
+}
+
 // Bounds returns the bounding box of a mesh.
 func Bounds(mesh []faceswap.Point3) faceswap.Rect {
 	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
