@@ -5,8 +5,9 @@
 // L*a*b* and its own detail sharpened to the target's crispness, keeps
 // the target's eye openings and (when open) mouth interior so gaze and
 // expression stay the target's, drops pixels that are not skin in either
-// face (hair over the forehead), and blends it in with a multi-band blend
-// under a soft mask that follows the face oval.
+// face (hair over the forehead, a straw, the frames of glasses), and blends
+// it in with a multi-band blend under a soft mask that follows the face
+// oval; what the mask drops is the target's in every band.
 package mesh
 
 import (
@@ -248,7 +249,19 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	confidence.blur(max(1, 0.02*fw))
 	upper := foreheadFade(T, w, h, ox, oy)
 	for i := range mask.v {
-		mask.v[i] *= (1 - min(1, keep.v[i])) * (1 - notSkin.v[i]) * cov.v[i] * confidence.v[i] * upper.v[i]
+		use := (1 - min(1, keep.v[i])) * (1 - notSkin.v[i])
+		mask.v[i] *= use * cov.v[i] * confidence.v[i] * upper.v[i]
+		// what the mask leaves out for the target's sake (its kept eyes and
+		// mouth, hair or a hand over it) or for the source's (its fringe,
+		// white beard, glare) is the target's in the warped face too: the
+		// blend's coarse bands read the warped face under a blurred mask,
+		// and through them a source's fringe spread as a dark band over the
+		// target's forehead and its brows came out twice
+		if use < 1 {
+			for c := 3 * i; c < 3*i+3; c++ {
+				warped.Pix[c] = warped.Pix[c]*use + target.Pix[c]*(1-use)
+			}
+		}
 	}
 
 	// 7. multi-band blend, then composite under the mask's support so that
@@ -326,6 +339,18 @@ func similarOpenness(s, t []faceswap.Point3, right bool) bool {
 	return r > 0.6 && r < 1.67
 }
 
+// Foreign things on the source, which hairLike marks firmly: pixels whose
+// colour (a*, b*) is more than firmChroma spreads from the skin's, and
+// pixels far from skin on a line at most 2·lineHalfWidth (of the face's
+// width) wide and lineContrast (L*) darker or lighter than what a window
+// of that width fills in; both widened by firmWiden.
+const (
+	firmChroma    = 5
+	lineHalfWidth = 0.012
+	lineContrast  = 16
+	firmWiden     = 0.012
+)
+
 // mouthOpen reports whether the target's lips are parted by more than 4% of
 // the mouth's width: then its teeth or mouth interior must stay.
 func mouthOpen(m []faceswap.Point3) bool {
@@ -334,7 +359,12 @@ func mouthOpen(m []faceswap.Point3) bool {
 
 // hairLike marks (0..1) pixels of the oval, outside eyes, brows and lips,
 // that are not skin in the warped source or in the target: a fringe, its
-// shadow, or hair over the target's face. There the target stays.
+// shadow, or hair over the target's face. There the target stays. Foreign
+// things on the source (a colour no skin of it has, or a thin line far from
+// its skin: a straw, paint, a frame of glasses, a strand of hair) are
+// marked fully and widened before the feather, so that they do not show
+// through it. On the target the same rules took the glint on a nose's
+// ridge for a foreign line, and with it the target's nose.
 //
 // The target's pixels are compared with the skin they sit in (a Mahalanobis
 // distance over L*a*b* from the mean and spread of its skin, beyond 3).
@@ -350,6 +380,7 @@ func mouthOpen(m []faceswap.Point3) bool {
 func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes, brows, lips *plane, fw float64) *plane {
 	out := newPlane(oval.w, oval.h)
 	white := newPlane(oval.w, oval.h) // the source's white hair, firmly
+	firm := newPlane(oval.w, oval.h)  // foreign things, widened before the feather
 	features := copyPlane(eyes)
 	features.add(brows)
 	features.blur(0.04 * fw)
@@ -408,6 +439,10 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			mb, sb = stats(b, skin)
 			sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
 		}
+		var thin *plane
+		if r := int(math.Round(lineHalfWidth * fw)); src && r >= 1 {
+			thin = l.thinLines(r, lineContrast)
+		}
 		// a grey face (a grey source, or any source once its colour was
 		// made the grey target's) has no colour to tell white hair from a
 		// highlight: +Inf turns the white-hair rules off
@@ -445,6 +480,10 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			}
 			da := (float64(a.v[i]) - ma) / sa
 			db := (float64(b.v[i]) - mb) / sb
+			if src && math.Hypot(da, db) > firmChroma {
+				// a colour no skin of this face has: a straw, paint
+				firm.v[i] = 1
+			}
 			d := math.Sqrt(dl*dl + da*da + db*db)
 			if tex != nil {
 				d = math.Max(d, math.Min(d+1.5, 3*float64(tex.v[i])/texRef))
@@ -452,7 +491,22 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			if v := float32(math.Min(1, math.Max(0, (d-3)/1.5))); v > out.v[i] {
 				out.v[i] = v
 			}
+			if src && thin != nil && d > 4 && thin.v[i] > 0 {
+				// far from skin and thin: a frame of glasses, a strand of
+				// hair (a nostril or a brow is wider)
+				firm.v[i] = 1
+			}
 		}
+	}
+	// Firm marks are widened first, by about half the feather's reach: a
+	// thin thing (a straw, a frame of glasses, a strand of hair) marked
+	// fully was otherwise feathered down to a quarter and showed through as
+	// a faded copy of itself.
+	if r := int(math.Round(firmWiden * fw)); r >= 1 {
+		firm = firm.maxOver(r)
+	}
+	for i, v := range firm.v {
+		out.v[i] = max(out.v[i], v)
 	}
 	// feathered: at 0.01 of the face width, the marks on a 58-px face
 	// came out as a patchwork of the two foreheads

@@ -5,6 +5,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 	"image"
 	"math"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -701,5 +702,147 @@ func TestSourceWhiteBeardStaysOut(t *testing.T) {
 	t.Logf("white share of the lower face: target %.3f, result %.3f", before, after)
 	if after > before+0.03 {
 		t.Errorf("the source's white beard came through: %.1f%% of the lower face is white hair against the target's %.1f%%", 100*after, 100*before)
+	}
+}
+
+// TestSourceFringeLeavesNoBand: the astronaut's fringe reaches almost to
+// her brows. It is hair, left out of the blend mask, but the blend's coarse
+// bands used to read it from the warped face all the same, and it spread
+// as a dark band across the lower forehead of sample4's faces (and drew a
+// second pair of brows above the source's). Cut in eight strips across the
+// face's axis, from where the forehead fade starts down to the brows, no
+// strip of the lower forehead comes out much darker than the target's.
+func TestSourceFringeLeavesNoBand(t *testing.T) {
+	const strips = 8
+	orig, out, pairs, _ := swappedImages(t, photo(t, "portrait_woman_frontal_astronaut_collins.png"), testenv.Load(t, testenv.Demo(t, 4)), 4, resample.Bilinear)
+	for k, p := range pairs {
+		T := p.Target.Mesh
+		along := faceAxis(T)
+		brow := 1.0
+		for _, i := range append(append([]int{}, rightBrow...), leftBrow...) {
+			brow = math.Min(brow, along(T[i].X, T[i].Y))
+		}
+		lo, hi := foreheadFrom*brow, brow
+		r, _ := regionOf(orig, T)
+		w, h := r.Dx(), r.Dy()
+		oval := polygon(w, h, T, faceOval, float64(r.Min.X), float64(r.Min.Y))
+		lt, _, _ := toLab(resample.FromNRGBA(orig.SubImage(r).(*image.NRGBA)))
+		lr, _, _ := toLab(resample.FromNRGBA(out.SubImage(r).(*image.NRGBA)))
+		var n, d [strips]float64
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				t := along(float64(x+r.Min.X)+0.5, float64(y+r.Min.Y)+0.5)
+				if i := y*w + x; oval.v[i] > 0 && t >= lo && t < hi {
+					s := int((t - lo) / (hi - lo) * strips)
+					n[s]++
+					d[s] += float64(lr.v[i] - lt.v[i])
+				}
+			}
+		}
+		darkest, at := math.Inf(1), 0
+		for s := range n {
+			if n[s] < 20 {
+				t.Fatalf("face %d: strip %d of the lower forehead has %.0f pixels", k, s, n[s])
+			}
+			if m := d[s] / n[s]; m < darkest {
+				darkest, at = m, s
+			}
+		}
+		t.Logf("face %d: darkest strip %d of %d, mean L* change %+.1f", k, at, strips, darkest)
+		if darkest < -4 {
+			t.Errorf("face %d: strip %d of the lower forehead came out %.1f L* darker than the target's: the source's fringe shows as a band", k, at, -darkest)
+		}
+	}
+}
+
+// TestSourceStrawStaysOut: the straw the clear-glasses woman drinks from
+// is a thin red line from her lips down over her chin. Marked as not skin
+// but blurred down to a quarter, it was painted onto the target's chin as
+// a faded red stripe. Below the target's lips, the share of strongly red
+// pixels (a* > 30: the straw; skin and lips in this light stay under it)
+// stays the target's.
+func TestSourceStrawStaysOut(t *testing.T) {
+	straw := testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
+	orig, out, pairs, _ := swappedImages(t, straw, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
+	T := pairs[0].Target.Mesh
+	r, _ := regionOf(orig, T)
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	oval := polygon(w, h, T, faceOval, ox, oy)
+	lips := polygon(w, h, T, outerLips, ox, oy)
+	lips.blur(0.02 * faceWidth(T))
+	along := faceAxis(T)
+	below := along(T[17].X, T[17].Y) // the lower lip's lowest point
+	red := func(img *image.NRGBA) float64 {
+		_, a, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+		n, k := 0, 0
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				i := y*w + x
+				if oval.v[i] == 0 || lips.v[i] > 0.05 || along(float64(x)+0.5+ox, float64(y)+0.5+oy) < below {
+					continue
+				}
+				n++
+				if a.v[i] > 30 {
+					k++
+				}
+			}
+		}
+		if n < 100 {
+			t.Fatalf("only %d pixels below the lips", n)
+		}
+		return float64(k) / float64(n)
+	}
+	before, after := red(orig), red(out)
+	t.Logf("strongly red share below the lips: target %.4f, result %.4f", before, after)
+	if after > before+0.002 {
+		t.Errorf("the source's straw came through: %.2f%% of the chin is straw-red against the target's %.2f%%", 100*after, 100*before)
+	}
+}
+
+// TestSourceGlassesStayOut: the clear-glasses woman's frames are thin
+// brown lines around her eyes, not skin; they were painted onto the
+// target's cheeks and temples. Around the target's eyes (within a quarter
+// of the face's width, its eyes and brows left aside), the share of pixels
+// on thin lines far darker or lighter than their surroundings stays about
+// the target's own.
+func TestSourceGlassesStayOut(t *testing.T) {
+	glasses := testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
+	orig, out, pairs, _ := swappedImages(t, glasses, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
+	T := pairs[0].Target.Mesh
+	fw := faceWidth(T)
+	r, _ := regionOf(orig, T)
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	eyes := polygon(w, h, T, rightEye, ox, oy)
+	eyes.add(polygon(w, h, T, leftEye, ox, oy))
+	ring := eyes.maxOver(int(0.25 * fw))
+	spare := copyPlane(eyes)
+	spare.add(polygon(w, h, T, rightBrow, ox, oy))
+	spare.add(polygon(w, h, T, leftBrow, ox, oy))
+	spare = spare.maxOver(int(0.03 * fw))
+	oval := polygon(w, h, T, faceOval, ox, oy)
+	lines := func(img *image.NRGBA) float64 {
+		l, _, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+		thin := l.thinLines(int(math.Round(lineHalfWidth*fw)), 12)
+		n, k := 0, 0
+		for i := range thin.v {
+			if oval.v[i] == 0 || ring.v[i] == 0 || spare.v[i] > 0 {
+				continue
+			}
+			n++
+			if thin.v[i] > 0 {
+				k++
+			}
+		}
+		if n < 200 {
+			t.Fatalf("only %d pixels around the eyes", n)
+		}
+		return float64(k) / float64(n)
+	}
+	before, after := lines(orig), lines(out)
+	t.Logf("thin-line share around the eyes: target %.4f, result %.4f", before, after)
+	if after > before+0.01 {
+		t.Errorf("the source's glasses came through: %.2f%% of the skin around the eyes is on thin lines against the target's %.2f%%", 100*after, 100*before)
 	}
 }

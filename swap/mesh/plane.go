@@ -246,3 +246,49 @@ func upTaps(w, n, f int) []tap {
 	}
 	return out
 }
+
+// maxOver returns the maximum of p over the (2r+1)² square around each
+// pixel (a grey-level dilation), edges clamped.
+func (p *plane) maxOver(r int) *plane { return p.runs(r, true, false).runs(r, false, false) }
+
+// minOver returns the minimum over the same square (a grey-level erosion).
+func (p *plane) minOver(r int) *plane { return p.runs(r, true, true).runs(r, false, true) }
+
+// runs is the maximum (or with lowest, the minimum) over 2r+1 pixels along
+// rows (or columns).
+func (p *plane) runs(r int, rows, lowest bool) *plane {
+	out := newPlane(p.w, p.h)
+	n, lines, step, stride := p.w, p.h, 1, p.w
+	if !rows {
+		n, lines, step, stride = p.h, p.w, p.w, 1
+	}
+	for j := 0; j < lines; j++ {
+		base := j * stride
+		for i := 0; i < n; i++ {
+			v := p.v[base+i*step]
+			for k := max(0, i-r); k <= min(n-1, i+r); k++ {
+				if u := p.v[base+k*step]; (u < v) == lowest && u != v {
+					v = u
+				}
+			}
+			out.v[base+i*step] = v
+		}
+	}
+	return out
+}
+
+// thinLines marks (1) the pixels of p on a line at most 2r+1 pixels wide
+// that is more than c darker than what a (2r+1)² closing fills in, or
+// more than c lighter than what an opening leaves (the morphological line
+// detection used on hairs over skin).
+func (p *plane) thinLines(r int, c float32) *plane {
+	closed := p.maxOver(r).minOver(r)
+	opened := p.minOver(r).maxOver(r)
+	out := newPlane(p.w, p.h)
+	for i, v := range p.v {
+		if closed.v[i]-v > c || v-opened.v[i] > c {
+			out.v[i] = 1
+		}
+	}
+	return out
+}

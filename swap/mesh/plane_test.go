@@ -116,3 +116,31 @@ func TestNth(t *testing.T) {
 		}
 	}
 }
+
+// TestThinLines: a 2-px dark line and a 1-px light one on a flat ground
+// are found; a 12-px dark bar (a brow, a nostril) and the ground are not.
+func TestThinLines(t *testing.T) {
+	p := newPlane(40, 40)
+	for i := range p.v {
+		p.v[i] = 60
+	}
+	for y := 0; y < 40; y++ {
+		p.v[y*40+5], p.v[y*40+6] = 40, 40 // thin dark
+		p.v[y*40+12] = 80                 // thin light
+		for x := 20; x < 32; x++ {
+			p.v[y*40+x] = 30 // wide dark
+		}
+	}
+	m := p.thinLines(2, 8)
+	for _, c := range []struct {
+		x    int
+		want float32
+	}{{5, 1}, {6, 1}, {12, 1}, {2, 0}, {9, 0}, {16, 0}, {25, 0}, {36, 0}} {
+		if got := m.v[20*40+c.x]; got != c.want {
+			t.Errorf("x=%d: marked %v, want %v", c.x, got, c.want)
+		}
+	}
+	if d := p.maxOver(1); d.v[20*40+4] != 60 || d.v[20*40+11] != 80 || d.v[20*40+19] != 60 {
+		t.Errorf("maxOver(1): %v %v %v", d.v[20*40+4], d.v[20*40+11], d.v[20*40+19])
+	}
+}
