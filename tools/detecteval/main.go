@@ -45,6 +45,7 @@ import (
 	"strings"
 	"time"
 
+	"faceswap"
 	"faceswap/internal/testenv"
 	"faceswap/models"
 	"faceswap/tools/internal/shared"
@@ -53,19 +54,9 @@ import (
 // Box is a face box in pixels: left, top, width, height.
 type Box struct{ X, Y, W, H float64 }
 
-func (b Box) area() float64 { return math.Max(b.W, 0) * math.Max(b.H, 0) }
-
 // IoU is the area of the intersection of a and b over that of their union
-// (0 when either is empty).
-func IoU(a, b Box) float64 {
-	w := math.Min(a.X+a.W, b.X+b.W) - math.Max(a.X, b.X)
-	h := math.Min(a.Y+a.H, b.Y+b.H) - math.Max(a.Y, b.Y)
-	if w <= 0 || h <= 0 {
-		return 0
-	}
-	inter := w * h
-	return inter / (a.area() + b.area() - inter)
-}
+// (0 when either is empty), as faceswap.Rect has it.
+func IoU(a, b Box) float64 { return faceswap.Rect(a).IoU(faceswap.Rect(b)) }
 
 // Clip returns the part of b inside a w×h picture.
 func (b Box) Clip(w, h float64) Box {

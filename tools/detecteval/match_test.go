@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"faceswap"
 )
 
 func TestIoU(t *testing.T) {
@@ -37,7 +39,7 @@ func TestClip(t *testing.T) {
 	if got, want := (Box{-5, 10, 20, 20}).Clip(100, 25), (Box{0, 10, 15, 15}); got != want {
 		t.Errorf("left and bottom edges: %v, want %v", got, want)
 	}
-	if got := (Box{200, 200, 10, 10}).Clip(100, 100); got.area() != 0 {
+	if got := (Box{200, 200, 10, 10}).Clip(100, 100); faceswap.Rect(got).Area() != 0 {
 		t.Errorf("outside the picture: %v, want an empty box", got)
 	}
 }
