@@ -1,7 +1,6 @@
 package restore
 
 import (
-	"image"
 	"sort"
 
 	"faceswap"
@@ -35,46 +34,9 @@ func Swapped(targets []faceswap.Face, regions []swap.Region) ([]faceswap.Face, [
 	}
 	out := make([]swap.Region, len(faces))
 	for j, rs := range merged {
-		out[j] = Union(rs...)
+		out[j] = swap.Union(rs...)
 	}
 	return faces, out
-}
-
-// Union returns a region covering every given one, with the largest alpha
-// any of them has at each pixel.
-func Union(rs ...swap.Region) swap.Region {
-	var b image.Rectangle
-	n := 0
-	var only swap.Region
-	for _, r := range rs {
-		if r.Bounds.Empty() {
-			continue
-		}
-		b = b.Union(r.Bounds)
-		only = r
-		n++
-	}
-	switch n {
-	case 0:
-		return swap.Region{}
-	case 1:
-		return only
-	}
-	u := swap.Region{Bounds: b, Alpha: make([]uint8, b.Dx()*b.Dy())}
-	for _, r := range rs {
-		if r.Bounds.Empty() {
-			continue
-		}
-		w := r.Bounds.Dx()
-		for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
-			src := r.Alpha[(y-r.Bounds.Min.Y)*w : (y-r.Bounds.Min.Y+1)*w]
-			dst := u.Alpha[(y-b.Min.Y)*b.Dx()+r.Bounds.Min.X-b.Min.X:][:w]
-			for x, a := range src {
-				dst[x] = max(dst[x], a)
-			}
-		}
-	}
-	return u
 }
 
 // Realign gives each face the five landmarks of the detection (of the

@@ -33,10 +33,49 @@ type Options struct {
 
 // Region is what one swap changed: inside Bounds, Alpha (row-major,
 // Bounds.Dx() per row) is how much of the new face each pixel took, 0..255.
-// Pixels outside Bounds, and inside it where Alpha is 0, are untouched.
+// Pixels outside Bounds, and inside it where Alpha is 0, are untouched; a
+// pixel of the target only moved, not painted (the picture around a face
+// given a new outline), has an Alpha of 1.
 type Region struct {
 	Bounds image.Rectangle
 	Alpha  []uint8
+}
+
+// Union returns a region covering every given one, with the largest alpha
+// any of them has at each pixel.
+func Union(rs ...Region) Region {
+	var b image.Rectangle
+	n := 0
+	var only Region
+	for _, r := range rs {
+		if r.Bounds.Empty() {
+			continue
+		}
+		b = b.Union(r.Bounds)
+		only = r
+		n++
+	}
+	switch n {
+	case 0:
+		return Region{}
+	case 1:
+		return only
+	}
+	u := Region{Bounds: b, Alpha: make([]uint8, b.Dx()*b.Dy())}
+	for _, r := range rs {
+		if r.Bounds.Empty() {
+			continue
+		}
+		w := r.Bounds.Dx()
+		for y := r.Bounds.Min.Y; y < r.Bounds.Max.Y; y++ {
+			src := r.Alpha[(y-r.Bounds.Min.Y)*w : (y-r.Bounds.Min.Y+1)*w]
+			dst := u.Alpha[(y-b.Min.Y)*b.Dx()+r.Bounds.Min.X-b.Min.X:][:w]
+			for x, a := range src {
+				dst[x] = max(dst[x], a)
+			}
+		}
+	}
+	return u
 }
 
 // Engine swaps faces.
