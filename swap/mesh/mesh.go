@@ -1,13 +1,17 @@
-// Package mesh is the built-in swap engine. For each pair it warps the
-// source face onto the target's 468-point mesh (triangle by triangle, in the
+// Package mesh is the built-in swap engine. For each pair it first gives
+// the target face the source's shape (its outline, nose, eye spacing and
+// brows, seen in the target's pose, with the target's lids, lips and jaw
+// opening), moving the target picture with it (reshape), then warps the
+// source face onto that 468-point mesh (triangle by triangle, in the
 // requested interpolation, filling a half the source turns away from its
-// mirror), gives it the target's colour and low-frequency shading in
-// L*a*b* and its own detail sharpened to the target's crispness, keeps
-// the target's eye openings and (when open) mouth interior so gaze and
+// mirror), paints the frames of the source's glasses over with its own
+// skin, gives it the target's colour and low-frequency shading in L*a*b*
+// and its own detail sharpened to the target's crispness, keeps the
+// target's eye openings and (when open) mouth interior so gaze and
 // expression stay the target's, drops pixels that are not skin in either
-// face (hair over the forehead, a straw, the frames of glasses), and blends
-// it in with a multi-band blend under a soft mask that follows the face
-// oval; what the mask drops is the target's in every band.
+// face (hair over the forehead, a straw, the target's own glasses), and
+// blends it in with a multi-band blend under a soft mask that follows the
+// face oval; what the mask drops is the target's in every band.
 package mesh
 
 import (
@@ -18,16 +22,8 @@ import (
 	"faceswap"
 	"faceswap/resample"
 	"faceswap/swap"
+	"faceswap/swap/assess"
 )
-
-// shapeStrength is how far the target's inner features (eyes, brows, nose,
-// mouth) move towards where they sit in the source face (shaped). Identity
-// gains little from it and re-detected meshes move with it: at 0.25 the
-// office photo's faces came back up to 4.2%, and the class photo's 28-px
-// faces up to 4.8%, of the interocular distance from the target's mesh
-// (the limit the tests hold is 5%); at 0.15 the highest is 4.4%, and no
-// face's FaceRes margin drops by more than 0.04.
-const shapeStrength = 0.15
 
 // Engine is the mesh engine. It has no state and is safe for concurrent use.
 type Engine struct{}
@@ -45,14 +41,19 @@ func (*Engine) Name() string { return "mesh" }
 // second goroutine, the pairs are split in two groups of about equal area
 // swapped side by side; the result is byte for byte the serial one.
 func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
+	// 1. each target face takes its new shape, one after the other, so
+	// that every swap below sees the picture as moved whether the swaps
+	// run in turn or side by side
+	shaped, moved := reshapeAll(dst, src, pairs, opt)
+	// 2. the swaps
 	regions := make([]swap.Region, len(pairs))
 	rects, widths := make([]image.Rectangle, len(pairs)), make([]float64, len(pairs))
-	for i, p := range pairs {
+	for i, p := range shaped {
 		rects[i], widths[i] = regionOf(dst, p.Target.Mesh)
 	}
 	run := func(idx []int, opt swap.Options) {
 		for _, i := range idx {
-			regions[i] = e.swapOne(dst, src, pairs[i], rects[i], widths[i], opt)
+			regions[i] = swap.Union(moved[i], e.swapOne(dst, src, shaped[i], rects[i], widths[i], opt))
 		}
 	}
 	if opt.Beside != nil && len(pairs) > 1 {
@@ -148,47 +149,79 @@ func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, 
 	return reg
 }
 
+// reshapeAll reshapes the target faces of pairs in dst in turn (reshape),
+// each keeping clear of the others where they are at the time, and returns
+// the pairs with their new target meshes and what each moved.
+func reshapeAll(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Pair, []swap.Region) {
+	moved := make([]swap.Region, len(pairs))
+	shaped := append([]swap.Pair(nil), pairs...)
+	for i := range shaped {
+		var others [][]faceswap.Point3
+		for j, q := range shaped {
+			if j != i && len(q.Target.Mesh) == faceswap.MeshPoints {
+				others = append(others, q.Target.Mesh)
+			}
+		}
+		shaped[i], moved[i] = reshape(dst, src, pairs[i], others, opt)
+	}
+	return shaped, moved
+}
+
+// reshape gives the pair's target face in dst its new shape (newShape,
+// reshapeTarget), keeping clear of the faces others (meshes), and returns
+// the pair with that mesh as the target's and what it moved.
+func reshape(dst, src *image.NRGBA, p swap.Pair, others [][]faceswap.Point3, opt swap.Options) (swap.Pair, swap.Region) {
+	T, S := p.Target.Mesh, p.Source.Mesh
+	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
+		return p, swap.Region{}
+	}
+	N := newShape(p, src.Rect, dst.Rect)
+	// moving the picture by fractions of a pixel with a bilinear kernel
+	// softened it (the fine lines around the office man's eyes fell to a
+	// twentieth): at least bicubic
+	k := opt.Interpolation
+	if k == resample.Bilinear {
+		k = resample.Bicubic
+	}
+	moved := reshapeTarget(dst, T, N, others, faceWidth(T), k, opt.Beside)
+	p.Target.Mesh = N
+	return p, moved
+}
+
+// newShape is the mesh the pair's target face is given (reshapedMesh):
+// the target's moved towards the source's shape, as far as the two faces'
+// turn allows (shapeGate); srcFrame and dstFrame are the pictures' bounds.
+func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3 {
+	gate := shapeGate(assess.Measure(p.Source, srcFrame).Yaw, assess.Measure(p.Target, dstFrame).Yaw)
+	return reshapedMesh(p.Target.Mesh, p.Source.Mesh, gate)
+}
+
 // keptFeatures says which of the target's features stay: its eye openings
 // where eye openness differs (a squint or a closed eye against open ones)
 // and its mouth interior when open; otherwise the source's eyes carry
-// identity. frozen holds their mesh vertices, which shaping leaves alone.
-func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool, frozen map[int]bool) {
-	keepRight = !similarOpenness(S, T, true)
-	keepLeft = !similarOpenness(S, T, false)
-	keepMouth = mouthOpen(T)
-	frozen = map[int]bool{}
-	for _, c := range []struct {
-		keep bool
-		idx  []int
-	}{{keepRight, rightEye}, {keepLeft, leftEye}, {keepMouth, innerLips}} {
-		if c.keep {
-			for _, i := range c.idx {
-				frozen[i] = true
-			}
-		}
-	}
-	return
+// identity.
+func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
+	return !similarOpenness(S, T, true), !similarOpenness(S, T, false), mouthOpen(T)
 }
 
 // swapAt is swapOne at the resolution of dst. crop is the source face's
 // neighbourhood at full scale (cropSource), or nil to cut it here. It also
 // returns the blend mask: the share of the source in the finest band of
-// each pixel.
+// each pixel, 0 where the frames of its glasses were painted over.
 func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) (swap.Region, *plane) {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	w, h := r.Dx(), r.Dy()
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 
 	// 1. which of the target's features stay
-	keepRight, keepLeft, keepMouth, frozen := keptFeatures(S, T)
+	keepRight, keepLeft, keepMouth := keptFeatures(S, T)
 
-	// 2. warp the source face onto the target mesh, its inner features
-	// moved part of the way to the source's proportions (shapeStrength)
-	drawOn := shaped(T, S, shapeStrength, frozen)
+	// 2. warp the source face onto the target mesh (already given the
+	// source's shape: reshape)
 	if crop == nil {
 		crop = cropSource(src, S)
 	}
-	wp := warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
+	wp := warp(r, T, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
 	warped, cover, confidence := wp.img, wp.cover, wp.confidence
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	fill(warped, target, cover)
@@ -216,9 +249,13 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 		}
 	}
 
-	// 5. colour and lighting from the target, detail from the source
+	// 5. colour and lighting from the target, detail from the source; the
+	// frames of the source's glasses painted over with its skin first,
+	// and the target's own frames kept
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
+	painted := removeFrames(warped, T, cheekBand(T, skin, ox, oy), ox, oy, fw)
+	tgtFrames, _ := frameMarks(tl, ta, tb, T, cheekBand(T, skin, ox, oy), ox, oy, fw)
 	transfer(wp, tgtLab, skin, fw)
 
 	// 6. the blend mask: the oval, feathered across its edge, minus the
@@ -243,6 +280,9 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	}
 	keep.blur(max(0.7, 0.006*fw))
 	notSkin := hairLike(warped, tgtLab, skin, cheekBand(T, skin, ox, oy), oval, eyes, brows, lips, fw)
+	for i, v := range tgtFrames.v {
+		notSkin.v[i] = max(notSkin.v[i], v)
+	}
 	cov := copyPlane(cover)
 	cov.erode(1)
 	cov.blur(1)
@@ -288,6 +328,11 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 				row[4*x+c] = resample.Clamp8(v)
 			}
 		}
+	}
+	// the source's fine detail is not wanted where its glasses' frames
+	// were painted over (swapReduced adds it back at full resolution)
+	for i, v := range painted.v {
+		mask.v[i] *= 1 - v
 	}
 	return swap.Region{Bounds: r, Alpha: alpha}, mask
 }
@@ -440,7 +485,7 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			sl, sa, sb = max(sl, 4), max(sa, 2), max(sb, 2)
 		}
 		var thin *plane
-		if r := int(math.Round(lineHalfWidth * fw)); src && r >= 1 {
+		if r := int(math.Ceil(lineHalfWidth * fw)); src && r >= 1 {
 			thin = l.thinLines(r, lineContrast)
 		}
 		// a grey face (a grey source, or any source once its colour was

@@ -42,9 +42,7 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	var wp warped
 	var warpedLow *resample.Image
 	full := func() {
-		_, _, _, frozen := keptFeatures(S, T)
-		drawOn := shaped(T, S, shapeStrength, frozen)
-		wp = warp(r, drawOn, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
+		wp = warp(r, T, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
 		fill(wp.img, target, wp.cover)
 		warpedLow = reduceBy(wp.img, k)
 	}

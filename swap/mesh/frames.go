@@ -1,0 +1,266 @@
+package mesh
+
+import (
+	"math"
+
+	"faceswap"
+	"faceswap/resample"
+)
+
+// Glasses on the source. Their frames run around the eyes, between the
+// lids and the brows and over the top of the nose, where hairLike spares
+// the source's features (its eyes and brows must come through). Left in
+// the warped source they are painted onto the target; cut out of the blend
+// mask, the target's own skin shows through in strips. removeFrames paints
+// them over with the source's own skin around them instead.
+const (
+	// framesReach is how far around the eyes frames are looked for (a
+	// fraction of the face width).
+	framesReach = 0.2
+	// framesSpare is how far around the eye openings, and twice that
+	// around the brows, nothing is taken for a frame (lashes, lids, the
+	// brows' ends that the mesh's outline of them misses: a fraction of
+	// the face width).
+	framesSpare = 0.03
+	// framesFar is how far (in spreads of the cheeks' skin) a frame's
+	// colour is from the skin's.
+	framesFar = 6
+	// framesGrow is how far (a fraction of the face width) marks grow
+	// along what is half as far from skin.
+	framesGrow = 0.3
+	// framesContrast is how much darker or lighter (L*) than what a
+	// closing or opening of framesLine fills in a pixel is to be on a
+	// line, along which marks grow.
+	framesContrast = 8
+	// framesLine is the half-width of the widest frame filled in (a
+	// fraction of the face width), which sets the fill's reach.
+	framesLine = 0.025
+	// framesEdge is how far (a fraction of the face width) the marks are
+	// widened at the end: a frame's soft edge and the shadow beside it,
+	// left, outlined the filled frame.
+	framesEdge = 0.015
+)
+
+// glassesZone marks where a pair of glasses' frames may cross the face of
+// mesh m (in a w×h region at ox, oy): within framesReach of the eyes and
+// over the top of the nose, inside the oval, outside the eye openings and
+// the brows; with spare, also outside framesSpare around the openings
+// and twice that around the brows.
+func glassesZone(w, h int, m []faceswap.Point3, ox, oy, fw float64, spare bool) *plane {
+	eyes := polygon(w, h, m, rightEye, ox, oy)
+	eyes.add(polygon(w, h, m, leftEye, ox, oy))
+	zone := eyes.maxOver(max(1, int(framesReach*fw)))
+	openings := eyes
+	brows := polygon(w, h, m, rightBrow, ox, oy)
+	brows.add(polygon(w, h, m, leftBrow, ox, oy))
+	if spare {
+		openings = eyes.maxOver(max(1, int(math.Ceil(framesSpare*fw))))
+		brows = brows.maxOver(max(1, int(math.Ceil(2*framesSpare*fw))))
+	}
+	oval := polygon(w, h, m, faceOval, ox, oy)
+	bx, by := m[168].X-ox, m[168].Y-oy
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if math.Hypot(float64(x)+0.5-bx, float64(y)+0.5-by) < 0.08*fw {
+				zone.v[i] = 1
+			}
+			if oval.v[i] == 0 || openings.v[i] > 0 || brows.v[i] > 0 {
+				zone.v[i] = 0
+			}
+		}
+	}
+	return zone
+}
+
+// frameMarks marks (1) what looks like the frames of glasses on the face
+// of mesh m in a region at ox, oy, in L*a*b*: pixels of the glasses zone
+// (with its margins) whose colour is framesFar spreads of the cheeks'
+// skin from it (lightness counted only when darker: a lighter pixel is a
+// highlight): a red, black or tortoiseshell frame, not lashes, lids, brows
+// or shadows. From these the marks grow (a pixel at a time, at most
+// framesGrow of the face width) over neighbours half as far from skin in
+// the zone without margins: the frame's blurred edges and the parts of it
+// near the eyes and brows, as long as they are on a thin line
+// (framesLine, framesContrast), not the broad tint of a lens. Nothing is marked unless something is over the
+// top of the nose, where a pair of glasses has its bridge; ok is false when
+// nothing is marked.
+func frameMarks(l, a, b *plane, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (marks *plane, ok bool) {
+	ml, sl := robustStats(l, cheeks)
+	ma, sa := robustStats(a, cheeks)
+	mb, sb := robustStats(b, cheeks)
+	sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
+	far := func(i int) float64 {
+		dl := math.Min(0, float64(l.v[i])-ml) / sl
+		da := (float64(a.v[i]) - ma) / sa
+		db := (float64(b.v[i]) - mb) / sb
+		return math.Sqrt(dl*dl + da*da + db*db)
+	}
+	if !bridgeMarked(l.w, l.h, m, ox, oy, fw, far) {
+		return newPlane(l.w, l.h), false
+	}
+	strict := glassesZone(l.w, l.h, m, ox, oy, fw, true)
+	wide := glassesZone(l.w, l.h, m, ox, oy, fw, false)
+	lines := l.thinLines(max(1, int(math.Ceil(framesLine*fw))), framesContrast)
+	marks = newPlane(l.w, l.h)
+	weak := newPlane(l.w, l.h)
+	for i, z := range wide.v {
+		if z == 0 {
+			continue
+		}
+		d := far(i)
+		if d > framesFar/2 && lines.v[i] > 0 {
+			weak.v[i] = 1
+		}
+		if d > framesFar && strict.v[i] > 0 {
+			marks.v[i] = 1
+			ok = true
+		}
+	}
+	// glasses have a bridge: without a mark over the top of the nose, dark
+	// marks elsewhere are the ends of brows the mesh's outline missed (on
+	// a turned face) or shadows
+	bridge := false
+	bx, by := m[168].X-ox, m[168].Y-oy
+	for i, v := range marks.v {
+		if v > 0 && math.Hypot(float64(i%l.w)+0.5-bx, float64(i/l.w)+0.5-by) < 0.08*fw {
+			bridge = true
+			break
+		}
+	}
+	if !bridge {
+		return newPlane(l.w, l.h), false
+	}
+	// grow through the weak pixels, breadth first, up to framesGrow of the
+	// face width from where it started
+	limit := int(math.Ceil(framesGrow * fw))
+	dist := make([]int32, len(marks.v))
+	var queue []int
+	for i, v := range marks.v {
+		if v > 0 {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		x, y := i%l.w, i/l.w
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				nx, ny := x+dx, y+dy
+				if nx < 0 || ny < 0 || nx >= l.w || ny >= l.h {
+					continue
+				}
+				j := ny*l.w + nx
+				if marks.v[j] == 0 && weak.v[j] > 0 && int(dist[i]) < limit {
+					marks.v[j] = 1
+					dist[j] = dist[i] + 1
+					queue = append(queue, j)
+				}
+			}
+		}
+	}
+	return marks.maxOver(max(1, int(math.Ceil(framesEdge*fw)))), true
+}
+
+// bridgeMarked is frameMarks' first test, cheap enough for every face:
+// whether any pixel within 8% of the face width of the top of the nose
+// (mesh point 168), inside the oval and away from the eyes and brows as
+// glassesZone keeps them (by polygon and distance to their outlines), is
+// far from skin (far(i) > framesFar). Most faces have no glasses, and the
+// zone's dilations and line filters then cost nothing.
+func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i int) float64) bool {
+	bx, by := m[168].X-ox, m[168].Y-oy
+	rad := 0.08 * fw
+	spare := math.Ceil(framesSpare * fw)
+	near := func(x, y float64, idx []int, reach float64) bool {
+		if insideContour(m, idx, x+ox, y+oy) {
+			return true
+		}
+		for _, i := range idx {
+			if math.Abs(m[i].X-ox-x) <= reach && math.Abs(m[i].Y-oy-y) <= reach {
+				return true
+			}
+		}
+		return false
+	}
+	for y := max(0, int(by-rad)); y <= min(h-1, int(by+rad)); y++ {
+		for x := max(0, int(bx-rad)); x <= min(w-1, int(bx+rad)); x++ {
+			px, py := float64(x)+0.5, float64(y)+0.5
+			if math.Hypot(px-bx, py-by) >= rad || far(y*w+x) <= framesFar {
+				continue
+			}
+			if !insideContour(m, faceOval, px+ox, py+oy) || near(px, py, rightEye, spare) || near(px, py, leftEye, spare) ||
+				near(px, py, rightBrow, 2*spare) || near(px, py, leftBrow, 2*spare) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// removeFrames paints over the frames of glasses (frameMarks) in the
+// warped source img, whose face has mesh m in the region at ox, oy, with
+// the skin around them: a normalised convolution, in L*a*b*, of the pixels
+// that look like skin (within half of framesFar of the cheeks' colour),
+// widened until it reaches some. cheeks is where its skin is measured. It
+// returns how much of each pixel was painted over (0..1).
+func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) *plane {
+	l, a, b := toLab(img)
+	marks, ok := frameMarks(l, a, b, m, cheeks, ox, oy, fw)
+	if !ok {
+		return newPlane(img.W, img.H) // all 0
+	}
+	ml, sl := robustStats(l, cheeks)
+	ma, sa := robustStats(a, cheeks)
+	mb, sb := robustStats(b, cheeks)
+	sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
+	keep := newPlane(img.W, img.H)
+	for i := range keep.v {
+		dl := (float64(l.v[i]) - ml) / sl
+		da := (float64(a.v[i]) - ma) / sa
+		db := (float64(b.v[i]) - mb) / sb
+		if marks.v[i] == 0 && math.Sqrt(dl*dl+da*da+db*db) <= framesFar/2 {
+			keep.v[i] = 1
+		}
+	}
+	// filled under a soft edge: a hard one left a step that matchBands
+	// then sharpened into an outline of the frame
+	soft := copyPlane(marks)
+	soft.blur(max(0.7, 0.5*framesEdge*fw))
+	for i, v := range soft.v {
+		soft.v[i] = max(marks.v[i], min(1, 2*v))
+	}
+	done := newPlane(img.W, img.H)
+	sigma := max(1, 1.5*math.Ceil(framesLine*fw))
+	for pass := 0; pass < 4; pass++ {
+		den := copyPlane(keep)
+		den.blur(sigma)
+		nums := make([]*plane, 3)
+		for k, p := range []*plane{l, a, b} {
+			nums[k] = copyPlane(p)
+			nums[k].mul(keep)
+			nums[k].blur(sigma)
+		}
+		for i, v := range soft.v {
+			if v > 0 && done.v[i] == 0 && (den.v[i] > 0.1 || pass == 3 && den.v[i] > 1e-4) {
+				l.v[i] += v * (nums[0].v[i]/den.v[i] - l.v[i])
+				a.v[i] += v * (nums[1].v[i]/den.v[i] - a.v[i])
+				b.v[i] += v * (nums[2].v[i]/den.v[i] - b.v[i])
+				done.v[i] = 1
+			}
+		}
+		sigma *= 2
+	}
+	// only the marked pixels change (a round trip through L*a*b* is not
+	// exact to the last bit)
+	filled := resample.New(img.W, img.H)
+	fromLab(l, a, b, filled)
+	for i, v := range done.v {
+		if v > 0 {
+			copy(img.Pix[3*i:3*i+3], filled.Pix[3*i:3*i+3])
+		}
+	}
+	return soft
+}
