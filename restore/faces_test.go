@@ -44,9 +44,6 @@ func TestSwapped(t *testing.T) {
 	if rs[1].Bounds != rb.Bounds || string(rs[1].Alpha) != string(rb.Alpha) {
 		t.Errorf("single region changed: %v", rs[1].Bounds)
 	}
-	if r := swap.Union(swap.Region{}, swap.Region{}); !r.Bounds.Empty() {
-		t.Errorf("union of empty regions %v", r.Bounds)
-	}
 }
 
 func TestRealign(t *testing.T) {

@@ -75,9 +75,9 @@ func glassesZone(w, h int, m []faceswap.Point3, ox, oy, fw float64, spare bool) 
 
 // frameMarks marks (1) what looks like the frames of glasses on the face
 // of mesh m in a region at ox, oy, in L*a*b*: pixels of the glasses zone
-// (with its margins) whose colour is framesFar spreads of the cheeks'
-// skin from it (lightness counted only when darker: a lighter pixel is a
-// highlight): a red, black or tortoiseshell frame, not lashes, lids, brows
+// (with its margins) whose colour is framesFar spreads of the face's skin
+// (skin: skinOf its cheeks) from it (lightness counted only when darker: a
+// lighter pixel is a highlight): a red, black or tortoiseshell frame, not lashes, lids, brows
 // or shadows. From these the marks grow (a pixel at a time, at most
 // framesGrow of the face width) over neighbours half as far from skin in
 // the zone without margins: the frame's blurred edges and the parts of it
@@ -85,17 +85,8 @@ func glassesZone(w, h int, m []faceswap.Point3, ox, oy, fw float64, spare bool) 
 // (framesLine, framesContrast), not the broad tint of a lens. Nothing is marked unless something is over the
 // top of the nose, where a pair of glasses has its bridge; ok is false when
 // nothing is marked.
-func frameMarks(l, a, b *plane, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (marks *plane, ok bool) {
-	ml, sl := robustStats(l, cheeks)
-	ma, sa := robustStats(a, cheeks)
-	mb, sb := robustStats(b, cheeks)
-	sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
-	far := func(i int) float64 {
-		dl := math.Min(0, float64(l.v[i])-ml) / sl
-		da := (float64(a.v[i]) - ma) / sa
-		db := (float64(b.v[i]) - mb) / sb
-		return math.Sqrt(dl*dl + da*da + db*db)
-	}
+func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw float64) (marks *plane, ok bool) {
+	far := func(i int) float64 { return skin.far(l.v[i], a.v[i], b.v[i], true) }
 	if !bridgeMarked(l.w, l.h, m, ox, oy, fw, far) {
 		return newPlane(l.w, l.h), false
 	}
@@ -163,6 +154,31 @@ func frameMarks(l, a, b *plane, m []faceswap.Point3, cheeks *plane, ox, oy, fw f
 	return marks.maxOver(max(1, int(math.Ceil(framesEdge*fw)))), true
 }
 
+// skinStats are the median and spread (robustStats, with floors) of a
+// face's skin in L*, a* and b*.
+type skinStats struct{ ml, sl, ma, sa, mb, sb float64 }
+
+func skinOf(l, a, b, cheeks *plane) skinStats {
+	var s skinStats
+	s.ml, s.sl = robustStats(l, cheeks)
+	s.ma, s.sa = robustStats(a, cheeks)
+	s.mb, s.sb = robustStats(b, cheeks)
+	s.sl, s.sa, s.sb = max(s.sl, 6), max(s.sa, 2.5), max(s.sb, 2.5)
+	return s
+}
+
+// far is how many spreads a colour is from the skin's; with darkerOnly,
+// lightness counts only below the skin's (a lighter pixel is a highlight).
+func (s skinStats) far(l, a, b float32, darkerOnly bool) float64 {
+	dl := (float64(l) - s.ml) / s.sl
+	if darkerOnly {
+		dl = math.Min(0, dl)
+	}
+	da := (float64(a) - s.ma) / s.sa
+	db := (float64(b) - s.mb) / s.sb
+	return math.Sqrt(dl*dl + da*da + db*db)
+}
+
 // bridgeMarked is frameMarks' first test, cheap enough for every face:
 // whether any pixel within 8% of the face width of the top of the nose
 // (mesh point 168), inside the oval and away from the eyes and brows as
@@ -208,20 +224,14 @@ func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i 
 // returns how much of each pixel was painted over (0..1).
 func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) *plane {
 	l, a, b := toLab(img)
-	marks, ok := frameMarks(l, a, b, m, cheeks, ox, oy, fw)
+	skin := skinOf(l, a, b, cheeks)
+	marks, ok := frameMarks(l, a, b, m, skin, ox, oy, fw)
 	if !ok {
 		return newPlane(img.W, img.H) // all 0
 	}
-	ml, sl := robustStats(l, cheeks)
-	ma, sa := robustStats(a, cheeks)
-	mb, sb := robustStats(b, cheeks)
-	sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
 	keep := newPlane(img.W, img.H)
 	for i := range keep.v {
-		dl := (float64(l.v[i]) - ml) / sl
-		da := (float64(a.v[i]) - ma) / sa
-		db := (float64(b.v[i]) - mb) / sb
-		if marks.v[i] == 0 && math.Sqrt(dl*dl+da*da+db*db) <= framesFar/2 {
+		if marks.v[i] == 0 && skin.far(l.v[i], a.v[i], b.v[i], false) <= framesFar/2 {
 			keep.v[i] = 1
 		}
 	}

@@ -255,7 +255,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
 	painted := removeFrames(warped, T, cheekBand(T, skin, ox, oy), ox, oy, fw)
-	tgtFrames, _ := frameMarks(tl, ta, tb, T, cheekBand(T, skin, ox, oy), ox, oy, fw)
+	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheekBand(T, skin, ox, oy)), ox, oy, fw)
 	transfer(wp, tgtLab, skin, fw)
 
 	// 6. the blend mask: the oval, feathered across its edge, minus the
