@@ -156,6 +156,26 @@ func TestAsyncWorkerKilled(t *testing.T) {
 		}
 		if killedJob == "" {
 			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		// The job may finish between that query and a kill (it takes about
+		// a second; once a CI run killed a worker just after it had
+		// recorded the job as done, and nothing was left to rescue): freeze
+		// the worker, let what it already sent land, and kill it only if
+		// the job is still unfinished; else thaw it and pick again.
+		if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		var status string
+		if err := conn.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1`, killedJob).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
+		if status != "PROCESSING" {
+			if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+			killedJob = ""
 		}
 	}
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
