@@ -41,36 +41,37 @@ const (
 	framesEdge = 0.015
 )
 
-// glassesZone marks where a pair of glasses' frames may cross the face of
+// glassesZones mark where a pair of glasses' frames may cross the face of
 // mesh m (in a w×h region at ox, oy): within framesReach of the eyes and
 // over the top of the nose, inside the oval, outside the eye openings and
-// the brows; with spare, also outside framesSpare around the openings
-// and twice that around the brows.
-func glassesZone(w, h int, m []faceswap.Point3, ox, oy, fw float64, spare bool) *plane {
+// the brows (wide); strict also keeps framesSpare away from the openings
+// and twice that from the brows.
+func glassesZones(w, h int, m []faceswap.Point3, ox, oy, fw float64) (strict, wide *plane) {
 	eyes := polygon(w, h, m, rightEye, ox, oy)
 	eyes.add(polygon(w, h, m, leftEye, ox, oy))
-	zone := eyes.maxOver(max(1, int(framesReach*fw)))
-	openings := eyes
+	reach := eyes.maxOver(max(1, int(framesReach*fw)))
+	openings := eyes.maxOver(max(1, int(math.Ceil(framesSpare*fw))))
 	brows := polygon(w, h, m, rightBrow, ox, oy)
 	brows.add(polygon(w, h, m, leftBrow, ox, oy))
-	if spare {
-		openings = eyes.maxOver(max(1, int(math.Ceil(framesSpare*fw))))
-		brows = brows.maxOver(max(1, int(math.Ceil(2*framesSpare*fw))))
-	}
+	browsWide := brows.maxOver(max(1, int(math.Ceil(2*framesSpare*fw))))
 	oval := polygon(w, h, m, faceOval, ox, oy)
+	strict, wide = newPlane(w, h), newPlane(w, h)
 	bx, by := m[168].X-ox, m[168].Y-oy
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			if math.Hypot(float64(x)+0.5-bx, float64(y)+0.5-by) < 0.08*fw {
-				zone.v[i] = 1
+			if oval.v[i] == 0 || eyes.v[i] > 0 || brows.v[i] > 0 {
+				continue
 			}
-			if oval.v[i] == 0 || openings.v[i] > 0 || brows.v[i] > 0 {
-				zone.v[i] = 0
+			if reach.v[i] > 0 || math.Hypot(float64(x)+0.5-bx, float64(y)+0.5-by) < 0.08*fw {
+				wide.v[i] = 1
+				if openings.v[i] == 0 && browsWide.v[i] == 0 {
+					strict.v[i] = 1
+				}
 			}
 		}
 	}
-	return zone
+	return strict, wide
 }
 
 // frameMarks marks (1) what looks like the frames of glasses on the face
@@ -90,8 +91,7 @@ func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw 
 	if !bridgeMarked(l.w, l.h, m, ox, oy, fw, far) {
 		return newPlane(l.w, l.h), false
 	}
-	strict := glassesZone(l.w, l.h, m, ox, oy, fw, true)
-	wide := glassesZone(l.w, l.h, m, ox, oy, fw, false)
+	strict, wide := glassesZones(l.w, l.h, m, ox, oy, fw)
 	lines := l.thinLines(max(1, int(math.Ceil(framesLine*fw))), framesContrast)
 	marks = newPlane(l.w, l.h)
 	weak := newPlane(l.w, l.h)
@@ -182,32 +182,36 @@ func (s skinStats) far(l, a, b float32, darkerOnly bool) float64 {
 // bridgeMarked is frameMarks' first test, cheap enough for every face:
 // whether any pixel within 8% of the face width of the top of the nose
 // (mesh point 168), inside the oval and away from the eyes and brows as
-// glassesZone keeps them (by polygon and distance to their outlines), is
+// glassesZones keep them (by polygon and distance to their outlines), is
 // far from skin (far(i) > framesFar). Most faces have no glasses, and the
 // zone's dilations and line filters then cost nothing.
 func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i int) float64) bool {
 	bx, by := m[168].X-ox, m[168].Y-oy
 	rad := 0.08 * fw
 	spare := math.Ceil(framesSpare * fw)
-	near := func(x, y float64, idx []int, reach float64) bool {
-		if insideContour(m, idx, x+ox, y+oy) {
+	type contour struct{ xs, ys []float64 }
+	outline := func(idx []int) contour { xs, ys := pointsOf(m, idx, ox, oy); return contour{xs, ys} }
+	oval := outline(faceOval)
+	near := func(x, y float64, c contour, reach float64) bool {
+		if insideXY(c.xs, c.ys, x, y) {
 			return true
 		}
-		for _, i := range idx {
-			if math.Abs(m[i].X-ox-x) <= reach && math.Abs(m[i].Y-oy-y) <= reach {
+		for k := range c.xs {
+			if math.Abs(c.xs[k]-x) <= reach && math.Abs(c.ys[k]-y) <= reach {
 				return true
 			}
 		}
 		return false
 	}
+	rEye, lEye, rBrow, lBrow := outline(rightEye), outline(leftEye), outline(rightBrow), outline(leftBrow)
 	for y := max(0, int(by-rad)); y <= min(h-1, int(by+rad)); y++ {
 		for x := max(0, int(bx-rad)); x <= min(w-1, int(bx+rad)); x++ {
 			px, py := float64(x)+0.5, float64(y)+0.5
 			if math.Hypot(px-bx, py-by) >= rad || far(y*w+x) <= framesFar {
 				continue
 			}
-			if !insideContour(m, faceOval, px+ox, py+oy) || near(px, py, rightEye, spare) || near(px, py, leftEye, spare) ||
-				near(px, py, rightBrow, 2*spare) || near(px, py, leftBrow, 2*spare) {
+			if !insideXY(oval.xs, oval.ys, px, py) || near(px, py, rEye, spare) || near(px, py, lEye, spare) ||
+				near(px, py, rBrow, 2*spare) || near(px, py, lBrow, 2*spare) {
 				continue
 			}
 			return true

@@ -254,8 +254,9 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	// and the target's own frames kept
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
-	painted := removeFrames(warped, T, cheekBand(T, skin, ox, oy), ox, oy, fw)
-	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheekBand(T, skin, ox, oy)), ox, oy, fw)
+	cheeks := cheekBand(T, skin, ox, oy)
+	painted := removeFrames(warped, T, cheeks, ox, oy, fw)
+	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw)
 	transfer(wp, tgtLab, skin, fw)
 
 	// 6. the blend mask: the oval, feathered across its edge, minus the
@@ -279,7 +280,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 		keep.add(mouth)
 	}
 	keep.blur(max(0.7, 0.006*fw))
-	notSkin := hairLike(warped, tgtLab, skin, cheekBand(T, skin, ox, oy), oval, eyes, brows, lips, fw)
+	notSkin := hairLike(warped, tgtLab, skin, cheeks, oval, eyes, brows, lips, fw)
 	for i, v := range tgtFrames.v {
 		notSkin.v[i] = max(notSkin.v[i], v)
 	}

@@ -205,7 +205,9 @@ func reshapedMesh(T, S []faceswap.Point3, gate float64) []faceswap.Point3 {
 	features := []feature{{rightEye, 33, 133}, {leftEye, 263, 362}, {mouthAll, mouthRightCorner, mouthLeftCorner}}
 	// each feature's similarity, as a function giving a point's move
 	moves := make([]func(faceswap.Point3) (float64, float64), len(features))
+	xs, ys := make([][]float64, len(features)), make([][]float64, len(features))
 	for k, f := range features {
+		xs[k], ys[k] = pointsOf(T, f.contour, 0, 0)
 		a0, b0 := T[f.a], T[f.b]
 		a1 := faceswap.Point{X: a0.X + d[f.a].X, Y: a0.Y + d[f.a].Y}
 		b1 := faceswap.Point{X: b0.X + d[f.b].X, Y: b0.Y + d[f.b].Y}
@@ -245,7 +247,7 @@ func reshapedMesh(T, S []faceswap.Point3, gate float64) []faceswap.Point3 {
 				dist = math.Min(dist, math.Hypot(t.X-T[j].X, t.Y-T[j].Y))
 			}
 			near := 0.0
-			if inside || insideContour(T, f.contour, t.X, t.Y) {
+			if inside || insideXY(xs[k], ys[k], t.X, t.Y) {
 				near = 1
 			} else if dist < reach {
 				x := 1 - dist/reach
@@ -283,19 +285,6 @@ func reshapedMesh(T, S []faceswap.Point3, gate float64) []faceswap.Point3 {
 func shapeGate(yawS, yawT float64) float64 {
 	y := math.Max(math.Abs(yawS), math.Abs(yawT))
 	return math.Max(0, math.Min(1, (45-y)/25))
-}
-
-// insideContour reports whether (x, y) is inside the polygon of mesh
-// vertices idx (even-odd rule).
-func insideContour(m []faceswap.Point3, idx []int, x, y float64) bool {
-	in := false
-	for k := range idx {
-		a, b := m[idx[k]], m[idx[(k+1)%len(idx)]]
-		if (a.Y > y) != (b.Y > y) && x < a.X+(y-a.Y)*(b.X-a.X)/(b.Y-a.Y) {
-			in = !in
-		}
-	}
-	return in
 }
 
 // reshapeTarget moves the target picture's face from mesh T to mesh N, in
