@@ -2,15 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"image"
 	"math"
 	"net/http"
 	"time"
 
 	"faceswap"
-	"faceswap/analysis"
-	"faceswap/imageio"
 	"faceswap/selection"
 )
 
@@ -107,25 +104,16 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// detect decodes the image and lists its faces in order.
+// detect lists the faces of the image in order.
 func (a *API) detect(data []byte, order selection.Order, gender selection.GenderFilter) (*facesJSON, error) {
-	lim := a.opt.Pipeline.Limits
-	if lim == (imageio.Limits{}) {
-		lim = imageio.DefaultLimits
-	}
-	img, _, err := imageio.Decode(data, lim)
-	if err != nil {
-		var fe *faceswap.Error
-		if errors.As(err, &fe) {
-			return nil, &faceswap.Error{Status: fe.Status, Message: "image: " + fe.Message, Err: fe.Err}
-		}
-		return nil, err
-	}
-	faces, err := a.opt.Pipeline.Analyzer.Analyze(img, analysis.Options{Attributes: true})
+	img, err := a.opt.Pipeline.Decode("image", data)
 	if err != nil {
 		return nil, err
 	}
-	faces = selection.Select(faces, gender, order)
+	faces, err := a.opt.Pipeline.Faces(img, order, gender)
+	if err != nil {
+		return nil, err
+	}
 	return facesOf(img, faces), nil
 }
 

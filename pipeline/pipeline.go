@@ -356,6 +356,22 @@ func (p *Pipeline) restore(dst *image.NRGBA, pairs []swap.Pair, regions []swap.R
 	return err
 }
 
+// Faces returns the faces of img with gender and age, numbered as a swap
+// with the same detection_face_order and gender filter numbers them: face
+// i of the answer is the one input_faces_index (or source_faces_index) i
+// swaps. POST /v1/faces and the detect command answer with it.
+func (p *Pipeline) Faces(img *image.NRGBA, order selection.Order, gender selection.GenderFilter) ([]faceswap.Face, error) {
+	faces, err := p.Analyzer.Analyze(img, analysis.Options{Attributes: true})
+	if err != nil {
+		return nil, err
+	}
+	return selection.Select(faces, gender, order), nil
+}
+
+// Decode decodes the image of a request field within the pipeline's
+// limits; an error names the field.
+func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) { return p.decode(field, data) }
+
 func (p *Pipeline) limits() imageio.Limits {
 	if p.Limits == (imageio.Limits{}) {
 		return imageio.DefaultLimits

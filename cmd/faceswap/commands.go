@@ -16,7 +16,6 @@ import (
 	"strconv"
 
 	"faceswap"
-	"faceswap/analysis"
 	"faceswap/annotate"
 	"faceswap/imageio"
 	"faceswap/models"
@@ -92,15 +91,6 @@ func ortConfig(p models.Paths) onnx.Config {
 	}
 }
 
-// openAnalyzer checks the set-up and loads the analysis models.
-func openAnalyzer(p models.Paths) (*analysis.Analyzer, error) {
-	pl, err := openPipeline(p)
-	if err != nil {
-		return nil, err
-	}
-	return pl.Analyzer, nil
-}
-
 type faceJSON struct {
 	Index       int          `json:"index"`
 	Box         [4]float64   `json:"box"`
@@ -148,19 +138,19 @@ func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return faceswap.Wrap(http.StatusBadRequest, err, "cannot read %s", pos[0])
 	}
+	// the image is decoded before any model is needed
 	img, _, err := imageio.Decode(data, imageio.DefaultLimits)
 	if err != nil {
 		return err
 	}
-	a, err := openAnalyzer(models.Default())
+	pl, err := openPipeline(models.Default())
 	if err != nil {
 		return err
 	}
-	faces, err := a.Analyze(img, analysis.Options{Attributes: true})
+	faces, err := pl.Faces(img, o, g)
 	if err != nil {
 		return err
 	}
-	faces = selection.Select(faces, g, o)
 	res := detectJSON{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: []faceJSON{}}
 	for i, f := range faces {
 		fj := faceJSON{

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,4 +70,56 @@ func TestSwapWarnsPoorFaces(t *testing.T) {
 		}
 		t.Logf("%s:\n%s", c.name, stdout)
 	}
+}
+
+// TestDetectNumbersFacesAsSwap: the face detect numbers i in an order is
+// the face swap replaces for input_faces_index i in that order: the
+// result differs from the target inside that face's box and nowhere near
+// the others. (The API's /v1/faces and the playground are held to the
+// same in the server's tests; all three answer through Pipeline.Faces.)
+func TestDetectNumbersFacesAsSwap(t *testing.T) {
+	im := demoPhoto(t, testenv.Group5)
+	target := testenv.Load(t, im.Path)
+	dir := t.TempDir()
+	for _, order := range []string{"left-right", "small-large", "bottom-top"} {
+		o, _ := detect(t, "--order", order, im.Path)
+		if len(o.Faces) != im.Faces {
+			t.Fatalf("--order %s: %d faces, want %d", order, len(o.Faces), im.Faces)
+		}
+		for _, i := range []int{0, len(o.Faces) - 1} {
+			out := filepath.Join(dir, fmt.Sprintf("%s-%d.png", order, i))
+			code, _, stderr, err := cli(t, "swap", "--source", testenv.Photo(t, testenv.Portrait), "--target", im.Path,
+				"--detection-face-order", order, "--input-faces-index", fmt.Sprint(i), "-o", out)
+			if code != 0 {
+				t.Fatalf("swap --detection-face-order %s --input-faces-index %d: exit %d: %v\n%s", order, i, code, err, stderr)
+			}
+			res := testenv.Load(t, out)
+			for j, f := range o.Faces {
+				d := meanDiff(res, target, f.Box)
+				if j == i && d < 4 || j != i && d > 1 {
+					t.Errorf("--order %s, index %d: face %d %v differs by %.1f on average (swapped: %v)", order, i, j, f.Box, d, j == i)
+				}
+			}
+		}
+	}
+}
+
+// meanDiff is the mean absolute difference of a and b's RGB inside box
+// (x, y, w, h), clipped to the pictures.
+func meanDiff(a, b *image.NRGBA, box [4]float64) float64 {
+	r := image.Rect(int(box[0]), int(box[1]), int(box[0]+box[2]), int(box[1]+box[3])).Intersect(a.Rect).Intersect(b.Rect)
+	var sum, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			pa, pb := a.Pix[a.PixOffset(x, y):], b.Pix[b.PixOffset(x, y):]
+			for c := 0; c < 3; c++ {
+				sum += math.Abs(float64(pa[c]) - float64(pb[c]))
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
 }
