@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"faceswap"
+	"faceswap/landmark"
 	"faceswap/resample"
 )
 
@@ -39,6 +40,13 @@ const (
 	// widened at the end: a frame's soft edge and the shadow beside it,
 	// left, outlined the filled frame.
 	framesEdge = 0.015
+	// framesThick and framesThickShare tell a frame from a filled area
+	// (thin): at most framesThickShare of the marks survive an opening by
+	// framesThick of the face width. The target's eye make-up was taken
+	// for frames and kept, leaving hard-edged patches of the target's skin
+	// around the new face's eyes.
+	framesThick      = 0.02
+	framesThickShare = 0.3
 )
 
 // glassesZones mark where a pair of glasses' frames may cross the face of
@@ -84,9 +92,12 @@ func glassesZones(w, h int, m []faceswap.Point3, ox, oy, fw float64) (strict, wi
 // the zone without margins: the frame's blurred edges and the parts of it
 // near the eyes and brows, as long as they are on a thin line
 // (framesLine, framesContrast), not the broad tint of a lens. Nothing is marked unless something is over the
-// top of the nose, where a pair of glasses has its bridge; ok is false when
-// nothing is marked.
-func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw float64) (marks *plane, ok bool) {
+// top of the nose, where a pair of glasses has its bridge. With thinOnly
+// (for the target, whose frames stay in front of the new face) only what
+// runs through the bridge counts, and only when it is lines (thin) reaching
+// across both eyes (acrossEyes): eyeliner and make-up are not kept. ok is
+// false when nothing is marked.
+func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw float64, thinOnly bool) (marks *plane, ok bool) {
 	far := func(i int) float64 { return skin.far(l.v[i], a.v[i], b.v[i], true) }
 	if !bridgeMarked(l.w, l.h, m, ox, oy, fw, far) {
 		return newPlane(l.w, l.h), false
@@ -151,7 +162,54 @@ func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw 
 			}
 		}
 	}
+	if thinOnly {
+		// the frames are what runs through the bridge
+		marks = marks.connected(func(i int) bool {
+			return math.Hypot(float64(i%l.w)+0.5-bx, float64(i/l.w)+0.5-by) < 0.08*fw
+		})
+		if !thin(marks, fw) || !acrossEyes(marks, m, ox, oy) {
+			return newPlane(l.w, l.h), false
+		}
+	}
 	return marks.maxOver(max(1, int(math.Ceil(framesEdge*fw)))), true
+}
+
+// acrossEyes reports whether marks reach, along the line between the eyes
+// of mesh m, from the top of the nose past the inner corner of each eye to
+// its middle: a pair of glasses does, eyeliner or a shadow beside the nose
+// does not.
+func acrossEyes(marks *plane, m []faceswap.Point3, ox, oy float64) bool {
+	re, le := landmark.EyeCenters(m)
+	ex, ey := le.X-re.X, le.Y-re.Y
+	d2 := ex*ex + ey*ey
+	if d2 < 1 {
+		return false
+	}
+	// along: 0 at the image-left eye's centre, 1 at the other's
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, v := range marks.v {
+		if v > 0 {
+			x, y := float64(i%marks.w)+0.5+ox, float64(i/marks.w)+0.5+oy
+			t := ((x-re.X)*ex + (y-re.Y)*ey) / d2
+			lo, hi = math.Min(lo, t), math.Max(hi, t)
+		}
+	}
+	return lo <= 0 && hi >= 1
+}
+
+// thin reports whether marks are lines, as frames of glasses are: an
+// opening (erosion, then dilation) by framesThick of the face width keeps
+// at most framesThickShare of them. Make-up around the eyes and the dark
+// tint of a lens are filled areas, which it keeps.
+func thin(marks *plane, fw float64) bool {
+	r := max(1, int(math.Ceil(framesThick*fw)))
+	opened := marks.minOver(r).maxOver(r)
+	var all, thick float64
+	for i, v := range marks.v {
+		all += float64(v)
+		thick += float64(opened.v[i])
+	}
+	return thick <= framesThickShare*all
 }
 
 // skinStats are the median and spread (robustStats, with floors) of a
@@ -229,7 +287,7 @@ func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i 
 func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) *plane {
 	l, a, b := toLab(img)
 	skin := skinOf(l, a, b, cheeks)
-	marks, ok := frameMarks(l, a, b, m, skin, ox, oy, fw)
+	marks, ok := frameMarks(l, a, b, m, skin, ox, oy, fw, false)
 	if !ok {
 		return newPlane(img.W, img.H) // all 0
 	}

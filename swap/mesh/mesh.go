@@ -256,7 +256,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	tgtLab := [3]*plane{tl, ta, tb}
 	cheeks := cheekBand(T, skin, ox, oy)
 	painted := removeFrames(warped, T, cheeks, ox, oy, fw)
-	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw)
+	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw, true)
 	transfer(wp, tgtLab, skin, fw)
 
 	// 6. the blend mask: the oval, feathered across its edge, minus the
@@ -405,7 +405,9 @@ func mouthOpen(m []faceswap.Point3) bool {
 
 // hairLike marks (0..1) pixels of the oval, outside eyes, brows and lips,
 // that are not skin in the warped source or in the target: a fringe, its
-// shadow, or hair over the target's face. There the target stays. Foreign
+// shadow, or hair over the target's face, which comes in from the oval's
+// edge (reachingEdge: paint on the target's skin is swapped). There the
+// target stays. Foreign
 // things on the source (a colour no skin of it has, or a thin line far from
 // its skin: a straw, paint, a frame of glasses, a strand of hair) are
 // marked fully and widened before the feather, so that they do not show
@@ -447,6 +449,7 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			whiteArea.v[i] = 0
 		}
 	}
+	tgt := newPlane(oval.w, oval.h) // the target's marks
 	wl, wa, wb := toLab(warped)
 	for face, lab := range [][3]*plane{{wl, wa, wb}, tgtLab} {
 		l, a, b := lab[0], lab[1], lab[2]
@@ -534,8 +537,12 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			if tex != nil {
 				d = math.Max(d, math.Min(d+1.5, 3*float64(tex.v[i])/texRef))
 			}
-			if v := float32(math.Min(1, math.Max(0, (d-3)/1.5))); v > out.v[i] {
-				out.v[i] = v
+			marks := out
+			if !src {
+				marks = tgt
+			}
+			if v := float32(math.Min(1, math.Max(0, (d-3)/1.5))); v > marks.v[i] {
+				marks.v[i] = v
 			}
 			if src && thin != nil && d > 4 && thin.v[i] > 0 {
 				// far from skin and thin: a frame of glasses, a strand of
@@ -543,6 +550,12 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 				firm.v[i] = 1
 			}
 		}
+	}
+	// of the target, only what comes in from the oval's edge is in front
+	// of its face (hair, a hand, a microphone); what lies inside alone is
+	// on its skin (face paint, make-up, a mole, a shadow) and is swapped
+	for i, v := range reachingEdge(tgt, oval, fw).v {
+		out.v[i] = max(out.v[i], v)
 	}
 	// Firm marks are widened first, by about half the feather's reach: a
 	// thin thing (a straw, a frame of glasses, a strand of hair) marked
@@ -567,6 +580,18 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 	}
 	return out
 }
+
+// reachingEdge returns the parts of marks that reach the band of the oval
+// within edgeBand of the face width of its edge.
+func reachingEdge(marks, oval *plane, fw float64) *plane {
+	inner := copyPlane(oval)
+	inner.erode(max(1, int(edgeBand*fw)))
+	return marks.connected(func(i int) bool { return inner.v[i] < 1 })
+}
+
+// edgeBand is the width of the oval's edge band (reachingEdge), as a
+// fraction of the face width.
+const edgeBand = 0.03
 
 // foreheadFade is 1 from a little above the brows down, falling smoothly
 // to 0 at the upper part of the forehead: there the target's own forehead

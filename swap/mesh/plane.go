@@ -292,3 +292,33 @@ func (p *plane) thinLines(r int, c float32) *plane {
 	}
 	return out
 }
+
+// connected returns the parts of p (8-connected pixels above 0) that
+// contain a pixel for which seed is true, with their values.
+func (p *plane) connected(seed func(i int) bool) *plane {
+	out := newPlane(p.w, p.h)
+	seen := make([]bool, len(p.v))
+	var stack []int
+	for i, v := range p.v {
+		if v <= 0 || seen[i] || !seed(i) {
+			continue
+		}
+		stack = append(stack[:0], i)
+		seen[i] = true
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			out.v[j] = p.v[j]
+			x, y := j%p.w, j/p.w
+			for ny := max(0, y-1); ny <= min(p.h-1, y+1); ny++ {
+				for nx := max(0, x-1); nx <= min(p.w-1, x+1); nx++ {
+					if k := ny*p.w + nx; !seen[k] && p.v[k] > 0 {
+						seen[k] = true
+						stack = append(stack, k)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
