@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	xdraw "golang.org/x/image/draw"
+
 	"faceswap"
 	"faceswap/internal/testenv"
 	"faceswap/landmark"
@@ -359,4 +361,57 @@ func shifted(f faceswap.Face, k, dx, dy float64) faceswap.Face {
 	out.Box = landmark.Bounds(m)
 	out.Keypoints = landmark.Keypoints(m)
 	return out
+}
+
+// TestTinyCrowd: the six demo photos shrunk to 345 px wide and tiled three
+// by two (1035×~520 px) make a crowd of 22 faces of 30 to 50 px, close
+// together: every face is found once, inside its own tile, and nothing
+// else. Small faces in a crowd once gave a second box on a face already
+// found.
+func TestTinyCrowd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("six 1920-px photos are slow to decode and shrink")
+	}
+	a := analyzer(t)
+	const cellW, cellH = 345, 260
+	mosaic := image.NewNRGBA(image.Rect(0, 0, 3*cellW, 2*cellH))
+	want := 0
+	var cells []image.Rectangle
+	for i := 1; i < len(testenv.DemoFaces); i++ {
+		img := testenv.Load(t, testenv.Demo(t, i))
+		w := cellW
+		h := img.Rect.Dy() * w / img.Rect.Dx()
+		if h > cellH {
+			h, w = cellH, img.Rect.Dx()*cellH/img.Rect.Dy()
+		}
+		at := image.Pt(((i-1)%3)*cellW, ((i-1)/3)*cellH)
+		cell := image.Rectangle{Min: at, Max: at.Add(image.Pt(w, h))}
+		xdraw.CatmullRom.Scale(mosaic, cell, img, img.Rect, xdraw.Src, nil)
+		cells = append(cells, cell)
+		want += testenv.DemoFaces[i]
+	}
+	faces, err := a.Analyze(mosaic, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(faces) != want {
+		t.Errorf("found %d faces, want %d: %v", len(faces), want, boxes(faces))
+	}
+	per := make([]int, len(cells))
+	for _, f := range faces {
+		c := image.Pt(int(f.Box.X+f.Box.W/2), int(f.Box.Y+f.Box.H/2))
+		for k, cell := range cells {
+			if c.In(cell) {
+				per[k]++
+			}
+		}
+		if f.Box.W < 20 || f.Box.W > 60 {
+			t.Errorf("face %v: %.0f px wide, want the demo faces at 30 to 50 px", boxes([]faceswap.Face{f}), f.Box.W)
+		}
+	}
+	for k := range cells {
+		if per[k] != testenv.DemoFaces[k+1] {
+			t.Errorf("tile %d (sample%d): %d faces, want %d", k, k+1, per[k], testenv.DemoFaces[k+1])
+		}
+	}
 }
