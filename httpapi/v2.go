@@ -102,7 +102,7 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		KeyID:          key.ID,
 		IdempotencyKey: idem,
 		Webhook:        webhook,
-		Input:          jobs.Input{Request: sr.req, Base64: sr.base64, FetchMS: ms(time.Since(start))},
+		Input:          jobs.NewInput(sr.req, sr.base64, ms(time.Since(start))),
 	})
 	if err != nil {
 		fail(err)

@@ -89,17 +89,6 @@ func (s *Service) Keep() time.Duration { return s.cfg.Keep }
 // WebhooksEnabled reports whether webhooks can be signed.
 func (s *Service) WebhooksEnabled() bool { return s.cfg.WebhookSecret != "" }
 
-// Input is a job's request as stored: the pipeline's fields with both
-// images already fetched or decoded (so a bad URL is refused at submission,
-// and workers need not reach the client's hosts), and the answer's form.
-type Input struct {
-	Request pipeline.Request `json:"request"`
-	Base64  bool             `json:"base64"`
-	// FetchMS is how long resolving the images took at submission, shown
-	// with the pipeline's timings.
-	FetchMS float64 `json:"fetch_ms"`
-}
-
 // Submission is one POST /v2 request.
 type Submission struct {
 	KeyID          string
@@ -194,13 +183,14 @@ func (s *Service) Process(ctx context.Context, id string) error {
 // run runs a started job and records its outcome.
 func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error) {
 	log := s.log.With(slog.String("job", j.ID), slog.String("key", j.KeyID), slog.Int("attempt", j.Attempts))
-	var in Input
-	if err := json.Unmarshal(j.Input, &in); err != nil {
+	in, err := DecodeInput(j.Input)
+	if err != nil {
 		log.Error("job input does not parse", slog.Any("err", err))
 		return s.finish(ctx, j, outcomeOf(nil, err, s.cfg.Keep, j.ID))
 	}
 	start := time.Now()
-	res, err := s.pipeline.Run(ctx, &in.Request)
+	req := in.Request.Pipeline()
+	res, err := s.pipeline.Run(ctx, &req)
 	if err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		// The worker is stopping: leave the job to be run again.
 		return j, fmt.Errorf("jobs: %s interrupted: %w", j.ID, ctx.Err())
