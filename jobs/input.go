@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"faceswap/pipeline"
@@ -77,8 +78,11 @@ type legacyInput struct {
 	FetchMS float64 `json:"fetch_ms"`
 }
 
+// ErrNewerInput is DecodeInput's error for a job stored by a newer release.
+var ErrNewerInput = errors.New("jobs: the stored input is newer than this server")
+
 // DecodeInput reads a stored Input of any version this code knows; a later
-// version is an error (the job was written by a newer release).
+// version is ErrNewerInput.
 func DecodeInput(b []byte) (Input, error) {
 	var v struct {
 		Version int `json:"version"`
@@ -102,6 +106,6 @@ func DecodeInput(b []byte) (Input, error) {
 		}
 		return in, nil
 	default:
-		return Input{}, fmt.Errorf("jobs: stored input version %d is newer than this server's %d", v.Version, InputVersion)
+		return Input{}, fmt.Errorf("%w: version %d, this server reads up to %d", ErrNewerInput, v.Version, InputVersion)
 	}
 }

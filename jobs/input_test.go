@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -64,9 +65,12 @@ func TestInputRoundTrip(t *testing.T) {
 
 // TestDecodeInputRefuses a newer version and what is not JSON.
 func TestDecodeInputRefuses(t *testing.T) {
-	for _, b := range []string{`{"version":2,"request":{}}`, `not json`, `{"version":"1"}`} {
-		if _, err := DecodeInput([]byte(b)); err == nil {
-			t.Errorf("%s: no error", b)
+	if _, err := DecodeInput([]byte(`{"version":2,"request":{}}`)); !errors.Is(err, ErrNewerInput) {
+		t.Errorf("version 2: %v, want ErrNewerInput", err)
+	}
+	for _, b := range []string{`not json`, `{"version":"1"}`} {
+		if _, err := DecodeInput([]byte(b)); err == nil || errors.Is(err, ErrNewerInput) {
+			t.Errorf("%s: %v", b, err)
 		}
 	}
 }

@@ -184,6 +184,11 @@ func (s *Service) Process(ctx context.Context, id string) error {
 func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error) {
 	log := s.log.With(slog.String("job", j.ID), slog.String("key", j.KeyID), slog.Int("attempt", j.Attempts))
 	in, err := DecodeInput(j.Input)
+	if errors.Is(err, ErrNewerInput) {
+		// stored by a newer release during a rolling deploy: left for
+		// another try, which a newer server takes
+		return j, fmt.Errorf("jobs: %s: %w", j.ID, err)
+	}
 	if err != nil {
 		log.Error("job input does not parse", slog.Any("err", err))
 		return s.finish(ctx, j, outcomeOf(nil, err, s.cfg.Keep, j.ID))
