@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -70,7 +71,7 @@ type API struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	pool     *pool
-	routes   map[string]map[string]routeHandler // path → method → handler
+	mux      *http.ServeMux
 	draining atomic.Bool
 }
 
@@ -132,22 +133,7 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{opt: o, log: o.Log, metrics: o.Metrics}
 	a.pool = newPool(o.Workers, o.Queue, o.Metrics)
-	a.routes = map[string]map[string]routeHandler{
-		"/v1/faceswap-v3-multifaceswap": {http.MethodPost: a.handleSwap},
-		"/v1/faces":                     {http.MethodPost: a.handleFaces},
-		"/v1/get-user-credits":          {http.MethodGet: a.handleCredits},
-		"/v2/faceswap-v3-multifaceswap": {http.MethodPost: a.handleSubmit},
-		"/v2/requests/{id}":             {http.MethodGet: a.handleResult},
-		"/v2/requests/{id}/status":      {http.MethodGet: a.handleStatus},
-		"/healthz":                      {http.MethodGet: a.handleHealth},
-		"/readyz":                       {http.MethodGet: a.handleReady},
-		"/openapi.json":                 {http.MethodGet: a.handleOpenAPI},
-		"/":                             {http.MethodGet: page.ServeHTTP},
-	}
-	if o.ServeMetrics {
-		h := o.Metrics.Handler()
-		a.routes["/metrics"] = map[string]routeHandler{http.MethodGet: h.ServeHTTP}
-	}
+	a.mux = a.routes()
 	return a, nil
 }
 
@@ -161,42 +147,83 @@ func (a *API) Drain() { a.draining.Store(true) }
 // closing what the pipeline uses.
 func (a *API) Wait(ctx context.Context) error { return a.pool.wait(ctx) }
 
-// ServeHTTP routes r: an unknown path is a 404, a known path with another
-// method a 405 with Allow, both with the JSON error body.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	route := r.URL.Path
-	if _, status, ok := requestRoute(route); ok {
-		route = "/v2/requests/{id}"
-		if status {
-			route += "/status"
-		}
+// route is an endpoint: its method, its path as an http.ServeMux
+// pattern, and its handler.
+type route struct {
+	method, path string
+	h            routeHandler
+}
+
+// routes returns the mux of every endpoint. Each path also answers other
+// methods with a 405 naming the allowed ones (Allow), and any other path
+// is a 404; both with the JSON error body, and every answer through
+// serve, labelled by the path's pattern (or "unmatched").
+func (a *API) routes() *http.ServeMux {
+	list := []route{
+		{http.MethodPost, "/v1/faceswap-v3-multifaceswap", a.handleSwap},
+		{http.MethodPost, "/v1/faces", a.handleFaces},
+		{http.MethodGet, "/v1/get-user-credits", a.handleCredits},
+		{http.MethodPost, "/v2/faceswap-v3-multifaceswap", a.handleSubmit},
+		{http.MethodGet, "/v2/requests/{id}", a.handleResult},
+		{http.MethodGet, "/v2/requests/{id}/status", a.handleStatus},
+		{http.MethodGet, "/healthz", a.handleHealth},
+		{http.MethodGet, "/readyz", a.handleReady},
+		{http.MethodGet, "/openapi.json", a.handleOpenAPI},
+		{http.MethodGet, "/{$}", page.ServeHTTP},
 	}
-	methods, known := a.routes[route]
-	if !known {
-		route = "unmatched"
+	if a.opt.ServeMetrics {
+		list = append(list, route{http.MethodGet, "/metrics", a.opt.Metrics.Handler().ServeHTTP})
 	}
-	a.serve(w, r, route, func(w http.ResponseWriter, r *http.Request) {
-		if !known {
-			a.writeError(w, r, errNoRoute)
-			return
-		}
-		h, ok := methods[r.Method]
-		if !ok && r.Method == http.MethodHead {
-			h, ok = methods[http.MethodGet]
-		}
-		if !ok {
-			allow := make([]string, 0, len(methods))
-			for m := range methods {
-				allow = append(allow, m)
-			}
-			sort.Strings(allow)
-			w.Header().Set("Allow", strings.Join(allow, ", "))
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range list {
+		mux.Handle(rt.method+" "+rt.path, a.labelled(rt.path, rt.h))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for path, methods := range allowed {
+		sort.Strings(methods)
+		mux.Handle(path, a.labelled(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
 			a.writeError(w, r, faceswap.Errorf(http.StatusMethodNotAllowed,
-				"%s is not allowed on %s; use %s.", sanitize(r.Method, 16), r.URL.Path, strings.Join(allow, " or ")))
-			return
-		}
-		h(w, r)
-	})
+				"%s is not allowed on %s; use %s.", sanitize(r.Method, 16), r.URL.Path, strings.Join(methods, " or ")))
+		}))
+	}
+	mux.Handle("/", a.labelled(unmatched, a.noRoute))
+	return mux
+}
+
+// unmatched labels the answers to paths of no endpoint.
+const unmatched = "unmatched"
+
+// labelled is h behind serve, labelled by the path pattern (the root's
+// "/{$}" as "/").
+func (a *API) labelled(path string, h routeHandler) http.Handler {
+	if path == "/{$}" {
+		path = "/"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, path, h) })
+}
+
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) }
+
+// ServeHTTP routes r. A path with empty, "." or ".." segments is no
+// endpoint's (a 404, where http.ServeMux would redirect to its clean form),
+// nor one with an escaped slash (which a request id cannot hold).
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p == "" || p != cleanPath(p) || strings.Contains(strings.ToLower(r.URL.EscapedPath()), "%2f") {
+		a.serve(w, r, unmatched, a.noRoute)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is path.Clean keeping a trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {

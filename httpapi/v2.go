@@ -130,18 +130,6 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + sanitize(r.Host, 255)
 }
 
-// requestRoute splits /v2/requests/{id} and /v2/requests/{id}/status.
-func requestRoute(path string) (id string, status, ok bool) {
-	rest, found := strings.CutPrefix(path, "/v2/requests/")
-	if !found || rest == "" {
-		return "", false, false
-	}
-	if id, found := strings.CutSuffix(rest, "/status"); found {
-		return id, true, id != "" && !strings.Contains(id, "/")
-	}
-	return rest, false, !strings.Contains(rest, "/")
-}
-
 // job authenticates the caller and returns its job named in the path.
 func (a *API) job(ctx context.Context, w http.ResponseWriter, r *http.Request) (faceswap.Job, error) {
 	if a.opt.Jobs == nil {
@@ -151,8 +139,7 @@ func (a *API) job(ctx context.Context, w http.ResponseWriter, r *http.Request) (
 	if err != nil {
 		return faceswap.Job{}, err
 	}
-	id, _, _ := requestRoute(r.URL.Path)
-	return a.opt.Jobs.Job(ctx, key.ID, id)
+	return a.opt.Jobs.Job(ctx, key.ID, r.PathValue("id"))
 }
 
 // handleStatus serves GET /v2/requests/{id}/status.
