@@ -28,6 +28,22 @@ type KeyOptions struct {
 	Admin         bool
 }
 
+// Price is what a swap costs: Credits per successful request, or per
+// swapped face when PerFace. The sync and async calls charge Of the faces
+// swapped, and check a balance against Of the faces asked for.
+type Price struct {
+	Credits int64
+	PerFace bool
+}
+
+// Of is the price of a request swapping faces faces.
+func (p Price) Of(faces int) int64 {
+	if p.PerFace {
+		return p.Credits * int64(faces)
+	}
+	return p.Credits
+}
+
 // Accounts stores API keys and their credits. Implementations (store/sqlite,
 // later store/postgres) must be safe for concurrent use, and Charge must be
 // atomic: concurrent charges never spend more than the balance.

@@ -44,9 +44,8 @@ type Options struct {
 	MaxBody       int64 // request body bytes (default 50 MB)
 	MaxImageBytes int64 // bytes of one input image (default 20 MB)
 
-	Cost          int64 // credits per successful swap (0: free)
-	CostPerFace   bool  // Cost is per swapped face
-	RatePerMinute int   // for keys without their own limit (default 60)
+	Price         faceswap.Price // what a successful swap costs (zero: free)
+	RatePerMinute int            // for keys without their own limit (default 60)
 
 	// RetryAfterSeconds is the Retry-After of a 503 (default 1).
 	RetryAfterSeconds int
@@ -116,8 +115,8 @@ func New(o Options) (*API, error) {
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = 20 << 20
 	}
-	if o.Cost < 0 {
-		o.Cost = 0
+	if o.Price.Credits < 0 {
+		o.Price.Credits = 0
 	}
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 60

@@ -36,12 +36,6 @@ var swapFields = []fieldSpec{
 	{name: "swap_model", kind: textField},
 }
 
-// Defaults of the fields the pipeline does not default itself.
-const (
-	defaultRestoreWeight = 0.75
-	defaultQuality       = 95
-)
-
 // swapRequest is a parsed swap request: the pipeline's fields, the two
 // images still to resolve, and the output choice.
 type swapRequest struct {
@@ -60,20 +54,17 @@ func parseSwap(f *form) (*swapRequest, error) {
 	}
 	v := f.values
 	s := &swapRequest{source: v["source_img"], target: v["target_img"], base64: v["base64"].bool}
-	s.req = pipeline.Request{
-		InputFacesIndex:    v["input_faces_index"].text,
-		SourceFacesIndex:   v["source_faces_index"].text,
-		DetectionFaceOrder: v["detection_face_order"].text,
-		DetectGenderInput:  v["detect_gender_input"].text,
-		DetectGenderSource: v["detect_gender_source"].text,
-		FaceRestore:        v["face_restore"].text,
-		FaceRestoreWeight:  defaultRestoreWeight,
-		FaceDetection:      v["facedetection"].text,
-		Interpolation:      v["interpolation"].text,
-		ImageFormat:        v["image_format"].text,
-		ImageQuality:       defaultQuality,
-		SwapModel:          v["swap_model"].text,
-	}
+	s.req = pipeline.NewRequest()
+	s.req.InputFacesIndex = v["input_faces_index"].text
+	s.req.SourceFacesIndex = v["source_faces_index"].text
+	s.req.DetectionFaceOrder = v["detection_face_order"].text
+	s.req.DetectGenderInput = v["detect_gender_input"].text
+	s.req.DetectGenderSource = v["detect_gender_source"].text
+	s.req.FaceRestore = v["face_restore"].text
+	s.req.FaceDetection = v["facedetection"].text
+	s.req.Interpolation = v["interpolation"].text
+	s.req.ImageFormat = v["image_format"].text
+	s.req.SwapModel = v["swap_model"].text
 	if f.has("face_restore_weight") {
 		s.req.FaceRestoreWeight = v["face_restore_weight"].num
 	}
@@ -133,7 +124,7 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	balance := key.Credits + key.FreeCredits
-	if balance < a.opt.Cost {
+	if balance < a.opt.Price.Of(1) {
 		fail(faceswap.ErrInsufficientCredits)
 		return
 	}
@@ -179,10 +170,7 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	tm = append(tm, res.Stages...)
 
-	cost := a.opt.Cost
-	if a.opt.CostPerFace {
-		cost *= int64(res.FacesSwapped)
-	}
+	cost := a.opt.Price.Of(res.FacesSwapped)
 	remaining := balance
 	if cost > 0 {
 		if remaining, err = a.opt.Accounts.Charge(ctx, key.ID, cost, stateOf(r).id); err != nil {
@@ -243,12 +231,12 @@ func (a *API) readSwap(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			return nil, nil, err
 		}
 	}
-	if a.opt.CostPerFace {
+	if a.opt.Price.PerFace {
 		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)
 		if err != nil {
 			return nil, nil, err
 		}
-		if balance < a.opt.Cost*int64(len(idx)) {
+		if balance < a.opt.Price.Of(len(idx)) {
 			return nil, nil, faceswap.ErrInsufficientCredits
 		}
 	}

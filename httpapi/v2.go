@@ -62,7 +62,7 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	balance := key.Credits + key.FreeCredits
-	if balance < a.opt.Cost {
+	if balance < a.opt.Price.Of(1) {
 		fail(faceswap.ErrInsufficientCredits)
 		return
 	}

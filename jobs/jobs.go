@@ -51,8 +51,7 @@ type Poster interface {
 // Config is what the service is told. Zero fields take the defaults noted.
 type Config struct {
 	Keep          time.Duration // how long finished jobs stay readable (default 1 h)
-	Cost          int64         // credits per completed job
-	CostPerFace   bool          // Cost is per swapped face
+	Price         faceswap.Price // what a completed job costs
 	WebhookSecret string        // HMAC-SHA256 key of webhook signatures; "" refuses webhooks
 	Log           *slog.Logger  // default: discard
 }
@@ -205,10 +204,7 @@ func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error)
 	}
 	o := outcomeOf(res, err, s.cfg.Keep, j.ID)
 	if err == nil {
-		o.Cost = s.cfg.Cost
-		if s.cfg.CostPerFace {
-			o.Cost *= int64(res.FacesSwapped)
-		}
+		o.Cost = s.cfg.Price.Of(res.FacesSwapped)
 		timings := map[string]float64{"fetch": in.FetchMS, "queue": ms(j.StartedAt.Sub(j.CreatedAt))}
 		for _, st := range res.Stages {
 			timings[st.Name] = ms(st.Duration)

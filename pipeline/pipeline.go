@@ -47,22 +47,33 @@ import (
 	"faceswap/swap/assess"
 )
 
-// Request is a swap request with the API's fields (SPEC §2); zero values
-// take the API's defaults. Images are the raw bytes of the files.
+// Request is a swap request with the API's fields (SPEC §2). Zero values
+// take the API's defaults, except FaceRestoreWeight's, which is a weight
+// like any other: NewRequest has its default. Images are the raw bytes of
+// the files.
 type Request struct {
 	Source, Target     []byte
-	InputFacesIndex    string // default "0"
-	SourceFacesIndex   string // default "0"
-	DetectionFaceOrder string // default large-small
-	DetectGenderInput  string // default no
-	DetectGenderSource string // default no
-	FaceRestore        string // default disable
-	FaceRestoreWeight  float64
-	FaceDetection      string // default retinaface_resnet50
-	Interpolation      string // default Bilinear
-	ImageFormat        string // default jpeg
-	ImageQuality       int    // default 95; 0 means the default
-	SwapModel          string // default auto
+	InputFacesIndex    string  // default "0"
+	SourceFacesIndex   string  // default "0"
+	DetectionFaceOrder string  // default large-small
+	DetectGenderInput  string  // default no
+	DetectGenderSource string  // default no
+	FaceRestore        string  // default disable
+	FaceRestoreWeight  float64 // default DefaultRestoreWeight (NewRequest)
+	FaceDetection      string  // default retinaface_resnet50
+	Interpolation      string  // default Bilinear
+	ImageFormat        string  // default jpeg
+	ImageQuality       int     // default imageio.DefaultQuality (95); 0 means the default
+	SwapModel          string  // default auto
+}
+
+// DefaultRestoreWeight is face_restore_weight's default.
+const DefaultRestoreWeight = 0.75
+
+// NewRequest returns a request with every field at its default: the one a
+// caller (the API, the CLI) fills in from what it was given.
+func NewRequest() Request {
+	return Request{FaceRestoreWeight: DefaultRestoreWeight, ImageQuality: imageio.DefaultQuality}
 }
 
 // Restorers are the face_restore values; only "disable" needs no model.
@@ -370,7 +381,9 @@ func (p *Pipeline) Faces(img *image.NRGBA, order selection.Order, gender selecti
 
 // Decode decodes the image of a request field within the pipeline's
 // limits; an error names the field.
-func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) { return p.decode(field, data) }
+func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) {
+	return p.decode(field, data)
+}
 
 func (p *Pipeline) limits() imageio.Limits {
 	if p.Limits == (imageio.Limits{}) {

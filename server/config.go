@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"faceswap"
 	"faceswap/fetch"
 	"faceswap/limit/redis"
 	"faceswap/models"
@@ -120,6 +121,11 @@ func (c Config) QueueSize() int {
 		return 2 * c.Workers
 	}
 	return c.Queue
+}
+
+// price is what a successful swap costs, sync or async.
+func (c Config) price() faceswap.Price {
+	return faceswap.Price{Credits: c.Cost, PerFace: c.CostPerFace}
 }
 
 // Setting is one configuration item: its environment variable, its flag,

@@ -34,7 +34,7 @@ func (m *Main) openJobs() error {
 	if poster == nil {
 		secret = "" // webhooks cannot be sent through this fetcher
 	}
-	m.Jobs = jobs.New(jobs.Config{Keep: cfg.JobTTL, Cost: cfg.Cost, CostPerFace: cfg.CostPerFace, WebhookSecret: secret, Log: m.Log},
+	m.Jobs = jobs.New(jobs.Config{Keep: cfg.JobTTL, Price: cfg.price(), WebhookSecret: secret, Log: m.Log},
 		store, m.Pipeline, poster)
 	qc := river.Config{
 		Workers:         cfg.AsyncWorkers,

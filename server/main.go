@@ -177,8 +177,7 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		Deadline:      cfg.Deadline,
 		MaxBody:       cfg.MaxBody,
 		MaxImageBytes: cfg.MaxImageBytes,
-		Cost:          cfg.Cost,
-		CostPerFace:   cfg.CostPerFace,
+		Price:         cfg.price(),
 		RatePerMinute: cfg.RatePerMinute,
 		ServeMetrics:  cfg.MetricsAddr == "",
 	})

@@ -22,7 +22,7 @@ func openPipeline(p models.Paths) (*pipeline.Pipeline, error) {
 
 func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("swap", "swap --source S --target T -o OUT [flags]", stderr)
-	var r pipeline.Request
+	r := pipeline.NewRequest()
 	source := fs.String("source", "", "image whose face(s) go in (source_img)")
 	target := fs.String("target", "", "image whose face(s) get replaced (target_img)")
 	out := fs.String("o", "", "output file")
@@ -32,7 +32,7 @@ func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&r.DetectGenderInput, "detect-gender-input", "no", "only target faces of this gender count: no, female, male")
 	fs.StringVar(&r.DetectGenderSource, "detect-gender-source", "no", "only source faces of this gender count: no, female, male")
 	fs.StringVar(&r.FaceRestore, "face-restore", "disable", "restoration model: disable, codeformer-v0.1.0.pth, GFPGANv1.4.pth, GFPGANv1.3.pth")
-	fs.Float64Var(&r.FaceRestoreWeight, "face-restore-weight", 0.75, "restoration blend 0-1")
+	fs.Float64Var(&r.FaceRestoreWeight, "face-restore-weight", pipeline.DefaultRestoreWeight, "restoration blend 0-1")
 	fs.StringVar(&r.FaceDetection, "facedetection", "retinaface_resnet50", "detector aligning faces for restoration")
 	fs.StringVar(&r.Interpolation, "interpolation", "Bilinear", "Nearest, Bilinear, Bicubic, Lanczos")
 	fs.StringVar(&r.ImageFormat, "image-format", "", "jpeg, png or webp (default: from the -o extension, else jpeg)")
