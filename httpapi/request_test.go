@@ -387,3 +387,13 @@ func TestPoolHelper(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestTimingsOf: a job's stored timings come back in the order a swap runs
+// its stages, others after them by name, rendered as the sync call renders
+// its own.
+func TestTimingsOf(t *testing.T) {
+	got := timingsOf(map[string]float64{"swap": 3, "zz": 2, "fetch": 1.5, "aa": 1, "queue": 0, "decode": 12.4}).header()
+	if want := "fetch;dur=1.5, queue;dur=0, decode;dur=12.4, swap;dur=3, aa;dur=1, zz;dur=2"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -3,9 +3,10 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"faceswap"
@@ -180,7 +181,7 @@ func (a *API) handleResult(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Faces-Swapped", strconv.Itoa(j.FacesSwapped))
 	var m jobs.Metrics
 	if json.Unmarshal(j.Metrics, &m) == nil && len(m.TimingsMS) > 0 {
-		h.Set("Server-Timing", timingHeader(m.TimingsMS))
+		h.Set("Server-Timing", timingsOf(m.TimingsMS).header())
 	}
 	setQuality(h, m.FacesQuality)
 	h.Set("Content-Type", j.ContentType)
@@ -193,21 +194,23 @@ func (a *API) handleResult(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// timingHeader renders stored timings in the pipeline's stage order.
-func timingHeader(t map[string]float64) string {
+// timingsOf orders a job's stored timings (milliseconds by stage) as a
+// swap runs its stages, then any others by name, for the Server-Timing
+// header the sync call would have sent.
+func timingsOf(m map[string]float64) timings {
 	order := []string{"fetch", "queue", "decode", "detect", "select", "swap", "restore", "encode"}
-	var parts []string
-	seen := map[string]bool{}
-	for _, name := range order {
-		if v, ok := t[name]; ok {
-			parts = append(parts, name+";dur="+strconv.FormatFloat(v, 'f', -1, 64))
-			seen[name] = true
+	var rest []string
+	for name := range m {
+		if !slices.Contains(order, name) {
+			rest = append(rest, name)
 		}
 	}
-	for name, v := range t {
-		if !seen[name] {
-			parts = append(parts, name+";dur="+strconv.FormatFloat(v, 'f', -1, 64))
+	slices.Sort(rest)
+	var t timings
+	for _, name := range append(order, rest...) {
+		if v, ok := m[name]; ok {
+			t.add(name, time.Duration(math.Round(v*1e6)))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return t
 }
