@@ -53,3 +53,17 @@ func PublicMessage(err error) string {
 	}
 	return "Internal server error; the request id in the X-Request-Id header identifies it in the server log."
 }
+
+// FormatBytes writes a size as the public messages give it: "20 MB",
+// "1.5 MB", "50 KB", "1000 bytes".
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -218,7 +218,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	if resp.ContentLength > max {
 		return nil, faceswap.Wrap(http.StatusRequestEntityTooLarge,
 			fmt.Errorf("Content-Length %d > %d", resp.ContentLength, max),
-			"The image at the URL is over the %s limit.", formatBytes(max))
+			"The image at the URL is over the %s limit.", faceswap.FormatBytes(max))
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
@@ -227,7 +227,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	if int64(len(data)) > max {
 		return nil, faceswap.Wrap(http.StatusRequestEntityTooLarge,
 			fmt.Errorf("body > %d bytes", max),
-			"The image at the URL is over the %s limit.", formatBytes(max))
+			"The image at the URL is over the %s limit.", faceswap.FormatBytes(max))
 	}
 	if len(data) == 0 {
 		return nil, faceswap.Wrap(http.StatusBadGateway,
@@ -345,16 +345,4 @@ func classify502(ctx context.Context, err error, redirected bool) error {
 		reason = "the host is unreachable"
 	}
 	return faceswap.Wrap(http.StatusBadGateway, err, "The URL could not be fetched: %s.", reason)
-}
-
-// formatBytes renders a byte count for a public message: "20 MB",
-// "25.3 MB", or "900 bytes" below one megabyte (MB here is 2^20 bytes).
-func formatBytes(n int64) string {
-	switch {
-	case n < 1<<20:
-		return fmt.Sprintf("%d bytes", n)
-	case n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }

@@ -77,7 +77,7 @@ func fetchField(ctx context.Context, f faceswap.Fetcher, field, rawURL string, m
 	}
 	if int64(len(data)) > maxBytes {
 		return nil, faceswap.Errorf(http.StatusRequestEntityTooLarge,
-			"The image at the URL of %s is over the %s limit.", field, formatBytes(maxBytes))
+			"The image at the URL of %s is over the %s limit.", field, faceswap.FormatBytes(maxBytes))
 	}
 	if len(data) == 0 {
 		return nil, faceswap.Errorf(http.StatusBadGateway,
@@ -126,7 +126,7 @@ func decodeField(field, s string, maxBytes int64, dataURI bool) ([]byte, error) 
 	switch {
 	case errors.Is(err, errTooLarge):
 		return nil, faceswap.Wrap(http.StatusRequestEntityTooLarge, err,
-			"%s is over the %s limit.", field, formatBytes(maxBytes))
+			"%s is over the %s limit.", field, faceswap.FormatBytes(maxBytes))
 	case err != nil && dataURI:
 		return nil, faceswap.Wrap(http.StatusBadRequest, err,
 			"%s is a data URI whose data is not valid base64.", field)

@@ -36,7 +36,7 @@ func (a *API) classify(err error, requestID string) (int, string) {
 	case errors.As(err, &de), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &fe):
 		return http.StatusGatewayTimeout, fmt.Sprintf("The request did not finish within the server's deadline of %v.", a.opt.Deadline)
 	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is over the server's limit of %s.", formatBytes(mbe.Limit))
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is over the server's limit of %s.", faceswap.FormatBytes(mbe.Limit))
 	case errors.As(err, &fe) && (fe.Status >= 400 && fe.Status < 500 || fe.Status >= 502 && fe.Status <= 504):
 		return fe.Status, fe.Message
 	case errors.Is(err, context.Canceled):
@@ -91,18 +91,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// formatBytes renders a byte count as the limits are configured: "50 MB",
-// "512 KB", or a plain number of bytes.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -53,7 +53,7 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = errSlowBody{faceswap.Wrap(http.StatusRequestTimeout, err,
 			"The request body arrived too slowly: the server reads at least %s a second after the first %v, within the request's deadline.",
-			formatBytes(int64(p.rate)), p.grace)}
+			faceswap.FormatBytes(int64(p.rate)), p.grace)}
 	}
 	return n, err
 }

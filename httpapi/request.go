@@ -282,7 +282,7 @@ func parseMultipart(body io.Reader, boundary string, maxImage int64, specs []fie
 				return nil, multipartError(err)
 			}
 			if int64(len(data)) > maxImage {
-				return nil, faceswap.Errorf(http.StatusRequestEntityTooLarge, "%s is over the server's limit of %s per image.", name, formatBytes(maxImage))
+				return nil, faceswap.Errorf(http.StatusRequestEntityTooLarge, "%s is over the server's limit of %s per image.", name, faceswap.FormatBytes(maxImage))
 			}
 			if len(data) > 0 {
 				f.values[name] = value{data: data, file: true}

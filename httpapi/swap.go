@@ -270,7 +270,7 @@ func (a *API) images(ctx context.Context, f1 string, v1 value, f2 string, v2 val
 func (a *API) image(ctx context.Context, field string, v value) ([]byte, error) {
 	if v.file {
 		if int64(len(v.data)) > a.opt.MaxImageBytes {
-			return nil, faceswap.Errorf(http.StatusRequestEntityTooLarge, "%s is over the server's limit of %s per image.", field, formatBytes(a.opt.MaxImageBytes))
+			return nil, faceswap.Errorf(http.StatusRequestEntityTooLarge, "%s is over the server's limit of %s per image.", field, faceswap.FormatBytes(a.opt.MaxImageBytes))
 		}
 		return v.data, nil
 	}

@@ -147,7 +147,7 @@ func header(data []byte, lim Limits) (Info, image.Point, error) {
 	}
 	if int64(len(data)) > lim.MaxBytes {
 		return Info{}, image.Point{}, faceswap.Errorf(http.StatusRequestEntityTooLarge,
-			"The image is %s, over the limit of %s.", formatBytes(int64(len(data))), formatBytes(lim.MaxBytes))
+			"The image is %s, over the limit of %s.", faceswap.FormatBytes(int64(len(data))), faceswap.FormatBytes(lim.MaxBytes))
 	}
 	format := sniff(data)
 	if format == "" {

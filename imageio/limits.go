@@ -25,18 +25,6 @@ func (l Limits) Validate() error {
 	return nil
 }
 
-// formatBytes renders a byte count for a public message: "20 MB", "25.3 MB",
-// or "900 bytes" below one megabyte (MB here is 2^20 bytes).
-func formatBytes(n int64) string {
-	if n < 1<<20 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	if n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MB", n>>20)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-}
-
 // formatPixels renders a pixel count for a public message: "40 MP",
 // "81.0 MP", or "5000 pixels" below a tenth of a megapixel.
 func formatPixels(n int64, exact bool) string {

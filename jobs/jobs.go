@@ -50,10 +50,10 @@ type Poster interface {
 
 // Config is what the service is told. Zero fields take the defaults noted.
 type Config struct {
-	Keep          time.Duration // how long finished jobs stay readable (default 1 h)
+	Keep          time.Duration  // how long finished jobs stay readable (default 1 h)
 	Price         faceswap.Price // what a completed job costs
-	WebhookSecret string        // HMAC-SHA256 key of webhook signatures; "" refuses webhooks
-	Log           *slog.Logger  // default: discard
+	WebhookSecret string         // HMAC-SHA256 key of webhook signatures; "" refuses webhooks
+	Log           *slog.Logger   // default: discard
 }
 
 // Service is the asynchronous API's logic between the HTTP handlers, the
