@@ -34,24 +34,34 @@ func Wrap(status int, err error, format string, args ...any) *Error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
-// StatusOf returns the HTTP status of err: the Status of the first *Error in
-// its chain, or 500 for anything else.
-func StatusOf(err error) int {
+// Classify is the one decision of what a client learns of err: its status
+// and public message. An *Error of a client error (4xx) or of a failure
+// upstream or of availability (502, 503, 504) is answered as it says;
+// anything else is a bug, answered 500 with a sentence pointing to the log
+// entry under ref ("request id req_…", "job id …"; "" for none). The
+// internal detail never leaves the log.
+func Classify(err error, ref string) (status int, message string) {
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
+	if errors.As(err, &e) && (e.Status >= 400 && e.Status < 500 || e.Status >= 502 && e.Status <= 504) {
+		return e.Status, e.Message
 	}
-	return http.StatusInternalServerError
+	if ref == "" {
+		return http.StatusInternalServerError, "Internal server error; the server log has the detail."
+	}
+	return http.StatusInternalServerError, "Internal server error; the server log has the detail under " + ref + "."
 }
 
-// PublicMessage returns the message a client may see for err. Errors that are
-// not *Error are bugs: their detail stays in the log.
+// StatusOf returns the status Classify gives err.
+func StatusOf(err error) int {
+	status, _ := Classify(err, "")
+	return status
+}
+
+// PublicMessage returns the message Classify gives err, without a log
+// reference.
 func PublicMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "Internal server error; the request id in the X-Request-Id header identifies it in the server log."
+	_, msg := Classify(err, "")
+	return msg
 }
 
 // FormatBytes writes a size as the public messages give it: "20 MB",

@@ -23,9 +23,9 @@ var (
 	errDraining   = faceswap.Errorf(http.StatusServiceUnavailable, "The server is shutting down; retry on another node or shortly.")
 )
 
-// classify maps any error to the status and public message the client gets.
-// It is the one place that decides what a client may learn about a failure:
-// the internal detail of err never leaves the log.
+// classify maps any error to the status and public message the client
+// gets: faceswap.Classify's, after what only an HTTP request has (its
+// deadline, its body's limit, its client gone).
 func (a *API) classify(err error, requestID string) (int, string) {
 	var (
 		fe  *faceswap.Error
@@ -37,12 +37,12 @@ func (a *API) classify(err error, requestID string) (int, string) {
 		return http.StatusGatewayTimeout, fmt.Sprintf("The request did not finish within the server's deadline of %v.", a.opt.Deadline)
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is over the server's limit of %s.", faceswap.FormatBytes(mbe.Limit))
-	case errors.As(err, &fe) && (fe.Status >= 400 && fe.Status < 500 || fe.Status >= 502 && fe.Status <= 504):
-		return fe.Status, fe.Message
-	case errors.Is(err, context.Canceled):
+	}
+	status, msg := faceswap.Classify(err, "request id "+requestID)
+	if status == http.StatusInternalServerError && errors.Is(err, context.Canceled) {
 		return statusClientClosed, "The client closed the request."
 	}
-	return http.StatusInternalServerError, fmt.Sprintf("Internal server error; the server log has the detail under request id %s.", requestID)
+	return status, msg
 }
 
 // deadlineError marks a failure that happened because the request's own

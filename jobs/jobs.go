@@ -239,10 +239,7 @@ func (s *Service) finish(ctx context.Context, j faceswap.Job, o faceswap.JobOutc
 // answered (internal detail stays in the log).
 func outcomeOf(res *pipeline.Result, err error, keep time.Duration, id string) faceswap.JobOutcome {
 	if err != nil {
-		status, msg := faceswap.StatusOf(err), faceswap.PublicMessage(err)
-		if status >= 500 && status != http.StatusGatewayTimeout && status != http.StatusBadGateway && status != http.StatusServiceUnavailable {
-			status, msg = http.StatusInternalServerError, fmt.Sprintf("Internal server error; the server log has the detail under job id %s.", id)
-		}
+		status, msg := faceswap.Classify(err, "job id "+id)
 		return faceswap.JobOutcome{ErrorStatus: status, ErrorMessage: msg, Keep: keep}
 	}
 	return faceswap.JobOutcome{Completed: true, ContentType: res.ContentType, Result: res.Image, FacesSwapped: res.FacesSwapped, Keep: keep}

@@ -28,17 +28,17 @@ import (
 // 400 and 413), 4 no face or index out of range (422), 5 models missing or
 // damaged (run make setup).
 func exitCode(err error) int {
-	var fe *faceswap.Error
+	status := faceswap.StatusOf(err)
 	switch {
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 		return 2
 	case errors.Is(err, models.ErrNotSetUp):
 		return 5
-	case errors.As(err, &fe) && fe.Status == http.StatusUnprocessableEntity:
+	case status == http.StatusUnprocessableEntity:
 		return 4
-	case errors.As(err, &fe) && fe.Status == http.StatusNotFound:
+	case status == http.StatusNotFound:
 		return 5
-	case errors.As(err, &fe) && fe.Status < 500:
+	case status < 500:
 		return 3
 	}
 	return 1
