@@ -61,9 +61,6 @@ type Options struct {
 	BodyRate  int64
 }
 
-// page is the playground served at GET /.
-var page = playground.MustNew()
-
 // API is the http.Handler of the service. It is safe for concurrent use.
 type API struct {
 	opt      Options
@@ -132,7 +129,12 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{opt: o, log: o.Log, metrics: o.Metrics}
 	a.pool = newPool(o.Workers, o.Queue, o.Metrics)
-	a.mux = a.routes()
+	// the playground served at GET /, built from its embedded files
+	page, err := playground.New()
+	if err != nil {
+		return nil, err
+	}
+	a.mux = a.routes(page)
 	return a, nil
 }
 
@@ -157,7 +159,7 @@ type route struct {
 // methods with a 405 naming the allowed ones (Allow), and any other path
 // is a 404; both with the JSON error body, and every answer through
 // serve, labelled by the path's pattern (or "unmatched").
-func (a *API) routes() *http.ServeMux {
+func (a *API) routes(page *playground.Page) *http.ServeMux {
 	list := []route{
 		{http.MethodPost, "/v1/faceswap-v3-multifaceswap", a.handleSwap},
 		{http.MethodPost, "/v1/faces", a.handleFaces},

@@ -101,12 +101,6 @@ func (t timings) millis() map[string]float64 {
 // ms rounds d to milliseconds with one decimal.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e5) / 10 }
 
-// checker is implemented by pipelines that can check a request's fields
-// without images, so a bad field is refused before anything is fetched.
-type checker interface {
-	Check(*pipeline.Request) error
-}
-
 // handleSwap serves POST /v1/faceswap-v3-multifaceswap: authenticate, rate
 // limit, check the balance, admit (or 503), parse, fetch the images, run
 // the pipeline on a worker, charge, answer. Only the 200 is charged, and
@@ -226,10 +220,9 @@ func (a *API) readSwap(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return nil, nil, err
 	}
-	if c, ok := any(a.opt.Pipeline).(checker); ok {
-		if err := c.Check(&sr.req); err != nil {
-			return nil, nil, err
-		}
+	// the fields are checked before any image is fetched
+	if err := a.opt.Pipeline.Check(&sr.req); err != nil {
+		return nil, nil, err
 	}
 	if a.opt.Price.PerFace {
 		idx, err := selection.ParseIndices("input_faces_index", sr.req.InputFacesIndex)

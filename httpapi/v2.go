@@ -12,7 +12,6 @@ import (
 	"faceswap"
 	"faceswap/fetch"
 	"faceswap/jobs"
-	"faceswap/pipeline"
 )
 
 // v2Fields are the sync fields plus our webhook.
@@ -93,11 +92,9 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if c, ok := any(a.opt.Pipeline).(interface{ CheckImages(*pipeline.Request) error }); ok {
-		if err := c.CheckImages(&sr.req); err != nil {
-			fail(err)
-			return
-		}
+	if err := a.opt.Pipeline.CheckImages(&sr.req); err != nil {
+		fail(err)
+		return
 	}
 	j, err := a.opt.Jobs.Submit(ctx, jobs.Submission{
 		KeyID:          key.ID,

@@ -58,16 +58,6 @@ func New() (*Page, error) {
 	return build(indexHTML, styleCSS, scriptJS)
 }
 
-// MustNew is New for package initialisation; the embedded files are
-// checked by the package's tests, so it fails only on a broken build.
-func MustNew() *Page {
-	p, err := New()
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
-
 func build(html, css, js []byte) (*Page, error) {
 	if bytes.Count(html, []byte(stylePlaceholder)) != 1 || bytes.Count(html, []byte(scriptPlaceholder)) != 1 {
 		return nil, fmt.Errorf("playground: index.html must hold %s and %s once each", stylePlaceholder, scriptPlaceholder)
