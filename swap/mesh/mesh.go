@@ -506,9 +506,9 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			if features.v[i] > 0.05 {
 				// on the lips and brows only what cannot be lip or brow:
 				// the source's white moustache or brows, or its teeth where
-				// the target's lips are (lighter than its skin and nearly
-				// colourless)
-				if src && !math.IsInf(skinChroma, 1) && whiteArea.v[i] > 0.05 && float64(l.v[i]) > ml+sl &&
+				// the target's lips are (lighter than its skin, by its
+				// spread capped as below, and nearly colourless)
+				if src && !math.IsInf(skinChroma, 1) && whiteArea.v[i] > 0.05 && float64(l.v[i]) > ml+math.Min(sl, 10) &&
 					math.Hypot(float64(a.v[i]), float64(b.v[i])) < 0.3*skinChroma {
 					white.v[i] = 1
 				}

@@ -1032,3 +1032,40 @@ func absDiff(a, b uint8) int {
 	}
 	return int(b - a)
 }
+
+// TestSourceWhiteBrowsStayOut: the Santa portrait's white brows are not
+// painted over the smiling woman's brows as a white band. A source's light,
+// colourless pixel on the brows counts as white hair when it is lighter
+// than its skin by its cheeks' lightness spread, capped as elsewhere (the
+// Santa's side-lit cheeks spread so wide that his brows passed for skin).
+// Over her brows the result is 2.7 L* lighter than she is (6.9 before).
+func TestSourceWhiteBrowsStayOut(t *testing.T) {
+	src := photo(t, "portrait_man_glasses_beard_santa.jpg")
+	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_woman_frontal_smiling.png"), 1, resample.Bilinear)
+	shapedImg, shaped := moved(orig, src, pairs)
+	m := shaped[0].Target.Mesh
+	r, fw := regionOf(out, m)
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	brows := polygon(w, h, m, rightBrow, ox, oy)
+	brows.add(polygon(w, h, m, leftBrow, ox, oy))
+	brows = brows.maxOver(int(math.Ceil(0.02 * fw)))
+	// the mean lightness over the brows: the woman's are dark, the
+	// Santa's white
+	light := func(img *image.NRGBA) float64 {
+		l, _, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+		var sum, n float64
+		for i, v := range brows.v {
+			if v > 0 {
+				sum += float64(l.v[i])
+				n++
+			}
+		}
+		return sum / max(n, 1)
+	}
+	before, after := light(shapedImg), light(out)
+	t.Logf("mean L* over the brows: target %.1f, result %.1f", before, after)
+	if after > before+4.5 {
+		t.Errorf("the source's white brows came through: the brows are %.1f L* lighter than the target's", after-before)
+	}
+}
