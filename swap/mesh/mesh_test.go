@@ -917,21 +917,12 @@ func TestSourceGlassesFramesStayOut(t *testing.T) {
 			lineR := int(math.Round(lineHalfWidth * faceWidth(pairs[0].Target.Mesh)))
 			share := func(img *image.NRGBA, m []faceswap.Point3) float64 {
 				r, fw := regionOf(img, m)
-				w, h := r.Dx(), r.Dy()
-				ox, oy := float64(r.Min.X), float64(r.Min.Y)
-				eyes := polygon(w, h, m, rightEye, ox, oy)
-				eyes.add(polygon(w, h, m, leftEye, ox, oy))
-				near := eyes.maxOver(int(0.2 * fw))
-				spare := eyes.maxOver(int(math.Ceil(0.03 * fw)))
-				brows := polygon(w, h, m, rightBrow, ox, oy)
-				brows.add(polygon(w, h, m, leftBrow, ox, oy))
-				brows = brows.maxOver(int(math.Ceil(0.03 * fw)))
-				oval := polygon(w, h, m, faceOval, ox, oy)
+				around := aroundEyes(r, m, 0.2*fw, 0.03*fw, 0)
 				l, _, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
 				lines := l.thinLines(lineR, 12)
 				n, k := 0, 0
-				for i := range near.v {
-					if near.v[i] == 0 || spare.v[i] > 0 || brows.v[i] > 0 || oval.v[i] == 0 {
+				for i := range around.v {
+					if around.v[i] == 0 {
 						continue
 					}
 					n++
@@ -951,6 +942,34 @@ func TestSourceGlassesFramesStayOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aroundEyes marks (1) the skin around the eyes of mesh m in region r: within
+// reach of the eye openings, farther than spare from them, at least 0.03 of
+// the face width from the brows, and inside the oval shrunk by inset (all
+// in pixels).
+func aroundEyes(r image.Rectangle, m []faceswap.Point3, reach, spare, inset float64) *plane {
+	w, h := r.Dx(), r.Dy()
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	fw := faceWidth(m)
+	eyes := polygon(w, h, m, rightEye, ox, oy)
+	eyes.add(polygon(w, h, m, leftEye, ox, oy))
+	near := eyes.maxOver(int(reach))
+	spared := eyes.maxOver(int(math.Ceil(spare)))
+	brows := polygon(w, h, m, rightBrow, ox, oy)
+	brows.add(polygon(w, h, m, leftBrow, ox, oy))
+	brows = brows.maxOver(int(math.Ceil(0.03 * fw)))
+	oval := polygon(w, h, m, faceOval, ox, oy)
+	if inset > 0 {
+		oval.erode(int(inset))
+	}
+	out := newPlane(w, h)
+	for i := range out.v {
+		if near.v[i] > 0 && spared.v[i] == 0 && brows.v[i] == 0 && (inset > 0 && oval.v[i] >= 1 || inset == 0 && oval.v[i] > 0) {
+			out.v[i] = 1
+		}
+	}
+	return out
 }
 
 // TestTargetMakeUpIsSwapped: make-up and paint on the target's skin are
@@ -989,21 +1008,12 @@ func TestTargetMakeUpIsSwapped(t *testing.T) {
 			m := shaped[0].Target.Mesh
 			r, fw := regionOf(out, m)
 			w, h := r.Dx(), r.Dy()
-			ox, oy := float64(r.Min.X), float64(r.Min.Y)
-			eyes := polygon(w, h, m, rightEye, ox, oy)
-			eyes.add(polygon(w, h, m, leftEye, ox, oy))
-			near := eyes.maxOver(int(0.12 * fw))
-			spare := eyes.maxOver(int(math.Ceil(0.012 * fw)))
-			brows := polygon(w, h, m, rightBrow, ox, oy)
-			brows.add(polygon(w, h, m, leftBrow, ox, oy))
-			brows = brows.maxOver(int(math.Ceil(0.03 * fw)))
-			oval := polygon(w, h, m, faceOval, ox, oy)
-			oval.erode(int(0.05 * fw))
+			around := aroundEyes(r, m, 0.12*fw, 0.012*fw, 0.05*fw)
 			n, kept := 0, 0
 			for y := 0; y < h; y++ {
 				for x := 0; x < w; x++ {
 					i := y*w + x
-					if near.v[i] == 0 || spare.v[i] > 0 || brows.v[i] > 0 || oval.v[i] < 1 {
+					if around.v[i] == 0 {
 						continue
 					}
 					n++
