@@ -64,8 +64,8 @@ func besideSwap(fn func()) (wait func()) {
 // decodeBoth decodes the source and target images, the source on the
 // helper's goroutine. Errors keep the serial order: the source's first.
 func (p *Pipeline) decodeBoth(r *Request) (src, dst *image.NRGBA, err error) {
-	wait := beside(func() (err error) { src, err = p.decode("source_img", r.Source); return err })
-	dst, derr := p.decode("target_img", r.Target)
+	wait := beside(func() (err error) { src, err = p.Decode("source_img", r.Source); return err })
+	dst, derr := p.Decode("target_img", r.Target)
 	if err := wait(); err != nil {
 		return nil, nil, err
 	}

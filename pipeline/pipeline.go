@@ -272,10 +272,10 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 			return nil, err
 		}
 	} else {
-		if src, err = p.decode("source_img", r.Source); err != nil {
+		if src, err = p.Decode("source_img", r.Source); err != nil {
 			return nil, err
 		}
-		if dst, err = p.decode("target_img", r.Target); err != nil {
+		if dst, err = p.Decode("target_img", r.Target); err != nil {
 			return nil, err
 		}
 	}
@@ -379,12 +379,6 @@ func (p *Pipeline) Faces(img *image.NRGBA, order selection.Order, gender selecti
 	return selection.Select(faces, gender, order), nil
 }
 
-// Decode decodes the image of a request field within the pipeline's
-// limits; an error names the field.
-func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) {
-	return p.decode(field, data)
-}
-
 func (p *Pipeline) limits() imageio.Limits {
 	if p.Limits == (imageio.Limits{}) {
 		return imageio.DefaultLimits
@@ -392,7 +386,9 @@ func (p *Pipeline) limits() imageio.Limits {
 	return p.Limits
 }
 
-func (p *Pipeline) decode(field string, data []byte) (*image.NRGBA, error) {
+// Decode decodes the image of a request field within the pipeline's
+// limits; an error names the field.
+func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) {
 	img, _, err := imageio.Decode(data, p.limits())
 	if err != nil {
 		return nil, fieldError(field, err)

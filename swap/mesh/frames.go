@@ -122,10 +122,11 @@ func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw 
 	// glasses have a bridge: without a mark over the top of the nose, dark
 	// marks elsewhere are the ends of brows the mesh's outline missed (on
 	// a turned face) or shadows
-	bridge := false
 	bx, by := m[168].X-ox, m[168].Y-oy
+	onBridge := func(i int) bool { return math.Hypot(float64(i%l.w)+0.5-bx, float64(i/l.w)+0.5-by) < 0.08*fw }
+	bridge := false
 	for i, v := range marks.v {
-		if v > 0 && math.Hypot(float64(i%l.w)+0.5-bx, float64(i/l.w)+0.5-by) < 0.08*fw {
+		if v > 0 && onBridge(i) {
 			bridge = true
 			break
 		}
@@ -164,9 +165,7 @@ func frameMarks(l, a, b *plane, m []faceswap.Point3, skin skinStats, ox, oy, fw 
 	}
 	if thinOnly {
 		// the frames are what runs through the bridge
-		marks = marks.connected(func(i int) bool {
-			return math.Hypot(float64(i%l.w)+0.5-bx, float64(i/l.w)+0.5-by) < 0.08*fw
-		})
+		marks = marks.connected(onBridge)
 		if !thin(marks, fw) || !acrossEyes(marks, m, ox, oy) {
 			return newPlane(l.w, l.h), false
 		}
