@@ -210,36 +210,77 @@ func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) 
 // each pixel, 0 where the frames of its glasses were painted over.
 func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) (swap.Region, *plane) {
 	T, S := p.Target.Mesh, p.Source.Mesh
-	w, h := r.Dx(), r.Dy()
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 
-	// 1. which of the target's features stay
-	keepRight, keepLeft, keepMouth := keptFeatures(S, T)
-
-	// 2. warp the source face onto the target mesh (already given the
+	// 1. warp the source face onto the target mesh (already given the
 	// source's shape: reshape)
 	if crop == nil {
 		crop = cropSource(src, S)
 	}
 	wp := warp(r, T, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
-	warped, cover, confidence := wp.img, wp.cover, wp.confidence
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
-	fill(warped, target, cover)
+	fill(wp.img, target, wp.cover)
 
-	// 3. regions of the target face
-	oval := polygon(w, h, T, faceOval, ox, oy)
-	eyes := polygon(w, h, T, rightEye, ox, oy)
-	eyes.add(polygon(w, h, T, leftEye, ox, oy))
-	brows := polygon(w, h, T, rightBrow, ox, oy)
-	brows.add(polygon(w, h, T, leftBrow, ox, oy))
-	lips := polygon(w, h, T, outerLips, ox, oy)
-	mouth := polygon(w, h, T, innerLips, ox, oy)
+	// 2. regions of the target face, and the skin both faces show
+	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
+	skin := sharedSkin(g, wp.cover, fw)
 
-	// 4. skin both faces show: the oval's core without eyes, brows and lips
-	skin := copyPlane(oval)
+	// 3. colour and lighting from the target, detail from the source; the
+	// frames of the source's glasses painted over with its skin first,
+	// and the target's own frames kept
+	tl, ta, tb := toLab(target)
+	tgtLab := [3]*plane{tl, ta, tb}
+	cheeks := cheekBand(T, skin, ox, oy)
+	painted := removeFrames(wp.img, T, cheeks, ox, oy, fw)
+	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw, true)
+	transfer(wp, tgtLab, skin, fw)
+
+	// 4. the blend mask
+	notSkin := hairLike(wp.img, tgtLab, skin, cheeks, g.oval, g.eyes, g.brows, g.lips, fw)
+	for i, v := range tgtFrames.v {
+		notSkin.v[i] = max(notSkin.v[i], v)
+	}
+	mask := blendMask(wp, target, g, notSkin, keptOf(g, S, T, ox, oy, fw), T, ox, oy, fw)
+
+	// 5. multi-band blend, then composite under the mask's support so that
+	// nothing outside it changes
+	bands := max(1, min(5, int(math.Log2(fw/8))))
+	blended := blendBands(wp.img, target, mask, bands)
+	alpha := composite(dst, r, blended, target, mask)
+	// the source's fine detail is not wanted where its glasses' frames
+	// were painted over (swapReduced adds it back at full resolution)
+	for i, v := range painted.v {
+		mask.v[i] *= 1 - v
+	}
+	return swap.Region{Bounds: r, Alpha: alpha}, mask
+}
+
+// faceRegions are the target face's regions in a swap's region (1 inside).
+type faceRegions struct {
+	w, h                           int
+	oval, eyes, brows, lips, mouth *plane
+}
+
+// regionsOf fills the regions of mesh m in a w×h region at ox, oy.
+func regionsOf(w, h int, m []faceswap.Point3, ox, oy float64) faceRegions {
+	g := faceRegions{w: w, h: h}
+	g.oval = polygon(w, h, m, faceOval, ox, oy)
+	g.eyes = polygon(w, h, m, rightEye, ox, oy)
+	g.eyes.add(polygon(w, h, m, leftEye, ox, oy))
+	g.brows = polygon(w, h, m, rightBrow, ox, oy)
+	g.brows.add(polygon(w, h, m, leftBrow, ox, oy))
+	g.lips = polygon(w, h, m, outerLips, ox, oy)
+	g.mouth = polygon(w, h, m, innerLips, ox, oy)
+	return g
+}
+
+// sharedSkin is the skin both faces show: the oval's core, where the warp
+// drew (cover), without the eyes, brows and lips.
+func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
+	skin := copyPlane(g.oval)
 	skin.erode(int(0.04 * fw))
 	skin.mul(cover)
-	for _, q := range []*plane{eyes, brows, lips} {
+	for _, q := range []*plane{g.eyes, g.brows, g.lips} {
 		d := copyPlane(q)
 		d.blur(0.02 * fw)
 		for i := range skin.v {
@@ -248,67 +289,66 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 			}
 		}
 	}
+	return skin
+}
 
-	// 5. colour and lighting from the target, detail from the source; the
-	// frames of the source's glasses painted over with its skin first,
-	// and the target's own frames kept
-	tl, ta, tb := toLab(target)
-	tgtLab := [3]*plane{tl, ta, tb}
-	cheeks := cheekBand(T, skin, ox, oy)
-	painted := removeFrames(warped, T, cheeks, ox, oy, fw)
-	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw, true)
-	transfer(wp, tgtLab, skin, fw)
-
-	// 6. the blend mask: the oval, feathered across its edge, minus the
-	// target's eye openings and open mouth, minus what is not skin in either
-	// face (hair), inside the coverage. It used to be pulled in by the
-	// feather's width so that it reached 0 at the oval: that kept a ring of
-	// the target's cheeks, jaw and temples, and with them much of the
-	// target's identity: when it went, the FaceRes margin of the Apollo
-	// crew's face in the office photo's first face rose from +0.01 to +0.12.
-	mask := copyPlane(oval)
-	feather := max(1.0, 0.035*fw)
-	mask.blur(feather)
-	keep := newPlane(w, h)
+// keptOf marks (1, softened) which of the target's features stay
+// (keptFeatures): its eye openings and its open mouth.
+func keptOf(g faceRegions, S, T []faceswap.Point3, ox, oy, fw float64) *plane {
+	keepRight, keepLeft, keepMouth := keptFeatures(S, T)
+	keep := newPlane(g.w, g.h)
 	if keepRight {
-		keep.add(polygon(w, h, T, rightEye, ox, oy))
+		keep.add(polygon(g.w, g.h, T, rightEye, ox, oy))
 	}
 	if keepLeft {
-		keep.add(polygon(w, h, T, leftEye, ox, oy))
+		keep.add(polygon(g.w, g.h, T, leftEye, ox, oy))
 	}
 	if keepMouth {
-		keep.add(mouth)
+		keep.add(g.mouth)
 	}
 	keep.blur(max(0.7, 0.006*fw))
-	notSkin := hairLike(warped, tgtLab, skin, cheeks, oval, eyes, brows, lips, fw)
-	for i, v := range tgtFrames.v {
-		notSkin.v[i] = max(notSkin.v[i], v)
-	}
-	cov := copyPlane(cover)
+	return keep
+}
+
+// blendMask is the share of the source in each pixel: the oval, feathered
+// across its edge, minus the target's kept features (keep) and what is not
+// skin in either face (notSkin: hair, a hand, glasses), inside the warp's
+// coverage and confidence and below the upper forehead (foreheadFade).
+// The oval is not pulled in by the feather's width: reaching 0 at the oval
+// kept a ring of the target's cheeks, jaw and temples, and with them much
+// of the target's identity (the Apollo crew's face in the office photo's
+// first face: FaceRes margin +0.01 with it, +0.12 without).
+//
+// What the mask leaves out is made the target's in the warped face wp too:
+// the blend's coarse bands read the warped face under a blurred mask, and
+// through them a source's fringe spread as a dark band over the target's
+// forehead and its brows came out twice.
+func blendMask(wp warped, target *resample.Image, g faceRegions, notSkin, keep *plane, T []faceswap.Point3, ox, oy, fw float64) *plane {
+	mask := copyPlane(g.oval)
+	mask.blur(max(1.0, 0.035*fw))
+	cov := copyPlane(wp.cover)
 	cov.erode(1)
 	cov.blur(1)
-	confidence.blur(max(1, 0.02*fw))
-	upper := foreheadFade(T, w, h, ox, oy)
+	wp.confidence.blur(max(1, 0.02*fw))
+	upper := foreheadFade(T, g.w, g.h, ox, oy)
+	warpedImg := wp.img
 	for i := range mask.v {
 		use := (1 - min(1, keep.v[i])) * (1 - notSkin.v[i])
-		mask.v[i] *= use * cov.v[i] * confidence.v[i] * upper.v[i]
-		// what the mask leaves out for the target's sake (its kept eyes and
-		// mouth, hair or a hand over it) or for the source's (its fringe,
-		// white beard, glare) is the target's in the warped face too: the
-		// blend's coarse bands read the warped face under a blurred mask,
-		// and through them a source's fringe spread as a dark band over the
-		// target's forehead and its brows came out twice
+		mask.v[i] *= use * cov.v[i] * wp.confidence.v[i] * upper.v[i]
 		if use < 1 {
 			for c := 3 * i; c < 3*i+3; c++ {
-				warped.Pix[c] = warped.Pix[c]*use + target.Pix[c]*(1-use)
+				warpedImg.Pix[c] = warpedImg.Pix[c]*use + target.Pix[c]*(1-use)
 			}
 		}
 	}
+	return mask
+}
 
-	// 7. multi-band blend, then composite under the mask's support so that
-	// nothing outside it changes
-	bands := max(1, min(5, int(math.Log2(fw/8))))
-	blended := blendBands(warped, target, mask, bands)
+// composite writes blended over target into dst's region r where the
+// mask is above 0 (at 4× the mask, clipped) and returns the alpha it used;
+// every other pixel of dst stays as it was.
+func composite(dst *image.NRGBA, r image.Rectangle, blended, target *resample.Image, mask *plane) []uint8 {
+	w, h := r.Dx(), r.Dy()
 	alpha := make([]uint8, w*h)
 	for y := 0; y < h; y++ {
 		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
@@ -330,12 +370,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 			}
 		}
 	}
-	// the source's fine detail is not wanted where its glasses' frames
-	// were painted over (swapReduced adds it back at full resolution)
-	for i, v := range painted.v {
-		mask.v[i] *= 1 - v
-	}
-	return swap.Region{Bounds: r, Alpha: alpha}, mask
+	return alpha
 }
 
 // fill copies the target where the warp drew nothing, so the blend's coarse
