@@ -255,23 +255,49 @@ func (p *plane) maxOver(r int) *plane { return p.runs(r, true, false).runs(r, fa
 func (p *plane) minOver(r int) *plane { return p.runs(r, true, true).runs(r, false, true) }
 
 // runs is the maximum (or with lowest, the minimum) over 2r+1 pixels along
-// rows (or columns).
+// rows (or columns), the window clipped at the ends. It costs the same
+// whatever r (van Herk and Gil–Werman): each line, padded by r each side,
+// is cut into blocks of 2r+1; a window covers the end of one block and the
+// start of the next, whose running extremes from the block's start (head)
+// and to its end (tail) are kept.
 func (p *plane) runs(r int, rows, lowest bool) *plane {
 	out := newPlane(p.w, p.h)
 	n, lines, step, stride := p.w, p.h, 1, p.w
 	if !rows {
 		n, lines, step, stride = p.h, p.w, p.w, 1
 	}
+	pick := func(a, b float32) float32 { return max(a, b) }
+	none := float32(math.Inf(-1))
+	if lowest {
+		pick = func(a, b float32) float32 { return min(a, b) }
+		none = float32(math.Inf(1))
+	}
+	k, m := 2*r+1, n+2*r
+	buf, head, tail := make([]float32, m), make([]float32, m), make([]float32, m)
+	for i := 0; i < r; i++ {
+		buf[i], buf[n+r+i] = none, none
+	}
 	for j := 0; j < lines; j++ {
 		base := j * stride
 		for i := 0; i < n; i++ {
-			v := p.v[base+i*step]
-			for k := max(0, i-r); k <= min(n-1, i+r); k++ {
-				if u := p.v[base+k*step]; (u < v) == lowest && u != v {
-					v = u
-				}
+			buf[r+i] = p.v[base+i*step]
+		}
+		for i := 0; i < m; i++ {
+			if i%k == 0 {
+				head[i] = buf[i]
+			} else {
+				head[i] = pick(head[i-1], buf[i])
 			}
-			out.v[base+i*step] = v
+		}
+		for i := m - 1; i >= 0; i-- {
+			if i == m-1 || (i+1)%k == 0 {
+				tail[i] = buf[i]
+			} else {
+				tail[i] = pick(tail[i+1], buf[i])
+			}
+		}
+		for i := 0; i < n; i++ {
+			out.v[base+i*step] = pick(tail[i], head[i+2*r])
 		}
 	}
 	return out
@@ -289,6 +315,19 @@ func (p *plane) thinLines(r int, c float32) *plane {
 		if closed.v[i]-v > c || v-opened.v[i] > c {
 			out.v[i] = 1
 		}
+	}
+	return out
+}
+
+// lineContrast is how much darker than what a (2r+1)² closing fills in,
+// or lighter than what an opening leaves, each pixel of p is (thinLines
+// marks where this exceeds its c).
+func (p *plane) lineContrast(r int) *plane {
+	closed := p.maxOver(r).minOver(r)
+	opened := p.minOver(r).maxOver(r)
+	out := newPlane(p.w, p.h)
+	for i, v := range p.v {
+		out.v[i] = max(closed.v[i]-v, v-opened.v[i])
 	}
 	return out
 }
