@@ -279,10 +279,8 @@ func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i 
 
 // removeFrames paints over the frames of glasses (frameMarks) in the
 // warped source img, whose face has mesh m in the region at ox, oy, with
-// the skin around them: a normalised convolution, in L*a*b*, of the pixels
-// that look like skin (within half of framesFar of the cheeks' colour),
-// widened until it reaches some. cheeks is where its skin is measured. It
-// returns how much of each pixel was painted over (0..1).
+// the skin around them (paintOver). cheeks is where its skin is measured.
+// It returns how much of each pixel was painted over (0..1).
 func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) *plane {
 	l, a, b := toLab(img)
 	skin := skinOf(l, a, b, cheeks)
@@ -290,6 +288,47 @@ func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, o
 	if !ok {
 		return newPlane(img.W, img.H) // all 0
 	}
+	return paintOver(img, [3]*plane{l, a, b}, marks, skin, fw, 0)
+}
+
+// grainOf is, for each pixel where painted > 0, the fine detail of l
+// (its difference from l blurred by sigma) at the first pixel d, 2d or 3d
+// away (below, above, right, left) that is not painted; 0 where none is.
+func grainOf(l, painted *plane, sigma float64, d int) *plane {
+	smooth := copyPlane(l)
+	smooth.blur(sigma)
+	out := newPlane(l.w, l.h)
+	for i, v := range painted.v {
+		if v <= 0 {
+			continue
+		}
+		x, y := i%l.w, i/l.w
+	far:
+		for k := 1; k <= 3; k++ {
+			for _, o := range [4][2]int{{0, k * d}, {0, -k * d}, {k * d, 0}, {-k * d, 0}} {
+				nx, ny := x+o[0], y+o[1]
+				if nx < 0 || ny < 0 || nx >= l.w || ny >= l.h {
+					continue
+				}
+				if j := ny*l.w + nx; painted.v[j] <= 0 {
+					out.v[i] = l.v[j] - smooth.v[j]
+					break far
+				}
+			}
+		}
+	}
+	return out
+}
+
+// paintOver paints the marked pixels of img (lab: its L*a*b*) with the
+// skin around them: a normalised convolution, in L*a*b*, of the pixels
+// that look like skin (within half of framesFar of skin's colour), widened
+// until it reaches some. It returns how much of each pixel was painted
+// over (0..1). With grain > 0 the painted lightness takes the fine detail
+// (finer than grain pixels) of the nearest unpainted skin a few widths
+// away (grainOf): a flat fill showed the frames as smooth bands.
+func paintOver(img *resample.Image, lab [3]*plane, marks *plane, skin skinStats, fw, grain float64) *plane {
+	l, a, b := lab[0], lab[1], lab[2]
 	keep := newPlane(img.W, img.H)
 	for i := range keep.v {
 		if marks.v[i] == 0 && skin.far(l.v[i], a.v[i], b.v[i], false) <= framesFar/2 {
@@ -302,6 +341,10 @@ func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, o
 	soft.blur(max(0.7, 0.5*framesEdge*fw))
 	for i, v := range soft.v {
 		soft.v[i] = max(marks.v[i], min(1, 2*v))
+	}
+	var detail *plane
+	if grain > 0 {
+		detail = grainOf(l, soft, grain, max(2, int(math.Round(wireGrainShift*fw))))
 	}
 	done := newPlane(img.W, img.H)
 	sigma := max(1, 1.5*math.Ceil(framesLine*fw))
@@ -319,6 +362,9 @@ func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, o
 				l.v[i] += v * (nums[0].v[i]/den.v[i] - l.v[i])
 				a.v[i] += v * (nums[1].v[i]/den.v[i] - a.v[i])
 				b.v[i] += v * (nums[2].v[i]/den.v[i] - b.v[i])
+				if detail != nil {
+					l.v[i] += v * detail.v[i]
+				}
 				done.v[i] = 1
 			}
 		}

@@ -909,6 +909,7 @@ func TestSourceGlassesFramesStayOut(t *testing.T) {
 	}{
 		{"red frames into a man", hard("glasses_clear_woman_drinking_straw.jpg"), shared("portrait_man_frontal_luciano.png")},
 		{"red frames into a smiling woman", hard("glasses_clear_woman_drinking_straw.jpg"), shared("portrait_woman_frontal_smiling.png")},
+		{"gold wire frames into a man", shared("portrait_man_glasses_beard_santa.jpg"), shared("portrait_man_frontal_luciano.png")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := c.src(t)
@@ -939,6 +940,35 @@ func TestSourceGlassesFramesStayOut(t *testing.T) {
 			t.Logf("thin-line share around the eyes: target %.4f, result %.4f", before, after)
 			if after > before+0.005 {
 				t.Errorf("the source's frames came through: %.2f%% of the skin around the eyes is on thin lines against the target's %.2f%%", 100*after, 100*before)
+			}
+		})
+	}
+}
+
+// TestSourceWireFramesStayOut: thin gold wire frames, near the skin's
+// colour, were painted onto the new face whole. Found by their shape (rims
+// round both lenses), they are painted out of the source: the result has
+// no rims round its eyes, where the source had them.
+func TestSourceWireFramesStayOut(t *testing.T) {
+	src := photo(t, "portrait_man_glasses_beard_santa.jpg")
+	ringed := func(img *image.NRGBA, m []faceswap.Point3) bool {
+		r, fw := regionOf(img, m)
+		l, _, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+		_, _, ok := wireFrames(l, m, float64(r.Min.X), float64(r.Min.Y), fw)
+		return ok
+	}
+	if !ringed(src, faces(t, src)[0].Mesh) {
+		t.Fatal("the source's wire frames are not found")
+	}
+	for _, dst := range []string{"portrait_woman_frontal_smiling.png", "portrait_man_frontal_luciano.png"} {
+		t.Run(dst, func(t *testing.T) {
+			orig, out, pairs, _ := swappedImages(t, src, photo(t, dst), 1, resample.Bilinear)
+			if ringed(orig, pairs[0].Target.Mesh) {
+				t.Fatal("the target has rims of its own")
+			}
+			_, shaped := moved(orig, src, pairs)
+			if ringed(out, shaped[0].Target.Mesh) {
+				t.Error("the source's wire frames came through: rims round both eyes")
 			}
 		})
 	}

@@ -18,7 +18,8 @@ type source struct {
 }
 
 // cropSource is the source face's neighbourhood (the mesh bounds plus a
-// quarter) at full scale; reduced makes of it what a target face needs.
+// quarter) at full scale, the frames of thin-wire glasses painted out
+// (unwire); reduced makes of it what a target face needs.
 func cropSource(src *image.NRGBA, mesh []faceswap.Point3) *source {
 	x0, y0, x1, y1 := bounds(mesh)
 	m := 0.25 * max(x1-x0, y1-y0)
@@ -31,7 +32,9 @@ func cropSource(src *image.NRGBA, mesh []faceswap.Point3) *source {
 	for y := 0; y < r.Dy(); y++ {
 		copy(cp.Pix[y*cp.Stride:y*cp.Stride+4*r.Dx()], sub.Pix[y*sub.Stride:])
 	}
-	return &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
+	s := &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
+	s.unwire(mesh)
+	return s
 }
 
 // reduced halves a full-scale crop (cropSource) while it is at least twice
