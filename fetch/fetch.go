@@ -292,7 +292,8 @@ func classify502(ctx context.Context, err error, redirected bool) error {
 		// the cause of pub.e would make the error contain itself, and its
 		// Error() recurse until the stack overflows (which killed the
 		// server on the log line of every redirect loop).
-		return &faceswap.Error{Status: pub.e.Status, Message: pub.e.Message, Err: pub.e.Err}
+		c := *pub.e
+		return &c
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {

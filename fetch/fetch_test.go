@@ -94,10 +94,10 @@ func wantError(t *testing.T, err error, status int, msg string) *faceswap.Error 
 		t.Fatalf("error %v (%T) is not a *faceswap.Error", err, err)
 	}
 	if fe.Status != status {
-		t.Errorf("status %d, want %d (message %q, cause %v)", fe.Status, status, fe.Message, fe.Err)
+		t.Errorf("status %d, want %d (message %q, cause %v)", fe.Status, status, fe.Public(), fe.Err)
 	}
-	if !strings.Contains(fe.Message, msg) {
-		t.Errorf("message %q does not contain %q (cause %v)", fe.Message, msg, fe.Err)
+	if !strings.Contains(fe.Public(), msg) {
+		t.Errorf("message %q does not contain %q (cause %v)", fe.Public(), msg, fe.Err)
 	}
 	return fe
 }

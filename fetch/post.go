@@ -12,11 +12,11 @@ import (
 
 // CheckURL refuses a URL the fetcher would never reach for its form alone:
 // a scheme other than http and https, credentials, no host, a bad port.
-// Addresses are checked when connecting. field names the request field in
-// the message.
+// Addresses are checked when connecting. The error is about the request
+// field field (faceswap.InField).
 func CheckURL(field, raw string) error {
 	if _, e := checkURL(raw, false); e != nil {
-		return faceswap.Wrap(e.Status, e.Err, "%s", nameField(e.Message, field))
+		return faceswap.InField(field, e)
 	}
 	return nil
 }

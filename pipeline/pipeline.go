@@ -29,8 +29,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"image"
 	"net/http"
 	"strings"
@@ -388,7 +386,7 @@ func (p *Pipeline) limits() imageio.Limits {
 func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) {
 	img, _, err := imageio.Decode(data, p.limits())
 	if err != nil {
-		return nil, fieldError(field, err)
+		return nil, faceswap.InField(field, err)
 	}
 	return img, nil
 }
@@ -402,17 +400,8 @@ func (p *Pipeline) CheckImages(r *Request) error {
 		data  []byte
 	}{{"source_img", r.Source}, {"target_img", r.Target}} {
 		if _, err := imageio.DecodeConfig(in.data, p.limits()); err != nil {
-			return fieldError(in.field, err)
+			return faceswap.InField(in.field, err)
 		}
 	}
 	return nil
-}
-
-// fieldError puts the field's name in front of a decoding error's message.
-func fieldError(field string, err error) error {
-	var fe *faceswap.Error
-	if errors.As(err, &fe) {
-		return &faceswap.Error{Status: fe.Status, Message: fmt.Sprintf("%s: %s", field, fe.Message), Err: fe.Err}
-	}
-	return err
 }
