@@ -232,12 +232,10 @@ func decodeError(format string, data []byte, err error) error {
 	case errors.As(err, &je) && jpegCoding(data) != "":
 		return faceswap.Wrap(http.StatusBadRequest, err,
 			"The image could not be decoded: this JPEG uses %s, which is not supported.", jpegCoding(data))
-	case errors.As(err, &je):
+	case errors.As(err, &je), errors.As(err, &pe):
+		// The decoder's words for the feature go to the log (err).
 		return faceswap.Wrap(http.StatusBadRequest, err,
-			"The image could not be decoded: this JPEG uses an unsupported feature (%s).", string(je))
-	case errors.As(err, &pe):
-		return faceswap.Wrap(http.StatusBadRequest, err,
-			"The image could not be decoded: this PNG uses an unsupported feature (%s).", string(pe))
+			"The image could not be decoded: this %s uses a feature that is not supported.", name)
 	case truncated(err):
 		return faceswap.Wrap(http.StatusBadRequest, err,
 			"The image could not be decoded: the %s data is truncated.", name)
