@@ -39,7 +39,8 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 		Timeout:       f.cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	var tlsFailed handshakes
+	req, err := http.NewRequestWithContext(tlsFailed.watch(ctx), http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return 0, faceswap.Wrap(http.StatusBadRequest, err, "The URL is not valid.")
 	}
@@ -49,7 +50,7 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 	req.Header.Set("User-Agent", "faceswap-webhook")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, classify502(ctx, err, false)
+		return 0, classify502(ctx, err, false, tlsFailed.Load())
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
