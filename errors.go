@@ -11,14 +11,40 @@ import (
 type Error struct {
 	Status  int    // HTTP status code
 	Message string // public, one clear sentence
-	Err     error  // internal cause; never shown to clients
+	// Field is the request field the error is about when the code that
+	// wrote Message did not know it (a fetcher, an image decoder): Public
+	// names it. InField sets it.
+	Field string
+	Err   error // internal cause; never shown to clients
+}
+
+// Public is the message a client sees: Message, after "Field: " when the
+// error is about a request field.
+func (e *Error) Public() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
 }
 
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return e.Message + " (" + e.Err.Error() + ")"
+		return e.Public() + " (" + e.Err.Error() + ")"
 	}
-	return e.Message
+	return e.Public()
+}
+
+// InField says which request field err is about: an *Error in err that
+// names no field yet comes back as a copy naming field (the innermost field
+// given wins); any other error comes back as it is.
+func InField(field string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Field != "" {
+		return err
+	}
+	c := *e
+	c.Field = field
+	return &c
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -43,7 +69,7 @@ func Wrap(status int, err error, format string, args ...any) *Error {
 func Classify(err error, ref string) (status int, message string) {
 	var e *Error
 	if errors.As(err, &e) && (e.Status >= 400 && e.Status < 500 || e.Status >= 502 && e.Status <= 504) {
-		return e.Status, e.Message
+		return e.Status, e.Public()
 	}
 	if ref == "" {
 		return http.StatusInternalServerError, "Internal server error; the server log has the detail."

@@ -36,3 +36,39 @@ func TestClassify(t *testing.T) {
 		t.Errorf("no reference: %q", msg)
 	}
 }
+
+// TestInField: the field an error is about is data on the error, named in
+// front of its public message in one place (Public, hence Classify); the
+// message itself is never edited, nor the error InField was given.
+func TestInField(t *testing.T) {
+	base := faceswap.Wrap(http.StatusBadGateway, errors.New("dial tcp: refused"), "The URL could not be fetched.")
+	err := faceswap.InField("source_img", fmt.Errorf("fetch: %w", base))
+	var fe *faceswap.Error
+	if !errors.As(err, &fe) || fe.Field != "source_img" || fe.Message != "The URL could not be fetched." || fe.Status != 502 {
+		t.Fatalf("InField = %#v", err)
+	}
+	if base.Field != "" {
+		t.Error("InField changed the error it was given")
+	}
+	if status, msg := faceswap.Classify(err, ""); status != 502 || msg != "source_img: The URL could not be fetched." {
+		t.Errorf("Classify = %d %q", status, msg)
+	}
+	if !strings.HasPrefix(err.Error(), "source_img: The URL could not be fetched. (") || !errors.Is(err, fe.Err) {
+		t.Errorf("Error() = %q, cause %v", err.Error(), fe.Err)
+	}
+	// The innermost field is the one named.
+	if again := faceswap.InField("target_img", err); faceswap.PublicMessage(again) != "source_img: The URL could not be fetched." {
+		t.Errorf("a second field: %q", faceswap.PublicMessage(again))
+	}
+	// Other errors pass as they are; a 500 names no field, nor its detail.
+	plain := errors.New("disk full")
+	if got := faceswap.InField("source_img", plain); got != plain {
+		t.Errorf("InField(plain) = %v", got)
+	}
+	if _, msg := faceswap.Classify(faceswap.InField("source_img", faceswap.Wrap(500, plain, "Broke.")), ""); strings.Contains(msg, "source_img") {
+		t.Errorf("a 500 says %q", msg)
+	}
+	if faceswap.InField("source_img", nil) != nil {
+		t.Error("InField(nil) is not nil")
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"faceswap"
 	"faceswap/internal/testenv"
+	"faceswap/models"
 	"faceswap/onnx"
 	"faceswap/raster"
 )
@@ -21,12 +22,12 @@ import (
 // family (test-only weights: never a default, never committed).
 var testModels = []struct {
 	file   string
-	family Family
+	family models.Family
 }{
-	{"retinaface_mobilenet0.25_640.onnx", FamilyRetinaFace},
-	{"yolov5n-0.5-face.onnx", FamilyYOLOv5Face},
-	{"scrfd_500m_kps.onnx", FamilySCRFD},
-	{"scrfd_2.5g_kps.onnx", FamilySCRFD},
+	{"retinaface_mobilenet0.25_640.onnx", models.FamilyRetinaFace},
+	{"yolov5n-0.5-face.onnx", models.FamilyYOLOv5Face},
+	{"scrfd_500m_kps.onnx", models.FamilySCRFD},
+	{"scrfd_2.5g_kps.onnx", models.FamilySCRFD},
 }
 
 // testModel loads a model of the shared test data.
@@ -54,7 +55,7 @@ func testModelPath(t testing.TB, file string) string {
 	return path
 }
 
-func testDetector(t testing.TB, file string, f Family, cfg Config) Detector {
+func testDetector(t testing.TB, file string, f models.Family, cfg Config) Detector {
 	t.Helper()
 	d, err := New(testModel(t, file), f, cfg)
 	if err != nil {
@@ -393,7 +394,7 @@ func TestFive(t *testing.T) {
 }
 
 // benchmarkFamily times Detect on the office photo (1280×853, five faces).
-func benchmarkFamily(b *testing.B, file string, f Family) {
+func benchmarkFamily(b *testing.B, file string, f models.Family) {
 	var office string
 	for _, m := range testenv.Manifest(b) {
 		if m.File == "group5_office_meeting.jpg" {
@@ -420,10 +421,10 @@ func benchmarkFamily(b *testing.B, file string, f Family) {
 }
 
 func BenchmarkRetinaFaceMobile(b *testing.B) {
-	benchmarkFamily(b, "retinaface_mobilenet0.25_640.onnx", FamilyRetinaFace)
+	benchmarkFamily(b, "retinaface_mobilenet0.25_640.onnx", models.FamilyRetinaFace)
 }
 func BenchmarkYOLOv5n05Face(b *testing.B) {
-	benchmarkFamily(b, "yolov5n-0.5-face.onnx", FamilyYOLOv5Face)
+	benchmarkFamily(b, "yolov5n-0.5-face.onnx", models.FamilyYOLOv5Face)
 }
-func BenchmarkSCRFD500m(b *testing.B) { benchmarkFamily(b, "scrfd_500m_kps.onnx", FamilySCRFD) }
-func BenchmarkSCRFD2_5g(b *testing.B) { benchmarkFamily(b, "scrfd_2.5g_kps.onnx", FamilySCRFD) }
+func BenchmarkSCRFD500m(b *testing.B) { benchmarkFamily(b, "scrfd_500m_kps.onnx", models.FamilySCRFD) }
+func BenchmarkSCRFD2_5g(b *testing.B) { benchmarkFamily(b, "scrfd_2.5g_kps.onnx", models.FamilySCRFD) }

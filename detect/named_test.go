@@ -14,34 +14,6 @@ import (
 	"faceswap/raster"
 )
 
-func TestLookupNamed(t *testing.T) {
-	for _, c := range []struct {
-		name, canonical string
-		family          Family
-		file            string
-	}{
-		{"retinaface_resnet50", "retinaface_resnet50", FamilyRetinaFace, "onnx/retinaface_resnet50.onnx"},
-		{"RetinaFace_ResNet50", "retinaface_resnet50", FamilyRetinaFace, "onnx/retinaface_resnet50.onnx"},
-		{"retinaface_mobile0.25", "retinaface_mobile0.25", FamilyRetinaFace, "onnx/retinaface_mobile0.25.onnx"},
-		{"YOLOv5l", "YOLOv5l", FamilyYOLOv5Face, "onnx/yolov5l-face.onnx"},
-		{"yolov5l", "YOLOv5l", FamilyYOLOv5Face, "onnx/yolov5l-face.onnx"},
-		{"YOLOV5N", "YOLOv5n", FamilyYOLOv5Face, "onnx/yolov5n-face.onnx"},
-	} {
-		m, ok := LookupNamed(c.name)
-		if !ok || m.Name != c.canonical || m.Family != c.family || m.File != c.file {
-			t.Errorf("LookupNamed(%q) = %+v, %v; want %s, %s, %s", c.name, m, ok, c.canonical, c.family, c.file)
-		}
-	}
-	for _, bad := range []string{"", "yolov5", "retinaface", "scrfd", "blazeface", "YOLOv5l "} {
-		if m, ok := LookupNamed(bad); ok {
-			t.Errorf("LookupNamed(%q) = %+v", bad, m)
-		}
-	}
-	if len(Named) != 4 {
-		t.Errorf("%d named detectors, want the API's 4", len(Named))
-	}
-}
-
 func statusOf(t *testing.T, err error) *faceswap.Error {
 	t.Helper()
 	var fe *faceswap.Error
@@ -59,8 +31,8 @@ func TestOpenNamedMissing(t *testing.T) {
 	for _, name := range []string{"retinaface_resnet50", "retinaface_mobile0.25", "YOLOv5l", "yolov5n"} {
 		_, err := OpenNamed(nil, p, name, Config{})
 		fe := statusOf(t, err)
-		m, _ := LookupNamed(name)
-		want := `facedetection "` + m.Name + `" is not installed on this server; install it with "faceswap models pull ` + m.Name + `".`
+		m, _ := models.ByValue(models.FieldFaceDetection, name)
+		want := `facedetection "` + m.Value + `" is not installed on this server; install it with "faceswap models pull ` + m.Name + `".`
 		if fe.Status != http.StatusNotFound || fe.Message != want {
 			t.Errorf("%s: %d %q, want 404 %q", name, fe.Status, fe.Message, want)
 		}
@@ -75,11 +47,11 @@ func TestOpenNamedMissing(t *testing.T) {
 // detector's file name.
 func install(t *testing.T, p models.Paths, name, path string) {
 	t.Helper()
-	m, _ := LookupNamed(name)
+	m, _ := models.ByValue(models.FieldFaceDetection, name)
 	if err := os.MkdirAll(p.Path("onnx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(path, p.Path(m.File)); err != nil {
+	if err := os.Symlink(path, p.Model(m)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,12 +136,12 @@ func TestConstructorsReject(t *testing.T) {
 		"mediapipe_face_detection_full_range.onnx", // BlazeFace
 		"skin_clothes_hair_pan_mnv3s.onnx",         // [1,3,512,512] in, one map out
 	}
-	own := map[Family]string{
-		FamilyRetinaFace: "retinaface_mobilenet0.25_640.onnx",
-		FamilyYOLOv5Face: "yolov5n-0.5-face.onnx",
-		FamilySCRFD:      "scrfd_500m_kps.onnx",
+	own := map[models.Family]string{
+		models.FamilyRetinaFace: "retinaface_mobilenet0.25_640.onnx",
+		models.FamilyYOLOv5Face: "yolov5n-0.5-face.onnx",
+		models.FamilySCRFD:      "scrfd_500m_kps.onnx",
 	}
-	for _, f := range []Family{FamilyRetinaFace, FamilyYOLOv5Face, FamilySCRFD} {
+	for _, f := range []models.Family{models.FamilyRetinaFace, models.FamilyYOLOv5Face, models.FamilySCRFD} {
 		for _, file := range files {
 			s := testModel(t, file)
 			_, err := New(s, f, Config{})
@@ -198,7 +170,7 @@ func TestConstructorsRejectOtherKinds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []Family{FamilyRetinaFace, FamilyYOLOv5Face, FamilySCRFD} {
+		for _, f := range []models.Family{models.FamilyRetinaFace, models.FamilyYOLOv5Face, models.FamilySCRFD} {
 			_, err := New(s, f, Config{})
 			checkRejects(t, f, name+".onnx", err)
 		}
@@ -210,7 +182,7 @@ func TestConstructorsRejectOtherKinds(t *testing.T) {
 
 // checkRejects: err refuses file for family f, naming the file and what was
 // wanted.
-func checkRejects(t *testing.T, f Family, file string, err error) {
+func checkRejects(t *testing.T, f models.Family, file string, err error) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s accepted %s", f, file)

@@ -38,5 +38,5 @@ func ExampleResolve() {
 	// "\x89PNG\r\n\x1a\n" <nil>
 	// 400 target_img is empty.
 	// 400 target_img uses the file scheme; give an http or https URL, a data URI or base64.
-	// 400 The URL of source_img points to a private or loopback address, which this server does not fetch.
+	// 400 source_img: The URL points to a private or loopback address, which this server does not fetch.
 }

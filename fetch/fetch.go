@@ -9,11 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -198,7 +200,8 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 			return nil
 		},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	var tlsFailed handshakes
+	req, err := http.NewRequestWithContext(tlsFailed.watch(ctx), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, faceswap.Wrap(http.StatusBadRequest, err, "The URL is not valid.")
 	}
@@ -206,7 +209,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	req.Header.Set("Accept", "image/*")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, classify502(ctx, err, redirected)
+		return nil, classify502(ctx, err, redirected, tlsFailed.Load())
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -222,7 +225,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, classify502(ctx, err, redirected)
+		return nil, classify502(ctx, err, redirected, tlsFailed.Load())
 	}
 	if int64(len(data)) > max {
 		return nil, faceswap.Wrap(http.StatusRequestEntityTooLarge,
@@ -283,16 +286,33 @@ func describeScheme(s string) string {
 	return "the " + strings.ToLower(s) + " scheme"
 }
 
+// handshakes notes whether a TLS handshake of a request, or of a redirect
+// it followed, failed: the transport reports that with errors of many
+// kinds, not all of them typed.
+type handshakes struct{ atomic.Bool }
+
+// watch returns ctx with a trace that sets h when a handshake fails.
+func (h *handshakes) watch(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				h.Store(true)
+			}
+		},
+	})
+}
+
 // classify502 turns an error from the HTTP client or the body read into a
-// public error.
-func classify502(ctx context.Context, err error, redirected bool) error {
+// public error; tlsFailed says a TLS handshake failed on the way.
+func classify502(ctx context.Context, err error, redirected, tlsFailed bool) error {
 	var pub *publicError
 	if errors.As(err, &pub) {
 		// A copy: err (the client's *url.Error) wraps pub, so making err
 		// the cause of pub.e would make the error contain itself, and its
 		// Error() recurse until the stack overflows (which killed the
 		// server on the log line of every redirect loop).
-		return &faceswap.Error{Status: pub.e.Status, Message: pub.e.Message, Err: pub.e.Err}
+		c := *pub.e
+		return &c
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {
@@ -337,9 +357,8 @@ func classify502(ctx context.Context, err error, redirected bool) error {
 		reason = "the connection was refused"
 	case errors.Is(err, syscall.ECONNRESET):
 		reason = "the connection was reset"
-	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alertErr),
-		errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert),
-		strings.Contains(err.Error(), "tls: "):
+	case tlsFailed, errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alertErr),
+		errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert):
 		reason = "the TLS handshake failed"
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 		reason = "the host is unreachable"

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -94,10 +95,10 @@ func wantError(t *testing.T, err error, status int, msg string) *faceswap.Error 
 		t.Fatalf("error %v (%T) is not a *faceswap.Error", err, err)
 	}
 	if fe.Status != status {
-		t.Errorf("status %d, want %d (message %q, cause %v)", fe.Status, status, fe.Message, fe.Err)
+		t.Errorf("status %d, want %d (message %q, cause %v)", fe.Status, status, fe.Public(), fe.Err)
 	}
-	if !strings.Contains(fe.Message, msg) {
-		t.Errorf("message %q does not contain %q (cause %v)", fe.Message, msg, fe.Err)
+	if !strings.Contains(fe.Public(), msg) {
+		t.Errorf("message %q does not contain %q (cause %v)", fe.Public(), msg, fe.Err)
 	}
 	return fe
 }
@@ -451,6 +452,43 @@ func TestTLS(t *testing.T) {
 	data, err := tf.Fetch(context.Background(), srv.URL+"/img")
 	if err != nil || !bytes.Equal(data, pngBytes) {
 		t.Errorf("trusted https: %q, %v", data, err)
+	}
+}
+
+// TestTLSUntypedFailure: a server that answers the handshake with a
+// message the client cannot decode fails it with an error of no exported
+// type ("local error: tls: error decoding message"); the fetcher tells it
+// from the trace of the handshake, not from the error's words.
+func TestTLSUntypedFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Read(make([]byte, 4096))                                            // the ClientHello
+				c.Write([]byte{0x16, 0x03, 0x03, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00}) // an empty ServerHello
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	tf := newTestFetcher(t, Config{Allow: []string{"127.0.0.1/32"}}, nil)
+	_, err = tf.Fetch(context.Background(), "https://"+ln.Addr().String()+"/img")
+	fe := wantError(t, err, http.StatusBadGateway, "The URL could not be fetched: the TLS handshake failed.")
+	var (
+		rec   tls.RecordHeaderError
+		alert tls.AlertError
+		cert  *tls.CertificateVerificationError
+	)
+	if errors.As(fe.Err, &rec) || errors.As(fe.Err, &alert) || errors.As(fe.Err, &cert) {
+		t.Errorf("the cause %v is of an exported type: the test no longer shows the trace at work", fe.Err)
 	}
 }
 

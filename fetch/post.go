@@ -12,11 +12,11 @@ import (
 
 // CheckURL refuses a URL the fetcher would never reach for its form alone:
 // a scheme other than http and https, credentials, no host, a bad port.
-// Addresses are checked when connecting. field names the request field in
-// the message.
+// Addresses are checked when connecting. The error is about the request
+// field field (faceswap.InField).
 func CheckURL(field, raw string) error {
 	if _, e := checkURL(raw, false); e != nil {
-		return faceswap.Wrap(e.Status, e.Err, "%s", nameField(e.Message, field))
+		return faceswap.InField(field, e)
 	}
 	return nil
 }
@@ -39,7 +39,8 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 		Timeout:       f.cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	var tlsFailed handshakes
+	req, err := http.NewRequestWithContext(tlsFailed.watch(ctx), http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return 0, faceswap.Wrap(http.StatusBadRequest, err, "The URL is not valid.")
 	}
@@ -49,7 +50,7 @@ func (f *Fetcher) Post(ctx context.Context, rawURL string, body []byte, header h
 	req.Header.Set("User-Agent", "faceswap-webhook")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, classify502(ctx, err, false)
+		return 0, classify502(ctx, err, false, tlsFailed.Load())
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()

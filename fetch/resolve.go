@@ -21,7 +21,8 @@ import (
 //     without padding, whitespace and newlines ignored.
 //
 // The size of base64 data is checked before it is decoded. Every error is a
-// *faceswap.Error whose message names field: 400 for an empty, malformed or
+// *faceswap.Error whose public message names field (a fetcher's, which
+// speaks of "the URL", through faceswap.InField): 400 for an empty, malformed or
 // refused value, 413 for data over maxBytes, and the fetcher's status (502,
 // 504, ...) for a URL that could not be fetched.
 func Resolve(ctx context.Context, f faceswap.Fetcher, field, value string, maxBytes int64) ([]byte, error) {
@@ -71,7 +72,7 @@ func fetchField(ctx context.Context, f faceswap.Fetcher, field, rawURL string, m
 	if err != nil {
 		var fe *faceswap.Error
 		if errors.As(err, &fe) {
-			return nil, &faceswap.Error{Status: fe.Status, Message: nameField(fe.Message, field), Err: fe.Err}
+			return nil, faceswap.InField(field, fe)
 		}
 		return nil, faceswap.Wrap(http.StatusBadGateway, err, "The URL of %s could not be fetched.", field)
 	}
@@ -84,16 +85,6 @@ func fetchField(ctx context.Context, f faceswap.Fetcher, field, rawURL string, m
 			"The URL of %s could not be fetched: the server answered with an empty body.", field)
 	}
 	return data, nil
-}
-
-// nameField puts the field name into a fetcher's message that speaks of
-// "the URL": "The URL points to ..." becomes "The URL of source_img points
-// to ...". Other messages get the field name in front.
-func nameField(msg, field string) string {
-	if i := strings.Index(msg, "URL "); i >= 0 {
-		return msg[:i] + "URL of " + field + " " + msg[i+len("URL "):]
-	}
-	return field + ": " + msg
 }
 
 // decodeDataURI decodes the part of a data URI after "data:":

@@ -146,21 +146,21 @@ func TestResolveURL(t *testing.T) {
 		t.Errorf("fetched %q", stub.urls)
 	}
 
-	// The fetcher's messages get the field name.
+	// The fetcher's messages get the field name in front.
 	for _, tc := range []struct {
 		in  *faceswap.Error
 		out string
 	}{
-		{faceswap.Errorf(400, refusedMsg), "The URL of source_img points to a private or loopback address, which this server does not fetch."},
-		{faceswap.Errorf(502, "The URL could not be fetched: the server answered 404."), "The URL of source_img could not be fetched: the server answered 404."},
-		{faceswap.Errorf(413, "The image at the URL is over the 20 MB limit."), "The image at the URL of source_img is over the 20 MB limit."},
+		{faceswap.Errorf(400, refusedMsg), "source_img: The URL points to a private or loopback address, which this server does not fetch."},
+		{faceswap.Errorf(502, "The URL could not be fetched: the server answered 404."), "source_img: The URL could not be fetched: the server answered 404."},
+		{faceswap.Errorf(413, "The image at the URL is over the 20 MB limit."), "source_img: The image at the URL is over the 20 MB limit."},
 		{faceswap.Errorf(502, "Upstream trouble."), "source_img: Upstream trouble."},
 	} {
 		stub := &stubFetcher{err: faceswap.Wrap(tc.in.Status, errors.New("detail"), "%s", tc.in.Message)}
 		_, err := Resolve(ctx, stub, "source_img", "http://example.com/", 100)
 		fe := wantError(t, err, tc.in.Status, tc.out)
-		if fe.Message != tc.out {
-			t.Errorf("message %q, want %q", fe.Message, tc.out)
+		if fe.Public() != tc.out || fe.Message != tc.in.Message {
+			t.Errorf("message %q (%q), want %q (the fetcher's %q)", fe.Public(), fe.Message, tc.out, tc.in.Message)
 		}
 		if fe.Err == nil || fe.Err.Error() != "detail" {
 			t.Errorf("internal cause %v lost", fe.Err)
@@ -192,8 +192,8 @@ func TestResolveWithFetcher(t *testing.T) {
 	tf := newTestFetcher(t, Config{}, nil)
 	_, err := Resolve(ctx, tf, "source_img", srv.URL+"/img", 0)
 	fe := wantError(t, err, http.StatusBadRequest, "")
-	if want := "The URL of source_img points to a private or loopback address, which this server does not fetch."; fe.Message != want {
-		t.Errorf("message %q, want %q", fe.Message, want)
+	if want := "source_img: The URL points to a private or loopback address, which this server does not fetch."; fe.Public() != want {
+		t.Errorf("message %q, want %q", fe.Public(), want)
 	}
 
 	tf = newTestFetcher(t, Config{Allow: []string{"127.0.0.1/32"}, MaxBytes: 100}, nil)
@@ -202,8 +202,8 @@ func TestResolveWithFetcher(t *testing.T) {
 		t.Errorf("allow-listed: %q, %v", data, err)
 	}
 	_, err = Resolve(ctx, tf, "target_img", srv.URL+"/bytes/101", 0)
-	wantError(t, err, http.StatusRequestEntityTooLarge, "The image at the URL of target_img is over the 100 bytes limit.")
+	wantError(t, err, http.StatusRequestEntityTooLarge, "target_img: The image at the URL is over the 100 bytes limit.")
 	_, err = Resolve(ctx, tf, "target_img", srv.URL+"/chain/5", 0)
-	wantError(t, err, http.StatusBadRequest, "The URL of target_img redirected more than 3 times.")
+	wantError(t, err, http.StatusBadRequest, "target_img: The URL redirected more than 3 times.")
 	tf.dialed(t)
 }

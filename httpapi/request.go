@@ -96,7 +96,7 @@ func parseJSON(body io.Reader, specs []fieldSpec) (*form, error) {
 		)
 		switch {
 		case errors.As(err, &se):
-			return nil, faceswap.Wrap(http.StatusBadRequest, err, "The request body is not valid JSON: %s at byte %d.", se.Error(), se.Offset)
+			return nil, faceswap.Wrap(http.StatusBadRequest, err, "The request body is not valid JSON: %s.", syntaxProblem(data, se.Offset))
 		case errors.As(err, &te):
 			return nil, faceswap.Wrap(http.StatusBadRequest, err, "The request body must be a JSON object, not %s.", te.Value)
 		}
@@ -126,6 +126,40 @@ func parseJSON(body io.Reader, specs []fieldSpec) (*form, error) {
 	}
 	sort.Strings(f.unknown)
 	return f, nil
+}
+
+// maxJSONDepth is how deep encoding/json lets arrays and objects nest.
+const maxJSONDepth = 10000
+
+// syntaxProblem says in the API's words where data, which encoding/json
+// refused after reading offset bytes, stops being JSON: it ends early (the
+// decoder's io.ErrUnexpectedEOF), it nests deeper than the decoder goes, or
+// byte offset (counting from 1) breaks the syntax. The decoder's own words
+// go to the log.
+func syntaxProblem(data []byte, offset int64) string {
+	var v json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&v); errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends before the JSON value does"
+	}
+	depth, inString, escaped := 0, false, false
+	for _, c := range data[:min(offset, int64(len(data)))] {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			if depth++; depth > maxJSONDepth {
+				return fmt.Sprintf("it nests arrays or objects more than %d deep", maxJSONDepth)
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return fmt.Sprintf("it breaks JSON's syntax at byte %d", offset)
 }
 
 // jsonValue reads one JSON field.

@@ -81,9 +81,10 @@ func TestParseJSONErrors(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{`{"source_img":`, 400, "The request body is not valid JSON: unexpected end of JSON input"},
+		{`{"source_img":`, 400, "The request body is not valid JSON: it ends before the JSON value does."},
 		{`{"source_img": "a"} {"x":1}`, 400, "not valid JSON"},
-		{`nope`, 400, "not valid JSON: invalid character"},
+		{`nope`, 400, "not valid JSON: it breaks JSON's syntax at byte 2."},
+		{`{"source_img": "a\"[[", "x": ]}`, 400, "not valid JSON: it breaks JSON's syntax at byte 30."},
 		{`"a string"`, 400, "must be a JSON object, not string"},
 		{`null`, 400, "must be a JSON object, not null"},
 		{`   `, 400, "The request body is empty"},
@@ -107,6 +108,24 @@ func TestParseJSONErrors(t *testing.T) {
 		_, _, err := parseSwapBody(t, jsonRequest(c.body), 1024, 1024)
 		if statusOf(err) != c.status || !strings.Contains(publicMessage(err), c.msg) {
 			t.Errorf("%.60s: %d %q, want %d %q", c.body, statusOf(err), publicMessage(err), c.status, c.msg)
+		}
+	}
+}
+
+// TestJSONSyntaxInOwnWords: a body that is not JSON is told in the API's
+// words, never encoding/json's: where it breaks, that it ends early, or
+// that it nests too deep (brackets inside strings do not count).
+func TestJSONSyntaxInOwnWords(t *testing.T) {
+	for _, c := range []struct{ body, msg string }{
+		{`{"a": ` + strings.Repeat(`[`, 10_001) + `]}`, "The request body is not valid JSON: it nests arrays or objects more than 10000 deep."},
+		{`{"a": ` + strings.Repeat(`["[{\"",`, 9_990) + `1 2]}`, "The request body is not valid JSON: it breaks JSON's syntax at byte"},
+		{`{"a": 1,}`, "The request body is not valid JSON: it breaks JSON's syntax at byte 9."},
+		{`{"a": "unterminated`, "The request body is not valid JSON: it ends before the JSON value does."},
+	} {
+		_, _, err := parseSwapBody(t, jsonRequest(c.body), 1<<20, 1<<20)
+		msg := publicMessage(err)
+		if statusOf(err) != 400 || !strings.HasPrefix(msg, c.msg) || strings.Contains(msg, "invalid character") || strings.Contains(msg, "max depth") {
+			t.Errorf("%.40s: %d %q, want 400 %q", c.body, statusOf(err), msg, c.msg)
 		}
 	}
 }

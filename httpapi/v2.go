@@ -83,7 +83,7 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !a.opt.Jobs.WebhooksEnabled() {
-			fail(faceswap.Errorf(http.StatusBadRequest, "webhook is not available: this server has no webhook secret (FACESWAP_WEBHOOK_SECRET) to sign with."))
+			fail(jobs.ErrNoWebhooks)
 			return
 		}
 	}

@@ -90,17 +90,15 @@ func Decode(data []byte, lim Limits) (img *image.NRGBA, info Info, err error) {
 			out = onCanvas(m, m.Bounds(), stored, false)
 		}
 	default:
-		var ok, cut bool
+		var ok bool
 		if info.Format == formatJPEG {
-			if out, ok, cut = decodeJPEGFast(data, stored); ok {
+			if out, ok = decodeJPEGFast(data, stored); ok {
 				break
 			}
 		}
 		var m image.Image
 		if m, err = decodeFull(info.Format, data); err == nil {
 			out = toNRGBA(m)
-		} else if cut {
-			err = fmt.Errorf("%w (libjpeg-turbo: premature end of data; image/jpeg: %v)", io.ErrUnexpectedEOF, err)
 		}
 	}
 	if err != nil {
@@ -188,7 +186,8 @@ func header(data []byte, lim Limits) (Info, image.Point, error) {
 // decodeHeader reads the format's header only.
 func decodeHeader(format string, data []byte) (cfg image.Config, err error) {
 	defer recoverTo(&err, format)
-	r := bytes.NewReader(data)
+	r := &endReader{r: bytes.NewReader(data)}
+	defer r.mark(&err)
 	switch format {
 	case formatJPEG:
 		return jpeg.DecodeConfig(r)
@@ -205,7 +204,8 @@ func decodeHeader(format string, data []byte) (cfg image.Config, err error) {
 // decodeFull decodes the pixels (the first frame of a GIF).
 func decodeFull(format string, data []byte) (m image.Image, err error) {
 	defer recoverTo(&err, format)
-	r := bytes.NewReader(data)
+	r := &endReader{r: bytes.NewReader(data)}
+	defer r.mark(&err)
 	switch format {
 	case formatJPEG:
 		return jpeg.Decode(r)
@@ -232,12 +232,10 @@ func decodeError(format string, data []byte, err error) error {
 	case errors.As(err, &je) && jpegCoding(data) != "":
 		return faceswap.Wrap(http.StatusBadRequest, err,
 			"The image could not be decoded: this JPEG uses %s, which is not supported.", jpegCoding(data))
-	case errors.As(err, &je):
+	case errors.As(err, &je), errors.As(err, &pe):
+		// The decoder's words for the feature go to the log (err).
 		return faceswap.Wrap(http.StatusBadRequest, err,
-			"The image could not be decoded: this JPEG uses an unsupported feature (%s).", string(je))
-	case errors.As(err, &pe):
-		return faceswap.Wrap(http.StatusBadRequest, err,
-			"The image could not be decoded: this PNG uses an unsupported feature (%s).", string(pe))
+			"The image could not be decoded: this %s uses a feature that is not supported.", name)
 	case truncated(err):
 		return faceswap.Wrap(http.StatusBadRequest, err,
 			"The image could not be decoded: the %s data is truncated.", name)
@@ -246,17 +244,39 @@ func decodeError(format string, data []byte, err error) error {
 		"The image could not be decoded: the %s data is corrupt.", name)
 }
 
-// truncated reports whether err says the data ended early. Some decoders
-// format the cause into their message rather than wrapping it.
+// truncated reports whether the data ended early: the decoder said so with
+// io.EOF or io.ErrUnexpectedEOF, or it failed after asking for more than
+// there was (errEnded), whatever it called the failure.
 func truncated(err error) bool {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return true
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errEnded)
+}
+
+// errEnded marks a decoder's failure after it had read to the end of the
+// data.
+var errEnded = errors.New("imageio: the decoder asked for more data than there is")
+
+// endReader hands a decoder the data and notes whether it asked for more
+// than there is. It has only Read (no ReadByte), so every byte a decoder
+// takes comes through it.
+type endReader struct {
+	r     *bytes.Reader
+	ended bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF && len(p) > 0 {
+		e.ended = true
 	}
-	s := err.Error()
-	return strings.HasSuffix(s, "EOF") || strings.Contains(s, "unexpected EOF") ||
-		strings.Contains(s, "not enough pixel data") || // PNG: the image data ended early
-		strings.Contains(s, "not enough image data") || // GIF: likewise
-		strings.Contains(s, "short chunk header") // WebP: the file ended inside a chunk header
+	return n, err
+}
+
+// mark, deferred, marks *err with errEnded when the decoder failed after
+// reading to the end.
+func (e *endReader) mark(err *error) {
+	if *err != nil && e.ended {
+		*err = fmt.Errorf("%w: %w", errEnded, *err)
+	}
 }
 
 // onCanvas places a frame (the first of a GIF or an animated WebP) at its

@@ -3,7 +3,6 @@
 package imageio
 
 import (
-	"errors"
 	"image"
 
 	"faceswap/turbojpeg"
@@ -18,25 +17,22 @@ const jpegBackend = "libjpeg-turbo"
 // hierarchical), CMYK and YCCK (whose Adobe conventions image/jpeg
 // handles), and any file libjpeg-turbo fails on, so that image/jpeg either
 // decodes it (libjpeg-turbo is stricter about warnings) or says what is
-// wrong in the words the pure-Go build uses.
-//
-// truncated says libjpeg-turbo found the data to end early, which
-// image/jpeg, reading past the end into garbage, may report as corruption.
-func decodeJPEGFast(data []byte, size image.Point) (img *image.NRGBA, ok, truncated bool) {
+// wrong in the words the pure-Go build uses (and whether the data ended
+// early, which decodeFull sees).
+func decodeJPEGFast(data []byte, size image.Point) (img *image.NRGBA, ok bool) {
 	if jpegCoding(data) != "" {
-		return nil, false, false
+		return nil, false
 	}
 	h, err := turbojpeg.DecodeHeader(data)
 	if err != nil || h.Width != size.X || h.Height != size.Y ||
 		(h.Colorspace != turbojpeg.YCbCr && h.Colorspace != turbojpeg.Gray && h.Colorspace != turbojpeg.RGB) {
-		return nil, false, false
+		return nil, false
 	}
 	out := image.NewNRGBA(image.Rect(0, 0, size.X, size.Y))
 	if err := turbojpeg.DecodeRGBA(data, out.Pix, size.X, size.Y, out.Stride); err != nil {
-		var te *turbojpeg.Error
-		return nil, false, errors.As(err, &te) && te.Truncated()
+		return nil, false
 	}
-	return out, true, false
+	return out, true
 }
 
 // encodeJPEGFast encodes opaque RGBA pixels with libjpeg-turbo (4:2:0, as

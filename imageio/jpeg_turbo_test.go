@@ -57,7 +57,7 @@ func backendsAgree(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, ok, _ := decodeJPEGFast(data, image.Pt(info.Width, info.Height))
+	fast, ok := decodeJPEGFast(data, image.Pt(info.Width, info.Height))
 	if !ok {
 		// TurboJPEG 2.1 reads no header with 4:1:0 chroma; Decode
 		// then gives image/jpeg's pixels.

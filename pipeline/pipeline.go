@@ -29,8 +29,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"image"
 	"net/http"
 	"strings"
@@ -40,6 +38,7 @@ import (
 	"faceswap"
 	"faceswap/analysis"
 	"faceswap/imageio"
+	"faceswap/models"
 	"faceswap/resample"
 	"faceswap/restore"
 	"faceswap/selection"
@@ -75,13 +74,6 @@ const DefaultRestoreWeight = 0.75
 func NewRequest() Request {
 	return Request{FaceRestoreWeight: DefaultRestoreWeight, ImageQuality: imageio.DefaultQuality}
 }
-
-// Restorers are the face_restore values; only "disable" needs no model.
-var Restorers = []string{"disable", "codeformer-v0.1.0.pth", "GFPGANv1.4.pth", "GFPGANv1.3.pth"}
-
-// Detectors are the facedetection values (used to align faces for
-// restoration).
-var Detectors = []string{"retinaface_resnet50", "retinaface_mobile0.25", "YOLOv5l", "YOLOv5n"}
 
 // Stage is one timed step.
 type Stage struct {
@@ -212,24 +204,27 @@ func (p *Pipeline) check(r *Request) (*checked, error) {
 	if r.FaceRestoreWeight < 0 || r.FaceRestoreWeight > 1 {
 		return nil, faceswap.Errorf(http.StatusBadRequest, "face_restore_weight %g is outside 0-1.", r.FaceRestoreWeight)
 	}
-	if c.detector, err = oneOf("facedetection", r.FaceDetection, Detectors, Detectors[0]); err != nil {
+	detectors := models.Values(models.FieldFaceDetection)
+	if c.detector, err = oneOf(models.FieldFaceDetection, r.FaceDetection, detectors, detectors[0]); err != nil {
 		return nil, err
 	}
-	fr, err := oneOf("face_restore", r.FaceRestore, Restorers, Restorers[0])
+	fr, err := oneOf(models.FieldFaceRestore, r.FaceRestore, models.Values(models.FieldFaceRestore), models.NoRestore)
 	if err != nil {
 		return nil, err
 	}
-	if fr != "disable" {
+	if fr != models.NoRestore {
 		if c.restorer = p.Restoration[fr]; c.restorer == nil {
+			m, _ := models.ByValue(models.FieldFaceRestore, fr)
 			return nil, faceswap.Errorf(http.StatusNotFound,
-				"face_restore %q is not installed on this server; install it with \"faceswap models pull %s\" or use \"disable\".", fr, RestorerModel(fr))
+				"face_restore %q is not installed on this server; install it with \"faceswap models pull %s\" or use \"disable\".", fr, m.Name)
 		}
 		c.weight = r.FaceRestoreWeight
 		// A facedetection the request names must be installed; left out,
 		// the default one aligns when installed, else the face mesh.
 		if r.FaceDetection != "" && p.Aligners[c.detector] == nil {
+			m, _ := models.ByValue(models.FieldFaceDetection, c.detector)
 			return nil, faceswap.Errorf(http.StatusNotFound,
-				"facedetection %q is not installed on this server; install it with \"faceswap models pull %s\" or leave facedetection out.", c.detector, c.detector)
+				"facedetection %q is not installed on this server; install it with \"faceswap models pull %s\" or leave facedetection out.", c.detector, m.Name)
 		}
 	}
 	if c.engine, err = swap.Pick(r.SwapModel, p.Engines, p.Preferred); err != nil {
@@ -391,7 +386,7 @@ func (p *Pipeline) limits() imageio.Limits {
 func (p *Pipeline) Decode(field string, data []byte) (*image.NRGBA, error) {
 	img, _, err := imageio.Decode(data, p.limits())
 	if err != nil {
-		return nil, fieldError(field, err)
+		return nil, faceswap.InField(field, err)
 	}
 	return img, nil
 }
@@ -405,17 +400,8 @@ func (p *Pipeline) CheckImages(r *Request) error {
 		data  []byte
 	}{{"source_img", r.Source}, {"target_img", r.Target}} {
 		if _, err := imageio.DecodeConfig(in.data, p.limits()); err != nil {
-			return fieldError(in.field, err)
+			return faceswap.InField(in.field, err)
 		}
 	}
 	return nil
-}
-
-// fieldError puts the field's name in front of a decoding error's message.
-func fieldError(field string, err error) error {
-	var fe *faceswap.Error
-	if errors.As(err, &fe) {
-		return &faceswap.Error{Status: fe.Status, Message: fmt.Sprintf("%s: %s", field, fe.Message), Err: fe.Err}
-	}
-	return err
 }

@@ -28,7 +28,7 @@ import (
 
 func standinRestorer(t testing.TB, name string, spec standin.Spec) restore.Restorer {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), RestorerModel(name)+".onnx")
+	path := filepath.Join(t.TempDir(), "model.onnx")
 	if err := os.WriteFile(path, spec.Marshal(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func tempHome(t *testing.T) (models.Paths, onnx.Config) {
 	if err := os.MkdirAll(filepath.Join(home, "onnx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{DetectorModel, MeshModel, AttributeModel} {
+	for _, m := range []string{models.BlazeFace, models.FaceMesh, models.FaceRes} {
 		if err := os.Symlink(set.ONNX(m), filepath.Join(home, "onnx", m+".onnx")); err != nil {
 			t.Fatal(err)
 		}

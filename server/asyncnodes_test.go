@@ -17,7 +17,7 @@ import (
 
 	"faceswap"
 	"faceswap/internal/testenv"
-	"faceswap/pipeline"
+	"faceswap/models"
 	"faceswap/store/postgres"
 
 	"github.com/jackc/pgx/v5"
@@ -55,7 +55,7 @@ func TestAsyncWorkerKilled(t *testing.T) {
 		t.Skip("starts three processes and waits for a rescue (about a minute); skipped in -short mode")
 	}
 	dbURL := testDatabaseURL(t)
-	home := testenv.Models(t, "onnx/"+pipeline.DetectorModel+".onnx", "onnx/"+pipeline.MeshModel+".onnx", "onnx/"+pipeline.AttributeModel+".onnx").Home
+	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx").Home
 	bin := buildFaceswap(t)
 	env := append(nodeEnv(home, dbURL, "", t.TempDir()),
 		"FACESWAP_JOB_TIMEOUT=8s",       // one run of a job

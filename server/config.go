@@ -71,9 +71,9 @@ type Config struct {
 	WebhookAttempts int
 	WebhookBackoff  time.Duration
 
-	// SwapDetector names an installed detector (retinaface_resnet50,
-	// retinaface_mobile0.25, YOLOv5l, YOLOv5n) that proposes faces for the
-	// swap instead of BlazeFace (FACESWAP_SWAP_DETECTOR; "" = BlazeFace).
+	// SwapDetector names an installed detector of those facedetection
+	// names (models.Values) that proposes faces for the swap instead of
+	// BlazeFace (FACESWAP_SWAP_DETECTOR; "" = BlazeFace).
 	SwapDetector string
 
 	LogLevel        slog.Level    // FACESWAP_LOG_LEVEL: debug, info, warn or error
@@ -233,7 +233,7 @@ var Settings = []Setting{
 	{"FACESWAP_WEBHOOK_BACKOFF", "webhook-backoff", "wait before a webhook's first retry, doubled after each (at most 1h)",
 		func(c *Config, v string) (err error) { c.WebhookBackoff, err = parseDuration(v); return },
 		func(c *Config) string { return c.WebhookBackoff.String() }},
-	{"FACESWAP_SWAP_DETECTOR", "swap-detector", "an installed named detector (retinaface_resnet50, retinaface_mobile0.25, YOLOv5l, YOLOv5n) to find faces for the swap instead of BlazeFace",
+	{"FACESWAP_SWAP_DETECTOR", "swap-detector", "an installed named detector (" + strings.Join(models.Values(models.FieldFaceDetection), ", ") + ") to find faces for the swap instead of BlazeFace",
 		func(c *Config, v string) error { c.SwapDetector = v; return nil },
 		func(c *Config) string { return c.SwapDetector }},
 	{"FACESWAP_LOG_LEVEL", "log-level", "debug, info, warn or error",

@@ -148,7 +148,7 @@ func TestHugeJSON(t *testing.T) {
 	ok := small(t)
 	deep := []byte(`{"source_img": "x", "target_img": ` + strings.Repeat("[", 100_000) + `]}`)
 	runErrCases(t, s, id, []errCase{
-		{name: "nesting 100000 deep", key: key, body: deep, status: 400, msg: "exceeded max depth"},
+		{name: "nesting 100000 deep", key: key, body: deep, status: 400, msg: "nests arrays or objects more than 10000 deep"},
 	})
 	// 5000 unknown fields are ignored; the Warning header names 20 of them.
 	fields := with(ok)

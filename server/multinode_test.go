@@ -20,7 +20,7 @@ import (
 
 	"faceswap"
 	"faceswap/internal/testenv"
-	"faceswap/pipeline"
+	"faceswap/models"
 	"faceswap/store/postgres"
 )
 
@@ -44,7 +44,7 @@ func TestThreeNodes(t *testing.T) {
 		t.Skip("starts three server processes and runs 45 swaps; skipped in -short mode")
 	}
 	dbURL, redisURL := testDatabaseURL(t), testRedisURL(t)
-	home := testenv.Models(t, "onnx/"+pipeline.DetectorModel+".onnx", "onnx/"+pipeline.MeshModel+".onnx", "onnx/"+pipeline.AttributeModel+".onnx").Home
+	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx").Home
 	swapBody, err := json.Marshal(small(t))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package swap
 
 import (
+	"errors"
 	"image"
 	"net/http"
 	"strings"
@@ -91,6 +92,9 @@ type Engine interface {
 // Auto is the swap_model value that picks the best installed engine.
 const Auto = "auto"
 
+// errNoEngine is the log's side of a pipeline built without engines.
+var errNoEngine = errors.New(`the pipeline has no swap engine: its models are not set up (run "make setup" or "faceswap setup")`)
+
 // Pick returns the engine a request names (case-insensitively) from the
 // installed ones; "" and "auto" pick the first of preferred that is
 // installed. A name that is not installed is a 404 that says how to install
@@ -102,7 +106,7 @@ func Pick(name string, installed map[string]Engine, preferred []string) (Engine,
 				return e, nil
 			}
 		}
-		return nil, faceswap.Errorf(http.StatusNotFound, "No swap engine is installed; run \"make setup\".")
+		return nil, faceswap.Wrap(http.StatusNotFound, errNoEngine, "No swap engine is installed on this server.")
 	}
 	for n, e := range installed {
 		if strings.EqualFold(n, name) {

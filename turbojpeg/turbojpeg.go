@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"unsafe"
 )
 
@@ -54,9 +53,6 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return "turbojpeg: " + e.Op + ": " + e.Msg }
-
-// Truncated reports whether the data ended early.
-func (e *Error) Truncated() bool { return strings.Contains(e.Msg, "Premature end") }
 
 // maxInt is the largest value of a C int, which sizes and strides must fit.
 const maxInt = 1<<31 - 1

@@ -52,7 +52,7 @@ func TestModelsListFresh(t *testing.T) {
 	}
 	for _, m := range optional.Default().Models {
 		l := listLine(t, stdout, m.Name)
-		for _, s := range []string{" " + m.Role + " ", " missing ", m.License} {
+		for _, s := range []string{" " + string(m.Role) + " ", " missing ", m.License} {
 			if !strings.Contains(l, s) {
 				t.Errorf("%s: line lacks %q: %s", m.Name, s, l)
 			}

@@ -12,6 +12,7 @@ import (
 	"faceswap"
 	"faceswap/models"
 	"faceswap/pipeline"
+	"faceswap/swap"
 )
 
 // openPipeline loads analysis and the installed swap engines.
@@ -31,13 +32,13 @@ func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&r.DetectionFaceOrder, "detection-face-order", "large-small", "large-small, small-large, top-bottom, bottom-top, left-right, right-left")
 	fs.StringVar(&r.DetectGenderInput, "detect-gender-input", "no", "only target faces of this gender count: no, female, male")
 	fs.StringVar(&r.DetectGenderSource, "detect-gender-source", "no", "only source faces of this gender count: no, female, male")
-	fs.StringVar(&r.FaceRestore, "face-restore", "disable", "restoration model: disable, codeformer-v0.1.0.pth, GFPGANv1.4.pth, GFPGANv1.3.pth")
+	fs.StringVar(&r.FaceRestore, "face-restore", models.NoRestore, "restoration model: "+strings.Join(models.Values(models.FieldFaceRestore), ", "))
 	fs.Float64Var(&r.FaceRestoreWeight, "face-restore-weight", pipeline.DefaultRestoreWeight, "restoration blend 0-1")
-	fs.StringVar(&r.FaceDetection, "facedetection", "retinaface_resnet50", "detector aligning faces for restoration")
+	fs.StringVar(&r.FaceDetection, "facedetection", models.Values(models.FieldFaceDetection)[0], "detector aligning faces for restoration: "+strings.Join(models.Values(models.FieldFaceDetection), ", "))
 	fs.StringVar(&r.Interpolation, "interpolation", "Bilinear", "Nearest, Bilinear, Bicubic, Lanczos")
 	fs.StringVar(&r.ImageFormat, "image-format", "", "jpeg, png or webp (default: from the -o extension, else jpeg)")
 	fs.IntVar(&r.ImageQuality, "image-quality", 95, "JPEG/WebP quality 10-100")
-	fs.StringVar(&r.SwapModel, "swap-model", "auto", "swap engine: auto, mesh, inswapper_128")
+	fs.StringVar(&r.SwapModel, "swap-model", swap.Auto, "swap engine: "+strings.Join(append([]string{swap.Auto, "mesh"}, models.Values(models.FieldSwapModel)...), ", "))
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

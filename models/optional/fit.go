@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"faceswap"
+	"faceswap/models"
 	"faceswap/onnxfile"
 )
 
@@ -186,7 +187,7 @@ func (o *Manifest) misfit(m Model, path, format string, args ...any) error {
 	fam := o.Family(m)
 	return faceswap.Wrap(http.StatusBadRequest, ErrMismatch,
 		"%s does not fit model %s (a %s, family %s): %s; expected inputs %s and outputs %s",
-		filepath.Base(path), m.Name, fam.Role, m.Family, fmt.Sprintf(format, args...),
+		filepath.Base(path), m.Name, m.Role, m.Family, fmt.Sprintf(format, args...),
 		describeSpec(fam.Inputs), describeSpec(fam.Outputs))
 }
 
@@ -270,7 +271,7 @@ func assign(ps []pattern, vs []onnxfile.ValueInfo, used []bool, b binding) (bind
 
 // anchors checks that a detector's outputs have the cells its input size
 // gives (strides 8, 16, 32), when the file fixes the sizes.
-func anchors(family string, b binding) string {
+func anchors(family models.Family, b binding) string {
 	h, okh := b["H"]
 	w, okw := b["W"]
 	if !okh || !okw {
@@ -285,19 +286,19 @@ func anchors(family string, b binding) string {
 	}
 	var msgs []string
 	switch family {
-	case "retinaface":
+	case models.FamilyRetinaFace:
 		var n int64
 		for _, s := range []int64{8, 16, 32} {
 			ch, cw := cells(s)
 			n += 2 * ch * cw
 		}
 		msgs = append(msgs, check("N", n, "the number of priors"))
-	case "scrfd":
+	case models.FamilySCRFD:
 		for i, s := range []int64{8, 16, 32} {
 			ch, cw := cells(s)
 			msgs = append(msgs, check(string(rune('A'+i)), 2*ch*cw, fmt.Sprintf("the anchors of stride %d", s)))
 		}
-	case "yolov5face":
+	case models.FamilyYOLOv5Face:
 		for i, s := range []int64{8, 16, 32} {
 			ch, cw := cells(s)
 			msgs = append(msgs, check(string(rune('A'+2*i)), ch, fmt.Sprintf("the grid height of stride %d", s)),

@@ -8,25 +8,26 @@ import (
 	"strings"
 	"testing"
 
+	"faceswap/models"
 	"faceswap/onnxfile"
 )
 
 // FuzzParse feeds arbitrary manifests to Parse: no panic; an accepted
-// manifest gives every model its family's role, finds each model by name
-// and reads back the same after a round trip through JSON.
+// manifest gives every model the registry's role and file, finds each
+// model by name and reads back the same after a round trip through JSON.
 func FuzzParse(f *testing.F) {
 	f.Add(manifestJSON)
-	f.Add([]byte(`{"families":{"f":{"role":"detector","inputs":[{"name":"i","shape":"1,3,H,W|scalar"}],"outputs":[{"name":"o","shape":"1,N,4"}]}},"models":[{"name":"m","family":"f","file":"m.onnx","license":"MIT"}]}`))
-	f.Add([]byte(`{"families":{"f":{"role":"swapper","inputs":[{"shape":""}],"outputs":[{"shape":"a"}]}}}`))
-	f.Add([]byte(`{"models":[{"name":"x","file":"../x.onnx"}]}`))
+	f.Add([]byte(`{"families":{"RetinaFace":{"inputs":[{"name":"i","shape":"1,3,H,W|scalar"}],"outputs":[{"name":"o","shape":"1,N,4"}]}},"models":[{"name":"retinaface_resnet50","license":"MIT"}]}`))
+	f.Add([]byte(`{"families":{"inswapper":{"inputs":[{"shape":""}],"outputs":[{"shape":"a"}]}}}`))
+	f.Add([]byte(`{"models":[{"name":"x"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		o, err := Parse(data)
 		if err != nil {
 			return
 		}
 		for _, m := range o.Models {
-			if m.Role == "" || m.Role != o.Families[m.Family].Role {
-				t.Fatalf("model %q: role %q", m.Name, m.Role)
+			if r, ok := models.Lookup(m.Name); !ok || m.Role != r.Role || m.File != r.File || !m.Optional {
+				t.Fatalf("model %q: role %q, file %q, not the registry's", m.Name, m.Role, m.File)
 			}
 			got, err := o.Lookup(m.Name)
 			if err != nil || got.File != m.File {

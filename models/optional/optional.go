@@ -3,15 +3,16 @@
 // the insightface swapper with its ArcFace and detector, the GFPGAN and
 // CodeFormer restorers, and the RetinaFace and YOLOv5-face detectors.
 //
-// A manifest in the repository (manifest.json, embedded) lists each with
-// its role, file name, public download location, sha256 where one is
-// published, size and licence, and the inputs and outputs its role
-// expects. Users install them on demand into the onnx/ folder of the cache
-// folder (models.Paths), beside the default models: Manifest.Pull
+// The registry (models.All) names them, with their roles, families and
+// files; a manifest in the repository (manifest.json, embedded) adds where
+// each comes from (public download location, sha256 where one is
+// published, size and licence) and the inputs and outputs each family's
+// files have. Users install them on demand into the onnx/ folder of the
+// cache folder (models.Paths), beside the default models: Manifest.Pull
 // downloads one from its public home, resuming an interrupted download,
 // and checks its sha256; Manifest.Import takes a file the user already
 // has. Both accept a file only when its inputs, outputs and initializers,
-// read with onnxfile (without ONNX Runtime), fit the model's role. Each
+// read with onnxfile (without ONNX Runtime), fit the model's family. Each
 // install leaves a small record (onnx/FILE.install.json) with the file's
 // size, time and sha256, so List can tell a file installed and checked
 // from one put there by hand or changed since, without reading it;
@@ -31,7 +32,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,19 +42,11 @@ import (
 	"faceswap/models"
 )
 
-// Roles of the optional models.
-const (
-	RoleSwapper  = "swapper"  // the neural swapper (inswapper_128)
-	RoleArcFace  = "arcface"  // the identity embedding the swapper takes
-	RoleDetector = "detector" // face detectors (facedetection, det_10g)
-	RoleRestorer = "restorer" // face restoration (face_restore)
-)
-
 // Errors the optional-model functions wrap; the errors themselves are
 // *faceswap.Error values with a status and a sentence that names the model
 // and says what to do.
 var (
-	// ErrUnknownModel: the name is not in the manifest (status 400).
+	// ErrUnknownModel: the name is not an optional model (status 400).
 	ErrUnknownModel = errors.New("unknown optional model")
 	// ErrNotInstalled: the model's file is missing (status 404).
 	ErrNotInstalled = errors.New("optional model not installed")
@@ -69,15 +61,15 @@ var (
 	ErrChecksum = errors.New("sha256 mismatch")
 )
 
-// Model is one optional model of the manifest.
+// Model is one optional model: its entry in the registry (name, role,
+// family, file) and where its file comes from.
 type Model struct {
-	// Name as the API and the CLI name it, e.g. "GFPGANv1.4".
-	Name string `json:"name"`
-	// Family names the input/output layout (Manifest.Families), e.g.
-	// "gfpgan"; the family gives the role.
-	Family string `json:"family"`
-	// File is the file name in the onnx/ folder, e.g. "GFPGANv1.4.onnx".
-	File string `json:"file"`
+	models.Model
+	Source
+}
+
+// Source is what the manifest says of an optional model's file.
+type Source struct {
 	// URL is what pull downloads; empty when no public download of a file
 	// that fits is known (then only import installs it).
 	URL string `json:"url"`
@@ -97,8 +89,6 @@ type Model struct {
 	Notice string `json:"notice,omitempty"`
 	// Note says where the file comes from and anything odd about it.
 	Note string `json:"note"`
-	// Role is the family's role, filled in when the manifest is loaded.
-	Role string `json:"-"`
 }
 
 // Tensor is an input or output a family expects.
@@ -112,9 +102,8 @@ type Tensor struct {
 	Shape string `json:"shape"`
 }
 
-// Family is the layout of one kind of model.
+// Family is the layout of one family's files.
 type Family struct {
-	Role    string   `json:"role"`
 	Inputs  []Tensor `json:"inputs"`  // matched in any order
 	Outputs []Tensor `json:"outputs"` // matched in order
 	// LastInitializer, when set, is the shape the graph's last initializer
@@ -124,10 +113,23 @@ type Family struct {
 	About string `json:"about"`
 }
 
-// Manifest lists optional models and the layouts of their families.
+// Manifest is the optional models, in the registry's order, and the
+// layouts of their families.
 type Manifest struct {
-	Families map[string]Family `json:"families"`
-	Models   []Model           `json:"models"`
+	Families map[models.Family]Family
+	Models   []Model
+}
+
+// manifestFile is the format of manifest.json: the layouts by family, and
+// the source of each model by name; names and families are the registry's.
+type manifestFile struct {
+	Families map[models.Family]Family `json:"families"`
+	Models   []namedSource            `json:"models"`
+}
+
+type namedSource struct {
+	Name string `json:"name"`
+	Source
 }
 
 //go:embed manifest.json
@@ -139,8 +141,8 @@ var (
 	builtinErr  error
 )
 
-// Default returns a copy of the built-in manifest (manifest.json), in its
-// order. It panics if the embedded file is bad, which its tests rule out.
+// Default returns a copy of the built-in manifest (manifest.json). It
+// panics if the embedded file is bad, which its tests rule out.
 func Default() *Manifest {
 	builtinOnce.Do(func() { builtin, builtinErr = Parse(manifestJSON) })
 	if builtinErr != nil {
@@ -149,21 +151,29 @@ func Default() *Manifest {
 	return builtin.Clone()
 }
 
-// Parse parses and checks a manifest in the format of manifest.json.
+// Parse parses and checks a manifest in the format of manifest.json: it
+// must give the source of every optional model of the registry and the
+// layout of every family they belong to, and nothing else.
 func Parse(data []byte) (*Manifest, error) {
-	var o Manifest
-	if err := json.Unmarshal(data, &o); err != nil {
+	var f manifestFile
+	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("optional: manifest: %w", err)
 	}
-	if err := o.check(); err != nil {
-		return nil, err
+	return build(f)
+}
+
+// MarshalJSON writes the manifest in the format of manifest.json.
+func (o *Manifest) MarshalJSON() ([]byte, error) {
+	f := manifestFile{Families: o.Families, Models: make([]namedSource, len(o.Models))}
+	for i, m := range o.Models {
+		f.Models[i] = namedSource{m.Name, m.Source}
 	}
-	return &o, nil
+	return json.Marshal(f)
 }
 
 // Clone returns a deep copy, for callers (tests) that change entries.
 func (o *Manifest) Clone() *Manifest {
-	c := &Manifest{Families: make(map[string]Family, len(o.Families)), Models: slices.Clone(o.Models)}
+	c := &Manifest{Families: make(map[models.Family]Family, len(o.Families)), Models: slices.Clone(o.Models)}
 	for k, f := range o.Families {
 		f.Inputs, f.Outputs = slices.Clone(f.Inputs), slices.Clone(f.Outputs)
 		c.Families[k] = f
@@ -171,55 +181,68 @@ func (o *Manifest) Clone() *Manifest {
 	return c
 }
 
-// check validates the manifest and fills in each model's Role.
-func (o *Manifest) check() error {
+// build checks a parsed manifest against the registry and joins each
+// source to its model.
+func build(f manifestFile) (*Manifest, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("optional: manifest: "+format, args...)
 	}
-	for name, f := range o.Families {
-		switch f.Role {
-		case RoleSwapper, RoleArcFace, RoleDetector, RoleRestorer:
-		default:
-			return bad("family %s has the unknown role %q", name, f.Role)
-		}
-		if len(f.Inputs) == 0 || len(f.Outputs) == 0 {
-			return bad("family %s lists no inputs or no outputs", name)
-		}
-		for _, t := range append(slices.Clone(f.Inputs), f.Outputs...) {
-			if _, err := parsePattern(t.Shape); err != nil {
-				return bad("family %s, tensor %s: %v", name, t.Name, err)
-			}
-		}
-		if f.LastInitializer != "" {
-			if _, err := parsePattern(f.LastInitializer); err != nil {
-				return bad("family %s, last initializer: %v", name, err)
-			}
-		}
-	}
-	seen := map[string]bool{}
-	for i := range o.Models {
-		m := &o.Models[i]
-		f, ok := o.Families[m.Family]
+	sources := map[string]namedSource{}
+	for i, s := range f.Models {
+		m, ok := models.Lookup(s.Name)
 		switch {
-		case m.Name == "":
-			return bad("model %d has no name", i)
-		case seen[strings.ToLower(m.Name)]:
-			return bad("model %s is listed twice", m.Name)
-		case !ok:
-			return bad("model %s has the unknown family %q", m.Name, m.Family)
-		case m.File == "" || m.File != filepath.Base(m.File) || !strings.HasSuffix(m.File, ".onnx"):
-			return bad("model %s: file %q must be a plain NAME.onnx", m.Name, m.File)
-		case m.SHA256 != "" && !isHexSHA256(m.SHA256):
-			return bad("model %s: sha256 %q is not 64 hex digits", m.Name, m.SHA256)
-		case m.SizeExact && m.Size <= 0:
-			return bad("model %s: exact size %d", m.Name, m.Size)
-		case m.License == "":
-			return bad("model %s has no licence", m.Name)
+		case s.Name == "":
+			return nil, bad("model %d has no name", i)
+		case !ok || !m.Optional:
+			return nil, bad("%q is not an optional model of the registry", s.Name)
+		case s.Name != m.Name:
+			return nil, bad("model %q is spelt %q in the registry", s.Name, m.Name)
+		case sources[m.Name].Name != "":
+			return nil, bad("model %s is listed twice", m.Name)
+		case s.SHA256 != "" && !isHexSHA256(s.SHA256):
+			return nil, bad("model %s: sha256 %q is not 64 hex digits", m.Name, s.SHA256)
+		case s.SizeExact && s.Size <= 0:
+			return nil, bad("model %s: exact size %d", m.Name, s.Size)
+		case s.License == "":
+			return nil, bad("model %s has no licence", m.Name)
 		}
-		seen[strings.ToLower(m.Name)] = true
-		m.Role = f.Role
+		sources[m.Name] = s
 	}
-	return nil
+	o := &Manifest{Families: f.Families}
+	used := map[models.Family]bool{}
+	for _, m := range models.All() {
+		if !m.Optional {
+			continue
+		}
+		s, ok := sources[m.Name]
+		if !ok {
+			return nil, bad("model %s has no source", m.Name)
+		}
+		if _, ok := f.Families[m.Family]; !ok {
+			return nil, bad("family %s (of model %s) has no layout", m.Family, m.Name)
+		}
+		used[m.Family] = true
+		o.Models = append(o.Models, Model{Model: m, Source: s.Source})
+	}
+	for name, fam := range f.Families {
+		if !used[name] {
+			return nil, bad("family %q is not the family of an optional model", name)
+		}
+		if len(fam.Inputs) == 0 || len(fam.Outputs) == 0 {
+			return nil, bad("family %s lists no inputs or no outputs", name)
+		}
+		for _, t := range append(slices.Clone(fam.Inputs), fam.Outputs...) {
+			if _, err := parsePattern(t.Shape); err != nil {
+				return nil, bad("family %s, tensor %s: %v", name, t.Name, err)
+			}
+		}
+		if fam.LastInitializer != "" {
+			if _, err := parsePattern(fam.LastInitializer); err != nil {
+				return nil, bad("family %s, last initializer: %v", name, err)
+			}
+		}
+	}
+	return o, nil
 }
 
 func isHexSHA256(s string) bool {
@@ -243,8 +266,8 @@ func (o *Manifest) Names() []string {
 	return names
 }
 
-// Lookup returns the model of that name (case-insensitive). The error, a
-// 400 wrapping ErrUnknownModel, lists the known names.
+// Lookup returns the optional model of that name (case-insensitive). The
+// error, a 400 wrapping ErrUnknownModel, lists the optional models.
 func (o *Manifest) Lookup(name string) (Model, error) {
 	for _, m := range o.Models {
 		if strings.EqualFold(m.Name, name) {
@@ -259,7 +282,7 @@ func (o *Manifest) Lookup(name string) (Model, error) {
 func (o *Manifest) Family(m Model) Family { return o.Families[m.Family] }
 
 // File returns where m lives in the cache folder p (onnx/FILE).
-func File(p models.Paths, m Model) string { return p.Path("onnx/" + m.File) }
+func File(p models.Paths, m Model) string { return p.Model(m.Model) }
 
 // partFile is where a download of m collects until it is checked.
 func partFile(p models.Paths, m Model) string { return File(p, m) + ".part" }

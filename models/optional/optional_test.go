@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"faceswap/internal/testenv"
 	"fmt"
@@ -84,19 +85,20 @@ func sameFile(t *testing.T, path string, want []byte) {
 func TestManifest(t *testing.T) {
 	o := optional.Default()
 	want := []struct {
-		name, file, role string
-		nonCommercial    bool
+		name, file    string
+		role          models.Role
+		nonCommercial bool
 	}{
-		{"inswapper_128", "inswapper_128.onnx", optional.RoleSwapper, true},
-		{"w600k_r50", "w600k_r50.onnx", optional.RoleArcFace, true},
-		{"det_10g", "det_10g.onnx", optional.RoleDetector, true},
-		{"GFPGANv1.4", "GFPGANv1.4.onnx", optional.RoleRestorer, false},
-		{"GFPGANv1.3", "GFPGANv1.3.onnx", optional.RoleRestorer, false},
-		{"codeformer-v0.1.0", "codeformer-v0.1.0.onnx", optional.RoleRestorer, true},
-		{"retinaface_resnet50", "retinaface_resnet50.onnx", optional.RoleDetector, false},
-		{"retinaface_mobile0.25", "retinaface_mobile0.25.onnx", optional.RoleDetector, false},
-		{"YOLOv5l", "yolov5l-face.onnx", optional.RoleDetector, false},
-		{"YOLOv5n", "yolov5n-face.onnx", optional.RoleDetector, false},
+		{"inswapper_128", "inswapper_128.onnx", models.RoleSwapper, true},
+		{"w600k_r50", "w600k_r50.onnx", models.RoleArcFace, true},
+		{"det_10g", "det_10g.onnx", models.RoleDetector, true},
+		{"GFPGANv1.4", "GFPGANv1.4.onnx", models.RoleRestorer, false},
+		{"GFPGANv1.3", "GFPGANv1.3.onnx", models.RoleRestorer, false},
+		{"codeformer-v0.1.0", "codeformer-v0.1.0.onnx", models.RoleRestorer, true},
+		{"retinaface_resnet50", "retinaface_resnet50.onnx", models.RoleDetector, false},
+		{"retinaface_mobile0.25", "retinaface_mobile0.25.onnx", models.RoleDetector, false},
+		{"YOLOv5l", "yolov5l-face.onnx", models.RoleDetector, false},
+		{"YOLOv5n", "yolov5n-face.onnx", models.RoleDetector, false},
 	}
 	if len(o.Models) != len(want) {
 		t.Errorf("manifest has %d models, want %d: %v", len(o.Models), len(want), o.Names())
@@ -134,16 +136,50 @@ func TestManifest(t *testing.T) {
 	}
 }
 
+// TestParseManifestRejects: a manifest gives the source of every optional
+// model of the registry and the layout of every family they belong to,
+// valid, and nothing else.
 func TestParseManifestRejects(t *testing.T) {
+	good := optional.Default()
+	edit := func(change func(o *optional.Manifest)) string {
+		o := good.Clone()
+		change(o)
+		data, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	if _, err := optional.Parse([]byte(edit(func(*optional.Manifest) {}))); err != nil {
+		t.Fatalf("the built-in manifest does not read back: %v", err)
+	}
+	swap := func(s, old, new string) string {
+		if !strings.Contains(s, old) {
+			t.Fatalf("%q is not in the manifest", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	whole := edit(func(*optional.Manifest) {})
 	for name, doc := range map[string]string{
 		"bad json":        `{`,
-		"unknown family":  `{"families":{},"models":[{"name":"x","family":"nope","file":"x.onnx","license":"MIT"}]}`,
-		"bad role":        `{"families":{"f":{"role":"painter","inputs":[{"shape":"1"}],"outputs":[{"shape":"1"}]}},"models":[]}`,
-		"bad shape":       `{"families":{"f":{"role":"restorer","inputs":[{"shape":"1,x"}],"outputs":[{"shape":"1"}]}},"models":[]}`,
-		"path in file":    `{"families":{"f":{"role":"restorer","inputs":[{"shape":"1"}],"outputs":[{"shape":"1"}]}},"models":[{"name":"x","family":"f","file":"../x.onnx","license":"MIT"}]}`,
-		"bad sha256":      `{"families":{"f":{"role":"restorer","inputs":[{"shape":"1"}],"outputs":[{"shape":"1"}]}},"models":[{"name":"x","family":"f","file":"x.onnx","license":"MIT","sha256":"abc"}]}`,
-		"no licence":      `{"families":{"f":{"role":"restorer","inputs":[{"shape":"1"}],"outputs":[{"shape":"1"}]}},"models":[{"name":"x","family":"f","file":"x.onnx"}]}`,
-		"duplicate names": `{"families":{"f":{"role":"restorer","inputs":[{"shape":"1"}],"outputs":[{"shape":"1"}]}},"models":[{"name":"x","family":"f","file":"x.onnx","license":"MIT"},{"name":"X","family":"f","file":"y.onnx","license":"MIT"}]}`,
+		"unknown model":   swap(whole, `"name":"det_10g"`, `"name":"mtcnn"`),
+		"a set-up model":  swap(whole, `"name":"det_10g"`, `"name":"facemesh"`),
+		"other spelling":  swap(whole, `"name":"det_10g"`, `"name":"DET_10G"`),
+		"duplicate names": swap(whole, `"name":"det_10g"`, `"name":"w600k_r50"`),
+		"model missing":   edit(func(o *optional.Manifest) { o.Models = o.Models[1:] }),
+		"family missing":  edit(func(o *optional.Manifest) { delete(o.Families, models.FamilySCRFD) }),
+		"unknown family":  edit(func(o *optional.Manifest) { o.Families["MTCNN"] = o.Families[models.FamilySCRFD] }),
+		"set-up family":   edit(func(o *optional.Manifest) { o.Families[models.FamilyFaceMesh] = o.Families[models.FamilySCRFD] }),
+		"no inputs": edit(func(o *optional.Manifest) {
+			f := o.Families[models.FamilySCRFD]
+			f.Inputs = nil
+			o.Families[models.FamilySCRFD] = f
+		}),
+		"bad shape":       edit(func(o *optional.Manifest) { o.Families[models.FamilySCRFD].Inputs[0].Shape = "1,x" }),
+		"bad sha256":      edit(func(o *optional.Manifest) { o.Models[0].SHA256 = "abc" }),
+		"no licence":      edit(func(o *optional.Manifest) { o.Models[0].License = "" }),
+		"exact size of 0": edit(func(o *optional.Manifest) { o.Models[0].Size = 0 }),
+		"unnamed model":   swap(whole, `"name":"det_10g"`, `"name":""`),
 	} {
 		if _, err := optional.Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -3,6 +3,7 @@ package optional
 import (
 	"fmt"
 
+	"faceswap/models"
 	"faceswap/onnxfile"
 )
 
@@ -23,19 +24,19 @@ func (o *Manifest) StandIn(name string) ([]byte, error) {
 	b := binding{"H": 64, "W": 64}
 	cells := func(s int64) (int64, int64) { return (64 + s - 1) / s, (64 + s - 1) / s }
 	switch m.Family {
-	case "retinaface":
+	case models.FamilyRetinaFace:
 		var n int64
 		for _, s := range []int64{8, 16, 32} {
 			h, w := cells(s)
 			n += 2 * h * w
 		}
 		b["N"] = n
-	case "scrfd":
+	case models.FamilySCRFD:
 		for i, s := range []int64{8, 16, 32} {
 			h, w := cells(s)
 			b[string(rune('A'+i))] = 2 * h * w
 		}
-	case "yolov5face":
+	case models.FamilyYOLOv5Face:
 		for i, s := range []int64{8, 16, 32} {
 			h, w := cells(s)
 			b[string(rune('A'+2*i))], b[string(rune('B'+2*i))] = h, w
@@ -59,14 +60,14 @@ func (o *Manifest) StandIn(name string) ([]byte, error) {
 		}
 		return d, nil
 	}
-	g := onnxfile.Graph{Name: "standin_" + m.Family}
+	g := onnxfile.Graph{Name: "standin_" + string(m.Family)}
 	for _, t := range fam.Inputs {
 		d, err := dims(t.Shape)
 		if err != nil {
 			return nil, err
 		}
 		typ := onnxfile.Float
-		if len(d) <= 1 && m.Family == "codeformer" {
+		if len(d) <= 1 && m.Family == models.FamilyCodeFormer {
 			typ = onnxfile.Double // the fidelity weight, as exports feed it
 		}
 		g.Inputs = append(g.Inputs, onnxfile.ValueInfo{Name: t.Name, Type: typ, Dims: d})

@@ -39,6 +39,7 @@ import (
 
 	"faceswap"
 	"faceswap/align"
+	"faceswap/models"
 	"faceswap/onnx"
 	"faceswap/paste"
 	"faceswap/raster"
@@ -64,27 +65,25 @@ type Restorer struct {
 
 var _ restore.Restorer = (*Restorer)(nil)
 
-// IsCodeFormer reports whether a face_restore value (or model name) names
-// a CodeFormer model, which takes a fidelity weight input.
-func IsCodeFormer(name string) bool {
-	return strings.HasPrefix(strings.ToLower(name), "codeformer")
-}
-
 // New loads the model file at path through rt as the restorer the API
-// calls name (a face_restore value such as "GFPGANv1.4.pth") and checks
-// its interface: one float32 image input [1,3,512,512] (dynamic
-// dimensions accepted) and a float32 output of that shape; a CodeFormer
-// model (name starting "codeformer") also takes the fidelity weight, a
-// float32 or float64 input holding one value (a scalar, or any rank-1 or
-// rank-2 shape of one value),
-// found by the names "w", "weight" or "fidelity", or as the one other
-// input. A file that does not fit is an error that names what is wrong.
+// calls name (a face_restore value such as "GFPGANv1.4.pth", of a model in
+// the registry) and checks its interface: one float32 image input
+// [1,3,512,512] (dynamic dimensions accepted) and a float32 output of that
+// shape; a model of the CodeFormer family also takes the fidelity weight,
+// a float32 or float64 input holding one value (a scalar, or any rank-1 or
+// rank-2 shape of one value), found by the names "w", "weight" or
+// "fidelity", or as the one other input. A file that does not fit is an
+// error that names what is wrong.
 func New(rt *onnx.Runtime, name, path string) (*Restorer, error) {
+	m, ok := models.ByValue(models.FieldFaceRestore, name)
+	if !ok {
+		return nil, fmt.Errorf("restore: %q is not a face_restore model", name)
+	}
 	s, err := rt.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("restore: %s: %w", name, err)
 	}
-	r := &Restorer{name: name, fidelity: IsCodeFormer(name), s: s}
+	r := &Restorer{name: m.Value, fidelity: m.Family == models.FamilyCodeFormer, s: s}
 	if err := r.check(); err != nil {
 		return nil, err
 	}

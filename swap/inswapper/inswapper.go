@@ -46,6 +46,7 @@ import (
 
 	"faceswap"
 	"faceswap/align"
+	"faceswap/models"
 	"faceswap/onnx"
 	"faceswap/onnxfile"
 	"faceswap/paste"
@@ -54,8 +55,8 @@ import (
 	"faceswap/swap"
 )
 
-// Name is the engine's swap_model name.
-const Name = "inswapper_128"
+// Name is the engine's swap_model name: its swapper model's registry name.
+const Name = models.Inswapper
 
 // Sizes of the models' tensors.
 const (
