@@ -38,7 +38,8 @@ type Queue interface {
 	EnqueueWebhook(ctx context.Context, id string) error
 }
 
-// Runner runs a swap (a *pipeline.Pipeline).
+// Runner runs a swap (a *pipeline.Pipeline, which takes a core of the
+// process's CPU scheduler for it, as the synchronous requests do).
 type Runner interface {
 	Run(ctx context.Context, r *pipeline.Request) (*pipeline.Result, error)
 }
@@ -205,7 +206,8 @@ func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error)
 	o := outcomeOf(res, err, s.cfg.Keep, j.ID)
 	if err == nil {
 		o.Cost = s.cfg.Price.Of(res.FacesSwapped)
-		timings := map[string]float64{"fetch": in.FetchMS, "queue": ms(j.StartedAt.Sub(j.CreatedAt))}
+		// queue: waiting for a worker, then for a core to run on
+		timings := map[string]float64{"fetch": in.FetchMS, "queue": ms(j.StartedAt.Sub(j.CreatedAt) + res.Queued)}
 		for _, st := range res.Stages {
 			timings[st.Name] = ms(st.Duration)
 		}

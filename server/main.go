@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 	"faceswap/fetch"
 	"faceswap/httpapi"
 	"faceswap/jobs"
@@ -31,7 +32,7 @@ import (
 // fields are opened by New, and closed by Close; supplied ones are not
 // closed.
 type Deps struct {
-	Pipeline *pipeline.Pipeline // shallow-copied; its Limits are set from the Config
+	Pipeline *pipeline.Pipeline // shallow-copied; its Limits and CPU are set from the Config
 	Accounts faceswap.Accounts
 	Limiter  faceswap.Limiter
 	Fetcher  faceswap.Fetcher
@@ -41,8 +42,11 @@ type Deps struct {
 // Main is one running server: what New opened, and the listeners Run
 // starts. Close shuts it down gracefully.
 type Main struct {
-	Config   Config
-	Log      *slog.Logger
+	Config Config
+	Log    *slog.Logger
+	// CPU is the one scheduler of the process's compute: the synchronous
+	// requests and the asynchronous jobs run on its Config.Workers cores.
+	CPU      *cpu.Scheduler
 	Pipeline *pipeline.Pipeline
 	Accounts faceswap.Accounts
 	Limiter  faceswap.Limiter
@@ -108,8 +112,13 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		m.Log.Info("models loaded", slog.Float64("seconds", loaded.Seconds()), slog.Any("engines", pl.Preferred), slog.String("ort", rt.Version()))
 		d.Pipeline = pl
 	}
+	// One scheduler for every swap of the process, sync and async.
+	if m.CPU, err = cpu.New(cpu.Config{Cores: cfg.Workers}); err != nil {
+		return nil, err
+	}
 	pl := *d.Pipeline
 	pl.Limits.MaxBytes, pl.Limits.MaxPixels = cfg.MaxImageBytes, cfg.MaxImagePixels
+	pl.CPU = m.CPU
 	m.Pipeline = &pl
 
 	if d.Accounts == nil && cfg.DatabaseURL != "" {
@@ -166,6 +175,7 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 
 	m.API, err = httpapi.New(httpapi.Options{
 		Pipeline:      m.Pipeline,
+		CPU:           m.CPU,
 		Accounts:      m.Accounts,
 		Limiter:       m.Limiter,
 		Fetcher:       m.Fetcher,
