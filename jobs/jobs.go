@@ -68,20 +68,22 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// New returns a Service. queue may be set later (SetQueue), because a
-// queue's workers call back into the service.
-func New(cfg Config, jobs faceswap.Jobs, pipeline Runner, poster Poster) *Service {
+// New returns a Service that keeps its jobs in jobs, queues them on queue
+// and runs them with pipeline. A nil poster sends no webhooks (they are
+// then refused, as without a secret). The queue's workers call Process and
+// Deliver once the queue is started with the Service.
+func New(cfg Config, jobs faceswap.Jobs, queue Queue, pipeline Runner, poster Poster) *Service {
 	if cfg.Keep <= 0 {
 		cfg.Keep = time.Hour
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, jobs: jobs, pipeline: pipeline, poster: poster, log: cfg.Log}
+	if poster == nil {
+		cfg.WebhookSecret = ""
+	}
+	return &Service{cfg: cfg, jobs: jobs, queue: queue, pipeline: pipeline, poster: poster, log: cfg.Log}
 }
-
-// SetQueue sets the queue Submit and Process use.
-func (s *Service) SetQueue(q Queue) { s.queue = q }
 
 // Keep is how long finished jobs stay readable.
 func (s *Service) Keep() time.Duration { return s.cfg.Keep }
@@ -104,9 +106,6 @@ var errNoWebhooks = faceswap.Errorf(http.StatusBadRequest, "webhook is not avail
 func (s *Service) Submit(ctx context.Context, sub Submission) (faceswap.Job, error) {
 	if sub.Webhook != "" && !s.WebhooksEnabled() {
 		return faceswap.Job{}, errNoWebhooks
-	}
-	if s.queue == nil {
-		return faceswap.Job{}, errors.New("jobs: no queue")
 	}
 	in, err := json.Marshal(sub.Input)
 	if err != nil {

@@ -1,8 +1,10 @@
 // Package server assembles the HTTP API from its parts: it reads the
 // configuration (FACESWAP_* environment variables, overridden by flags),
-// opens the account store, the rate limiter, the fetcher and the models, and
-// runs the listeners with a graceful shutdown. Main is what the serve command
-// and the end-to-end tests both run.
+// opens the store (keys, credits, jobs and their queue), the rate limiter,
+// the fetcher and the models, makes the one CPU scheduler the synchronous
+// and asynchronous swaps share, and runs the listeners and job workers with
+// a graceful shutdown. Main is what the serve and worker commands and the
+// end-to-end tests run.
 package server
 
 import (
