@@ -64,8 +64,9 @@ type JobOutcome struct {
 }
 
 // Jobs stores asynchronous requests (store/sqlite, store/postgres). The
-// queue that hands them to workers is separate (package jobs/river); this
-// is the record of truth: status, answer, and the charge.
+// queue that hands them to workers (package jobs/river) lives in the same
+// database, opened with it (package store); this is the record of truth:
+// status, answer, and the charge.
 type Jobs interface {
 	// CreateJob stores a new QUEUED job. When j.IdempotencyKey is set and
 	// the same key already made a job with it, that job is returned

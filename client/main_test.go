@@ -14,6 +14,7 @@ import (
 	"faceswap/internal/testenv"
 	"faceswap/models"
 	"faceswap/server"
+	"faceswap/store"
 	"faceswap/store/sqlite"
 )
 
@@ -78,7 +79,7 @@ func exampleServer() (stop func(), err error) {
 		return stop, err
 	}
 	cleanups = append(cleanups, func() { db.Close() })
-	srv, err := server.NewWith(cfg, server.Deps{Accounts: db, Log: io.Discard})
+	srv, err := server.NewWith(cfg, server.Deps{Store: store.SQLite(db), Log: io.Discard})
 	if err != nil {
 		return stop, fmt.Errorf("%w (run make setup)", err)
 	}

@@ -1,6 +1,7 @@
 // Package httpapi is the HTTP face of the service: the hosted
 // "Faceswap V3 Multifaceswap" contract (SPEC §1–§4) with keys, credits,
-// rate limits, a bounded worker pool, metrics, an OpenAPI description and
+// rate limits, a bounded pool of requests running on the process's CPU
+// scheduler (package cpu), metrics, an OpenAPI description and
 // the playground page at GET / (package playground).
 //
 // Every handler reports failures through writeError, the one place that
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 	"faceswap/httpapi/playground"
 	"faceswap/jobs"
 	"faceswap/pipeline"
@@ -37,7 +39,11 @@ type Options struct {
 	Log     *slog.Logger // default: discard
 	Metrics *Metrics     // default: a fresh, unregistered set
 
-	Workers  int           // pipeline runs at once (default 1)
+	// CPU is the scheduler whose cores the swaps run on, shared with the
+	// asynchronous jobs' workers (default: one of Workers cores, for this
+	// API alone).
+	CPU      *cpu.Scheduler
+	Workers  int           // swaps admitted to run at once (default 1)
 	Queue    int           // requests admitted beyond the workers before 503 (0: none)
 	Deadline time.Duration // per request (default 60 s)
 
@@ -127,8 +133,15 @@ func New(o Options) (*API, error) {
 	if o.RetryAfterSeconds <= 0 {
 		o.RetryAfterSeconds = 1
 	}
+	if o.CPU == nil {
+		sched, err := cpu.New(cpu.Config{Cores: o.Workers})
+		if err != nil {
+			return nil, err
+		}
+		o.CPU = sched
+	}
 	a := &API{opt: o, log: o.Log, metrics: o.Metrics}
-	a.pool = newPool(o.Workers, o.Queue, o.Metrics)
+	a.pool = newPool(o.Workers, o.Queue, o.CPU, o.Metrics)
 	// the playground served at GET /, built from its embedded files
 	page, err := playground.New()
 	if err != nil {

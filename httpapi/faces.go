@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 	"faceswap/selection"
 )
 
@@ -89,7 +90,7 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 		out  *facesJSON
 		ferr error
 	)
-	err = t.run(ctx, func() { out, ferr = a.detect(data, order, gender) })
+	err = t.run(ctx, func(*cpu.Core) { out, ferr = a.detect(data, order, gender) })
 	if err == nil {
 		err = ferr
 	}

@@ -5,21 +5,24 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+
+	"faceswap/cpu"
 )
 
-// pool bounds the work in progress: at most workers requests run at once,
-// and at most workers+queue are admitted (running, waiting for a worker, or
-// fetching their images before they wait). A request that finds every
+// pool bounds the synchronous work in progress: at most workers+queue
+// requests are admitted (running, waiting for a core, or fetching their
+// images before they wait), and each runs on a core of the process's CPU
+// scheduler, which the asynchronous jobs share. A request that finds every
 // place taken is refused at once (503) rather than piling up.
 type pool struct {
 	admit chan struct{} // one token per admitted request
-	work  chan struct{} // one token per running request
+	cpu   *cpu.Scheduler
 	m     *Metrics
 	busy  sync.WaitGroup // running work
 }
 
-func newPool(workers, queue int, m *Metrics) *pool {
-	return &pool{admit: make(chan struct{}, workers+queue), work: make(chan struct{}, workers), m: m}
+func newPool(workers, queue int, sched *cpu.Scheduler, m *Metrics) *pool {
+	return &pool{admit: make(chan struct{}, workers+queue), cpu: sched, m: m}
 }
 
 // ticket is one admitted request.
@@ -52,16 +55,15 @@ func (t *ticket) leave() {
 	}
 }
 
-// run waits for a worker and runs fn on it (a panic in fn is returned as an
-// error). It returns ctx's error when ctx
-// ends first — while waiting, or while fn still runs: fn is not
-// interrupted (the pipeline checks its context between stages), its worker
-// stays taken until it ends, and its result is then dropped.
-func (t *ticket) run(ctx context.Context, fn func()) error {
-	select {
-	case t.p.work <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+// run waits for a core and runs fn on it (a panic in fn is returned as an
+// error). It returns ctx's error when ctx ends first — while waiting, or
+// while fn still runs: fn is not interrupted (the pipeline checks its
+// context between stages), its core stays taken until it ends, and its
+// result is then dropped.
+func (t *ticket) run(ctx context.Context, fn func(core *cpu.Core)) error {
+	core, err := t.p.cpu.Acquire(ctx)
+	if err != nil {
+		return err
 	}
 	t.started = true
 	t.p.m.queueDepth.Dec()
@@ -76,30 +78,17 @@ func (t *ticket) run(ctx context.Context, fn func()) error {
 				perr = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 			}
 			t.p.m.inFlight.Dec()
-			<-t.p.work
+			core.Release()
 			t.release()
 			close(done)
 		}()
-		fn()
+		fn(core)
 	}()
 	select {
 	case <-done:
 		return perr
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// helper lends a running request a free worker's place for work it can do
-// beside its own (pipeline.WithHelper), when there is one; a request
-// waiting for a worker gets the place once it is released. A saturated
-// pool grants none, so it runs one goroutine per request as without.
-func (p *pool) helper() (release func(), ok bool) {
-	select {
-	case p.work <- struct{}{}:
-		return func() { <-p.work }, true
-	default:
-		return nil, false
 	}
 }
 

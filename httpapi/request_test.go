@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 )
 
 func jsonRequest(body string) *http.Request {
@@ -288,9 +289,14 @@ func TestWriteError(t *testing.T) {
 }
 
 // TestPool: workers+queue places; the next request is refused; a place
-// comes back when its holder leaves or its work ends.
+// comes back when its holder leaves or its work ends; the work runs on a
+// core of the scheduler, which other work (the async jobs) shares.
 func TestPool(t *testing.T) {
-	p := newPool(1, 1, NewMetrics(nil))
+	sched, err := cpu.New(cpu.Config{Cores: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPool(1, 1, sched, NewMetrics(nil))
 	t1, ok1 := p.enter()
 	t2, ok2 := p.enter()
 	if _, ok3 := p.enter(); !ok1 || !ok2 || ok3 {
@@ -300,11 +306,11 @@ func TestPool(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{})
 	done := make(chan error)
-	go func() { done <- t1.run(context.Background(), func() { close(started); <-release }) }()
+	go func() { done <- t1.run(context.Background(), func(*cpu.Core) { close(started); <-release }) }()
 	<-started
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := t2.run(ctx, func() { t.Error("ran without a worker") }); !errors.Is(err, context.Canceled) {
+	if err := t2.run(ctx, func(*cpu.Core) { t.Error("ran without a worker") }); !errors.Is(err, context.Canceled) {
 		t.Errorf("waiting run: %v", err)
 	}
 	t2.leave()
@@ -320,10 +326,35 @@ func TestPool(t *testing.T) {
 	t1.leave()
 	// A panic in the work is an error, and frees the worker.
 	t4, _ := p.enter()
-	if err := t4.run(context.Background(), func() { panic("boom") }); err == nil || !strings.Contains(err.Error(), "boom") {
+	if err := t4.run(context.Background(), func(*cpu.Core) { panic("boom") }); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("panic: %v", err)
 	}
 	t4.leave()
+	if st := sched.Stats(); st.Busy != 0 || st.Runs != 2 {
+		t.Errorf("the scheduler after the work: %+v; want 2 runs, no core held", st)
+	}
+	// While other work holds the only core, a request waits for it.
+	other, err := sched.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t5, _ := p.enter()
+	ran, ended := make(chan struct{}), make(chan error)
+	go func() { ended <- t5.run(context.Background(), func(*cpu.Core) { close(ran) }) }()
+	for sched.Stats().Waiting == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-ran:
+		t.Error("a request ran while other work held the only core")
+	default:
+	}
+	other.Release()
+	<-ran
+	if err := <-ended; err != nil {
+		t.Error(err)
+	}
+	t5.leave()
 	if err := p.wait(context.Background()); err != nil {
 		t.Error(err)
 	}
@@ -360,36 +391,41 @@ func BenchmarkParseJSON(b *testing.B) {
 	}
 }
 
-// TestPoolHelper: a running request may borrow a free worker's place, not a
-// taken one; a request waiting for a worker gets it once it is released.
+// TestPoolHelper: a running request may borrow a free core of the
+// scheduler, not a taken one; a request waiting for a core gets it once it
+// is released.
 func TestPoolHelper(t *testing.T) {
-	p := newPool(2, 2, NewMetrics(nil))
+	sched, err := cpu.New(cpu.Config{Cores: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPool(2, 2, sched, NewMetrics(nil))
 	t1, _ := p.enter()
 	got := make(chan func())
 	finish := make(chan struct{})
 	done := make(chan error)
 	go func() {
-		done <- t1.run(context.Background(), func() {
-			release, ok := p.helper()
+		done <- t1.run(context.Background(), func(core *cpu.Core) {
+			release, ok := core.Borrow()
 			if !ok {
-				t.Error("one request running, one worker free: no helper")
+				t.Error("one request running, one core free: none lent")
 			}
 			got <- release
+			if _, again := core.Borrow(); again {
+				t.Error("a core was lent with every core taken")
+			}
 			<-finish
 		})
 	}()
 	release := <-got
-	// Both places are taken (t1's and its helper's): no second helper, and
-	// the next request waits until the helper is released.
-	if _, again := p.helper(); again {
-		t.Error("a helper was granted with every worker taken")
-	}
+	// Both cores are taken (t1's and the one it borrowed): the next
+	// request waits until the borrowed one is given back.
 	t2, _ := p.enter()
 	ran := make(chan error)
-	go func() { ran <- t2.run(context.Background(), func() {}) }()
+	go func() { ran <- t2.run(context.Background(), func(*cpu.Core) {}) }()
 	select {
 	case <-ran:
-		t.Fatal("a request ran while the helper held the last worker")
+		t.Fatal("a request ran while a borrowed core held the last one")
 	case <-time.After(50 * time.Millisecond):
 	}
 	release()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 	"faceswap/fetch"
 	"faceswap/jobs"
 	"faceswap/pipeline"
@@ -148,9 +149,9 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 		perr error
 	)
 	queued := time.Now()
-	err = t.run(ctx, func() {
+	err = t.run(ctx, func(core *cpu.Core) {
 		tm.add("queue", time.Since(queued))
-		res, perr = a.opt.Pipeline.Run(pipeline.WithHelper(ctx, a.pool.helper), &sr.req)
+		res, perr = a.opt.Pipeline.RunOn(ctx, core, &sr.req)
 	})
 	if err == nil {
 		err = perr

@@ -38,7 +38,8 @@ type Queue interface {
 	EnqueueWebhook(ctx context.Context, id string) error
 }
 
-// Runner runs a swap (a *pipeline.Pipeline).
+// Runner runs a swap (a *pipeline.Pipeline, which takes a core of the
+// process's CPU scheduler for it, as the synchronous requests do).
 type Runner interface {
 	Run(ctx context.Context, r *pipeline.Request) (*pipeline.Result, error)
 }
@@ -67,20 +68,22 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// New returns a Service. queue may be set later (SetQueue), because a
-// queue's workers call back into the service.
-func New(cfg Config, jobs faceswap.Jobs, pipeline Runner, poster Poster) *Service {
+// New returns a Service that keeps its jobs in jobs, queues them on queue
+// and runs them with pipeline. A nil poster sends no webhooks (they are
+// then refused, as without a secret). The queue's workers call Process and
+// Deliver once the queue is started with the Service.
+func New(cfg Config, jobs faceswap.Jobs, queue Queue, pipeline Runner, poster Poster) *Service {
 	if cfg.Keep <= 0 {
 		cfg.Keep = time.Hour
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, jobs: jobs, pipeline: pipeline, poster: poster, log: cfg.Log}
+	if poster == nil {
+		cfg.WebhookSecret = ""
+	}
+	return &Service{cfg: cfg, jobs: jobs, queue: queue, pipeline: pipeline, poster: poster, log: cfg.Log}
 }
-
-// SetQueue sets the queue Submit and Process use.
-func (s *Service) SetQueue(q Queue) { s.queue = q }
 
 // Keep is how long finished jobs stay readable.
 func (s *Service) Keep() time.Duration { return s.cfg.Keep }
@@ -106,9 +109,6 @@ var ErrNoWebhooks = faceswap.Wrap(http.StatusBadRequest, errors.New("no webhook 
 func (s *Service) Submit(ctx context.Context, sub Submission) (faceswap.Job, error) {
 	if sub.Webhook != "" && !s.WebhooksEnabled() {
 		return faceswap.Job{}, ErrNoWebhooks
-	}
-	if s.queue == nil {
-		return faceswap.Job{}, errors.New("jobs: no queue")
 	}
 	in, err := json.Marshal(sub.Input)
 	if err != nil {
@@ -208,7 +208,8 @@ func (s *Service) run(ctx context.Context, j faceswap.Job) (faceswap.Job, error)
 	o := outcomeOf(res, err, s.cfg.Keep, j.ID)
 	if err == nil {
 		o.Cost = s.cfg.Price.Of(res.FacesSwapped)
-		timings := map[string]float64{"fetch": in.FetchMS, "queue": ms(j.StartedAt.Sub(j.CreatedAt))}
+		// queue: waiting for a worker, then for a core to run on
+		timings := map[string]float64{"fetch": in.FetchMS, "queue": ms(j.StartedAt.Sub(j.CreatedAt) + res.Queued)}
 		for _, st := range res.Stages {
 			timings[st.Name] = ms(st.Duration)
 		}

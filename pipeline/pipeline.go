@@ -5,11 +5,12 @@
 // (swap/assess: pose, sizes, visibility and expression of the two faces),
 // and the result says which faces are beyond the engine; they are swapped
 // all the same. The CLI and the HTTP API both call it, so a request means
-// the same thing everywhere. When the caller's context carries a Helper
-// that grants an idle CPU (WithHelper; the HTTP API's pool does while a
-// worker is free), the source image is decoded and analysed
-// beside the target, which cuts the latency of a request that has the
-// server to itself; the answer is the same either way.
+// the same thing everywhere. A run computes on a core of the process's CPU
+// scheduler (package cpu, Pipeline.CPU), shared by the synchronous and the
+// asynchronous requests; when the scheduler has a second core idle, the run
+// borrows it to decode and analyse the source image beside the target and
+// to swap faces apart side by side, which cuts the latency of a request
+// that has the server to itself. The answer is the same either way.
 //
 // Restoration and Face Boost: the swap engines paste their own output, so
 // restoration runs right after the swap, on the swapped target faces only
@@ -32,11 +33,11 @@ import (
 	"image"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"faceswap"
 	"faceswap/analysis"
+	"faceswap/cpu"
 	"faceswap/imageio"
 	"faceswap/models"
 	"faceswap/resample"
@@ -91,6 +92,8 @@ type Result struct {
 	FacesSwapped int
 	Regions      []swap.Region
 	Stages       []Stage
+	// Queued is how long Run waited for a core before the first stage.
+	Queued time.Duration
 	// Faces are the swapped faces in the request's order (one per
 	// input_faces_index entry), each with the estimate of how well the
 	// engine could swap it. A poor pair is swapped all the same.
@@ -114,6 +117,10 @@ type Pipeline struct {
 	// Restoration holds the installed restorers by face_restore value
 	// (e.g. "GFPGANv1.4.pth"); a request naming another is a 404.
 	Restoration map[string]restore.Restorer
+	// CPU is the scheduler whose cores runs compute on (Run takes one, and
+	// borrows a second when one is idle); nil runs each request on its
+	// caller's goroutine alone, with no bound on how many run at once.
+	CPU *cpu.Scheduler
 	// Aligners holds the installed facedetection detectors by name. The
 	// one a request names finds the landmarks that align the swapped
 	// faces for restoration. With restoration on, a facedetection the
@@ -233,8 +240,37 @@ func (p *Pipeline) check(r *Request) (*checked, error) {
 	return c, nil
 }
 
-// Run performs the request.
+// Run performs the request on a core of p.CPU, waiting its turn for one
+// after the fields are checked (Result.Queued says how long it waited).
 func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
+	if p.CPU == nil {
+		return p.RunOn(ctx, nil, r)
+	}
+	// a request with bad fields fails at once, without waiting
+	if err := p.Check(r); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	core, err := p.CPU.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer core.Release()
+	queued := time.Since(start)
+	res, err := p.RunOn(ctx, core, r)
+	if err != nil {
+		return nil, err
+	}
+	res.Queued = queued
+	return res, nil
+}
+
+// RunOn performs the request on core, a core of a cpu.Scheduler the caller
+// holds (the HTTP API's pool takes it, as it queues and meters its
+// requests itself); when the scheduler has another core idle, the run
+// borrows it for work beside its own. A nil core runs the request on the
+// caller's goroutine alone.
+func (p *Pipeline) RunOn(ctx context.Context, core *cpu.Core, r *Request) (*Result, error) {
 	res := &Result{}
 	t := time.Now()
 	stage := func(name string) {
@@ -246,17 +282,17 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// With a helper (an idle CPU), the source image is decoded and analysed
-	// beside the target, and faces apart are swapped side by side; alone,
-	// one after the other.
+	// With a second core (an idle one lent by the scheduler), the source
+	// image is decoded and analysed beside the target, and faces apart are
+	// swapped side by side; alone, one after the other.
 	var (
 		src, dst           *image.NRGBA
 		srcFaces, dstFaces []faceswap.Face
 		release            func()
 	)
-	if h := helperFrom(ctx); h != nil {
-		if r, ok := h(); ok {
-			release = sync.OnceFunc(r)
+	if core != nil {
+		if r, ok := core.Borrow(); ok {
+			release = r
 			defer release() // on the error paths; a no-op after the swap
 		}
 	}

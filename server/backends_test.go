@@ -17,6 +17,7 @@ import (
 	"faceswap/limit/redis"
 	"faceswap/pipeline"
 	"faceswap/server"
+	"faceswap/store"
 	"faceswap/store/postgres"
 	"faceswap/store/sqlite"
 )
@@ -109,8 +110,8 @@ func TestSharedBackends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := m.Accounts.(*postgres.DB); !ok {
-			t.Fatalf("FACESWAP_DATABASE_URL set: accounts %T, want *postgres.DB", m.Accounts)
+		if _, ok := m.Store.Accounts().(*postgres.DB); !ok {
+			t.Fatalf("FACESWAP_DATABASE_URL set: accounts %T, want *postgres.DB", m.Store.Accounts())
 		}
 		if _, ok := m.Limiter.(*redis.Limiter); !ok {
 			t.Fatalf("FACESWAP_REDIS_URL set: limiter %T, want *redis.Limiter", m.Limiter)
@@ -125,7 +126,7 @@ func TestSharedBackends(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	accounts := nodes[0].m.Accounts
+	accounts := nodes[0].m.Store.Accounts()
 
 	// Rate limits: fresh key IDs, so fresh Redis state.
 	limited, _, err := accounts.CreateKey(ctx, faceswap.KeyOptions{Credits: 10, RatePerMinute: 2})
@@ -154,7 +155,7 @@ func TestSharedBackends(t *testing.T) {
 	if r := nodes[1].swap(secret, small(t)); r.StatusCode != 406 {
 		t.Errorf("swap on node 2 after node 1 spent the only credit: %d, want 406: %.200s", r.StatusCode, r.body)
 	}
-	if got, err := nodes[1].m.Accounts.Key(ctx, k.ID); err != nil || got.Credits+got.FreeCredits != 0 {
+	if got, err := nodes[1].m.Store.Accounts().Key(ctx, k.ID); err != nil || got.Credits+got.FreeCredits != 0 {
 		t.Errorf("balance seen by node 2: %+v, %v; want 0", got, err)
 	}
 }
@@ -169,7 +170,7 @@ func TestRedisUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = server.NewWith(cfg, server.Deps{Pipeline: &pipeline.Pipeline{}, Accounts: db, Log: io.Discard})
+	_, err = server.NewWith(cfg, server.Deps{Pipeline: &pipeline.Pipeline{}, Store: store.SQLite(db), Log: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "FACESWAP_REDIS_URL (--redis-url)") {
 		t.Errorf("unreachable Redis: %v, want an error naming FACESWAP_REDIS_URL", err)
 	}

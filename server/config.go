@@ -1,8 +1,10 @@
 // Package server assembles the HTTP API from its parts: it reads the
 // configuration (FACESWAP_* environment variables, overridden by flags),
-// opens the account store, the rate limiter, the fetcher and the models, and
-// runs the listeners with a graceful shutdown. Main is what the serve command
-// and the end-to-end tests both run.
+// opens the store (keys, credits, jobs and their queue), the rate limiter,
+// the fetcher and the models, makes the one CPU scheduler the synchronous
+// and asynchronous swaps share, and runs the listeners and job workers with
+// a graceful shutdown. Main is what the serve and worker commands and the
+// end-to-end tests run.
 package server
 
 import (
@@ -38,7 +40,7 @@ type Config struct {
 	DatabaseURL string
 	RedisURL    string
 
-	Workers  int           // swaps running at once (FACESWAP_WORKERS)
+	Workers  int           // swaps running at once, sync and async together: the CPU scheduler's cores (FACESWAP_WORKERS)
 	Queue    int           // requests waiting for a worker (FACESWAP_QUEUE); QueueAuto: 2 × Workers
 	Deadline time.Duration // per request, from arrival to answer (FACESWAP_DEADLINE)
 
@@ -177,7 +179,7 @@ var Settings = []Setting{
 			return nil
 		},
 		func(c *Config) string { return c.Home }},
-	{"FACESWAP_WORKERS", "workers", "swaps running at once (default: the number of CPUs)",
+	{"FACESWAP_WORKERS", "workers", "swaps running at once, sync and v2 jobs together (default: the number of CPUs)",
 		func(c *Config, v string) (err error) { c.Workers, err = parseInt(v); return },
 		func(c *Config) string { return strconv.Itoa(c.Workers) }},
 	{"FACESWAP_QUEUE", "queue", "requests waiting for a worker before 503 (default: 2 × workers)",
@@ -207,7 +209,7 @@ var Settings = []Setting{
 	{"FACESWAP_RATE_PER_MINUTE", "rate-per-minute", "requests per minute of keys without their own limit",
 		func(c *Config, v string) (err error) { c.RatePerMinute, err = parseInt(v); return },
 		func(c *Config) string { return strconv.Itoa(c.RatePerMinute) }},
-	{"FACESWAP_ASYNC_WORKERS", "async-workers", "v2 jobs this process runs at once (0: it only queues them, for other nodes' workers)",
+	{"FACESWAP_ASYNC_WORKERS", "async-workers", "v2 jobs this process takes at once, run on the workers' cores beside the sync swaps (0: it only queues them, for other nodes' workers)",
 		func(c *Config, v string) (err error) { c.AsyncWorkers, err = parseInt(v); return },
 		func(c *Config) string { return strconv.Itoa(c.AsyncWorkers) }},
 	{"FACESWAP_JOB_TTL", "job-ttl", "how long a finished v2 job's result stays readable before it is deleted",

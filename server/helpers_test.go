@@ -23,6 +23,7 @@ import (
 	"faceswap/onnx"
 	"faceswap/pipeline"
 	"faceswap/server"
+	"faceswap/store"
 	"faceswap/store/sqlite"
 )
 
@@ -178,7 +179,7 @@ func start(t *testing.T, mod func(*server.Config), deps ...server.Deps) *srv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Accounts = db
+	d.Store = store.SQLite(db)
 	if d.Limiter == nil {
 		d.Limiter = memory.New()
 	}

@@ -10,32 +10,14 @@ import (
 	"net/http"
 	"time"
 
-	"faceswap"
 	"faceswap/jobs"
 	"faceswap/jobs/river"
-	"faceswap/store/postgres"
-	"faceswap/store/sqlite"
 )
 
-// openJobs opens the asynchronous API's service and queue in the account
-// store's database: River on PostgreSQL's pool, or on the SQLite file.
+// openJobs opens the asynchronous API's queue in the store's database and
+// the service that uses it.
 func (m *Main) openJobs() error {
-	store, ok := m.Accounts.(faceswap.Jobs)
-	if !ok {
-		m.Log.Warn("the account store keeps no jobs: the /v2 endpoints are off")
-		return nil
-	}
 	cfg := m.Config
-	var poster jobs.Poster
-	if p, ok := m.Fetcher.(jobs.Poster); ok {
-		poster = p
-	}
-	secret := cfg.WebhookSecret
-	if poster == nil {
-		secret = "" // webhooks cannot be sent through this fetcher
-	}
-	m.Jobs = jobs.New(jobs.Config{Keep: cfg.JobTTL, Price: cfg.price(), WebhookSecret: secret, Log: m.Log},
-		store, m.Pipeline, poster)
 	qc := river.Config{
 		Workers:         cfg.AsyncWorkers,
 		JobTimeout:      cfg.JobTimeout,
@@ -46,24 +28,10 @@ func (m *Main) openJobs() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var (
-		q   *river.Queue
-		err error
-	)
-	switch db := m.Accounts.(type) {
-	case *postgres.DB:
-		q, err = river.OpenPostgres(ctx, db.Pool(), qc, m.Jobs)
-	case *sqlite.DB:
-		q, err = river.OpenSQLite(ctx, db.Path(), qc, m.Jobs)
-	default:
-		m.Log.Warn("no job queue for this account store: the /v2 endpoints are off", slog.String("store", fmt.Sprintf("%T", db)))
-		m.Jobs = nil
-		return nil
-	}
+	q, err := m.Store.OpenQueue(ctx, qc)
 	if err != nil {
 		return fmt.Errorf("the job queue: %w", err)
 	}
-	m.Jobs.SetQueue(q)
 	m.Queue = q
 	// Closed before the store and the models (closers run newest first):
 	// running jobs finish, up to the shutdown timeout; the rest are
@@ -76,16 +44,18 @@ func (m *Main) openJobs() error {
 		}
 		return nil
 	})
+	m.Jobs = jobs.New(jobs.Config{Keep: cfg.JobTTL, Price: cfg.price(), WebhookSecret: cfg.WebhookSecret, Log: m.Log},
+		m.Store.Jobs(), q, m.Pipeline, m.Fetcher)
 	return nil
 }
 
 // startWork starts this process's job workers and the sweeper of expired
 // jobs.
 func (m *Main) startWork(ctx context.Context) error {
-	if m.Queue == nil || m.working {
+	if m.working {
 		return nil
 	}
-	if err := m.Queue.Start(ctx); err != nil {
+	if err := m.Queue.Start(ctx, m.Jobs); err != nil {
 		return err
 	}
 	m.working = true
@@ -104,9 +74,6 @@ func (m *Main) Work(ctx context.Context) error {
 	if m.closed {
 		return errors.New("server: Work after Close")
 	}
-	if m.Queue == nil {
-		return errors.New("server: no job queue")
-	}
 	if m.Config.MetricsAddr != "" {
 		// A worker has no API, but an orchestrator wants probes and
 		// Prometheus wants its metrics: GET /healthz, /readyz (the store
@@ -121,7 +88,7 @@ func (m *Main) Work(ctx context.Context) error {
 		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			defer cancel()
-			if err := m.Accounts.Ping(ctx); err != nil {
+			if err := m.Store.Accounts().Ping(ctx); err != nil {
 				http.Error(w, "{\"error\":\"The store is not reachable.\"}", http.StatusServiceUnavailable)
 				return
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/cpu"
 	"faceswap/fetch"
 	"faceswap/httpapi"
 	"faceswap/jobs"
@@ -22,8 +23,7 @@ import (
 	"faceswap/limit/redis"
 	"faceswap/models"
 	"faceswap/pipeline"
-	"faceswap/store/postgres"
-	"faceswap/store/sqlite"
+	"faceswap/store"
 )
 
 // Deps are parts a caller may supply instead of letting New open them from
@@ -31,26 +31,29 @@ import (
 // fields are opened by New, and closed by Close; supplied ones are not
 // closed.
 type Deps struct {
-	Pipeline *pipeline.Pipeline // shallow-copied; its Limits are set from the Config
-	Accounts faceswap.Accounts
+	Pipeline *pipeline.Pipeline // shallow-copied; its Limits and CPU are set from the Config
+	Store    *store.Store
 	Limiter  faceswap.Limiter
-	Fetcher  faceswap.Fetcher
+	Fetcher  *fetch.Fetcher
 	Log      io.Writer // JSON log lines; default os.Stderr
 }
 
 // Main is one running server: what New opened, and the listeners Run
 // starts. Close shuts it down gracefully.
 type Main struct {
-	Config   Config
-	Log      *slog.Logger
+	Config Config
+	Log    *slog.Logger
+	// CPU is the one scheduler of the process's compute: the synchronous
+	// requests and the asynchronous jobs run on its Config.Workers cores.
+	CPU      *cpu.Scheduler
 	Pipeline *pipeline.Pipeline
-	Accounts faceswap.Accounts
-	Limiter  faceswap.Limiter
-	Fetcher  faceswap.Fetcher
-	Metrics  *httpapi.Metrics
-	API      *httpapi.API
-	// Jobs and Queue run the asynchronous API; nil when the account store
-	// is one New did not recognise (a test's own).
+	// Store keeps the keys, credits and jobs, and the job queue.
+	Store   *store.Store
+	Limiter faceswap.Limiter
+	Fetcher *fetch.Fetcher
+	Metrics *httpapi.Metrics
+	API     *httpapi.API
+	// Jobs and Queue run the asynchronous API.
 	Jobs  *jobs.Service
 	Queue *river.Queue
 
@@ -108,34 +111,22 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		m.Log.Info("models loaded", slog.Float64("seconds", loaded.Seconds()), slog.Any("engines", pl.Preferred), slog.String("ort", rt.Version()))
 		d.Pipeline = pl
 	}
+	// One scheduler for every swap of the process, sync and async.
+	if m.CPU, err = cpu.New(cpu.Config{Cores: cfg.Workers}); err != nil {
+		return nil, err
+	}
 	pl := *d.Pipeline
 	pl.Limits.MaxBytes, pl.Limits.MaxPixels = cfg.MaxImageBytes, cfg.MaxImagePixels
+	pl.CPU = m.CPU
 	m.Pipeline = &pl
 
-	if d.Accounts == nil && cfg.DatabaseURL != "" {
-		// Open also brings the schema up to date, once across nodes.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		db, err := postgres.Open(ctx, cfg.DatabaseURL)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("FACESWAP_DATABASE_URL (--database-url): %w", err)
-		}
-		m.closers = append(m.closers, db.Close)
-		d.Accounts = db
-		m.Log.Info("keys and credits kept in PostgreSQL")
-	}
-	if d.Accounts == nil {
-		if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o755); err != nil {
-			return nil, fmt.Errorf("the database folder: %w", err)
-		}
-		db, err := sqlite.Open(cfg.DB)
-		if err != nil {
+	if d.Store == nil {
+		if d.Store, err = openStore(cfg, m.Log); err != nil {
 			return nil, err
 		}
-		m.closers = append(m.closers, db.Close)
-		d.Accounts = db
+		m.closers = append(m.closers, d.Store.Close)
 	}
-	m.Accounts = d.Accounts
+	m.Store = d.Store
 	if d.Limiter == nil && cfg.RedisURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		l, err := redis.Open(ctx, cfg.RedisURL, RedisPrefix)
@@ -166,7 +157,8 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 
 	m.API, err = httpapi.New(httpapi.Options{
 		Pipeline:      m.Pipeline,
-		Accounts:      m.Accounts,
+		CPU:           m.CPU,
+		Accounts:      m.Store.Accounts(),
 		Limiter:       m.Limiter,
 		Fetcher:       m.Fetcher,
 		Jobs:          m.Jobs,
@@ -185,6 +177,26 @@ func NewWith(cfg Config, d Deps) (_ *Main, err error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// openStore opens the database the configuration names: PostgreSQL at
+// DatabaseURL (Open brings its schema up to date, once across nodes), else
+// the SQLite file DB, making its folder when missing.
+func openStore(cfg Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
+		if err != nil {
+			return nil, fmt.Errorf("FACESWAP_DATABASE_URL (--database-url): %w", err)
+		}
+		log.Info("keys, credits and jobs kept in PostgreSQL")
+		return st, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o755); err != nil {
+		return nil, fmt.Errorf("the database folder: %w", err)
+	}
+	return store.Open(context.Background(), store.Config{Path: cfg.DB})
 }
 
 // Run listens on the configured address (and the metrics address, when

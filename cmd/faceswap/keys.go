@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"faceswap/store/postgres"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"faceswap"
 	"faceswap/models"
+	"faceswap/store"
 	"faceswap/store/sqlite"
 )
 
@@ -56,16 +56,19 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // FACESWAP_DATABASE_URL is set (several servers share it), else the
 // embedded SQLite file, making its folder when needed.
 func openAccounts() (faceswap.Accounts, error) {
-	if url := os.Getenv("FACESWAP_DATABASE_URL"); url != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		return postgres.Open(ctx, url)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := store.Config{URL: os.Getenv("FACESWAP_DATABASE_URL"), Path: models.Default().Database()}
+	if cfg.URL == "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
+			return nil, err
+		}
 	}
-	path := models.Default().Database()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(path)
+	return st.Accounts(), nil
 }
 
 func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -105,17 +105,22 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Queue is a River client: it queues jobs and, with Workers > 0, runs them.
-// It implements jobs.Queue.
+// Queue is a River client: it queues jobs and, with Workers > 0, runs them
+// with the Handler given to Start. It implements jobs.Queue.
 type Queue struct {
-	cfg    Config
-	insert func(ctx context.Context, args river.JobArgs) error
-	start  func(ctx context.Context) error
-	stop   func(ctx context.Context) error
-	close  func() error
+	cfg     Config
+	handler handlerOf
+	insert  func(ctx context.Context, args river.JobArgs) error
+	start   func(ctx context.Context) error
+	stop    func(ctx context.Context) error
+	close   func() error
 
 	started atomic.Bool
 }
+
+// handlerOf gives the workers the Handler of a started queue. It is set by
+// Start before River starts the workers, and never changed after.
+type handlerOf struct{ h Handler }
 
 var _ jobs.Queue = (*Queue)(nil)
 
@@ -141,21 +146,21 @@ var unique = river.UniqueOpts{ByArgs: true}
 
 type swapWorker struct {
 	river.WorkerDefaults[swapArgs]
-	h Handler
+	of *handlerOf
 }
 
 func (w *swapWorker) Work(ctx context.Context, j *river.Job[swapArgs]) error {
-	return w.h.Process(ctx, j.Args.JobID)
+	return w.of.h.Process(ctx, j.Args.JobID)
 }
 
 type webhookWorker struct {
 	river.WorkerDefaults[webhookArgs]
-	h       Handler
+	of      *handlerOf
 	backoff time.Duration
 }
 
 func (w *webhookWorker) Work(ctx context.Context, j *river.Job[webhookArgs]) error {
-	err := w.h.Deliver(ctx, j.Args.JobID)
+	err := w.of.h.Deliver(ctx, j.Args.JobID)
 	if errors.Is(err, jobs.ErrPermanent) {
 		return river.JobCancel(err)
 	}
@@ -175,7 +180,7 @@ func (w *webhookWorker) NextRetry(j *river.Job[webhookArgs]) time.Time {
 
 // OpenPostgres opens the queue on pool's database, creating or upgrading
 // River's tables (in the first schema of the pool's search_path).
-func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, cfg Config, h Handler) (*Queue, error) {
+func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Queue, error) {
 	var schema string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return nil, fmt.Errorf("river: %w", err)
@@ -200,12 +205,12 @@ func OpenPostgres(ctx context.Context, pool *pgxpool.Pool, cfg Config, h Handler
 		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 		return err
 	}
-	return open(ctx, riverpgxv5.New(pool), schema, cfg, h, migrate, func() error { return nil })
+	return open(ctx, riverpgxv5.New(pool), schema, cfg, migrate, func() error { return nil })
 }
 
 // OpenSQLite opens the queue in the SQLite file at path (the store's own
 // file), with a connection of its own.
-func OpenSQLite(ctx context.Context, path string, cfg Config, h Handler) (*Queue, error) {
+func OpenSQLite(ctx context.Context, path string, cfg Config) (*Queue, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -240,7 +245,7 @@ func OpenSQLite(ctx context.Context, path string, cfg Config, h Handler) (*Queue
 		}
 		return tx.Commit()
 	}
-	qu, err := open(ctx, riversqlite.New(db), "", cfg, h, migrate, db.Close)
+	qu, err := open(ctx, riversqlite.New(db), "", cfg, migrate, db.Close)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -248,7 +253,7 @@ func OpenSQLite(ctx context.Context, path string, cfg Config, h Handler) (*Queue
 	return qu, nil
 }
 
-func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema string, cfg Config, h Handler,
+func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema string, cfg Config,
 	migrate func(context.Context, *rivermigrate.Migrator[TTx]) error, closeDB func() error) (*Queue, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("river: %w", err)
@@ -261,9 +266,10 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema s
 	if err := migrate(ctx, m); err != nil {
 		return nil, fmt.Errorf("river: migrating its tables: %w", err)
 	}
+	q := &Queue{cfg: cfg, close: closeDB}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &swapWorker{h: h})
-	river.AddWorker(workers, &webhookWorker{h: h, backoff: cfg.WebhookBackoff})
+	river.AddWorker(workers, &swapWorker{of: &q.handler})
+	river.AddWorker(workers, &webhookWorker{of: &q.handler, backoff: cfg.WebhookBackoff})
 	host, _ := os.Hostname()
 	rc := &river.Config{
 		// Named after the process, so an operator (or a test) can tell
@@ -288,7 +294,6 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema s
 	if err != nil {
 		return nil, fmt.Errorf("river: %w", err)
 	}
-	q := &Queue{cfg: cfg, close: closeDB}
 	q.insert = func(ctx context.Context, args river.JobArgs) error {
 		opts := &river.InsertOpts{UniqueOpts: unique}
 		if _, ok := args.(webhookArgs); ok {
@@ -328,9 +333,14 @@ func (q *Queue) EnqueueWebhook(ctx context.Context, id string) error {
 	return q.insert(ctx, webhookArgs{JobID: id})
 }
 
-// Start starts the workers (none when Workers is 0). The queue's
-// background work runs until Stop, whatever becomes of ctx.
-func (q *Queue) Start(ctx context.Context) error {
+// Start starts the workers (none when Workers is 0), which run h's Process
+// and Deliver. The queue's background work runs until Stop, whatever
+// becomes of ctx. A queue is started once.
+func (q *Queue) Start(ctx context.Context, h Handler) error {
+	if q.handler.h != nil {
+		return errors.New("river: the queue was started already")
+	}
+	q.handler.h = h
 	if err := q.start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("river: %w", err)
 	}

@@ -144,7 +144,7 @@ func usageRows(t *testing.T, d *DB) map[string]int64 {
 // TestConformance runs the tests every accounts store must pass, each in a
 // new schema.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) faceswap.Accounts {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		return openTest(t, storetest.Database(t, func() string { return schemaURL(t, "") }))
 	},
 		storetest.WithUsage(func(t *testing.T, a faceswap.Accounts) map[string]int64 { return usageRows(t, a.(*DB)) }),

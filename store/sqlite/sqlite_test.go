@@ -43,7 +43,7 @@ func create(t *testing.T, d *DB, opt faceswap.KeyOptions) (string, faceswap.Key)
 // TestConformance runs the tests every accounts store must pass, each on a
 // new database file.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) faceswap.Accounts {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
 		path := storetest.Database(t, func() string { return filepath.Join(t.TempDir(), "faceswap.db") })
 		d, err := Open(path)
 		if err != nil {

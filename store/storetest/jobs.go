@@ -12,16 +12,6 @@ import (
 	"faceswap"
 )
 
-// jobsOf returns the store's faceswap.Jobs; every store implements it.
-func jobsOf(t *testing.T, a faceswap.Accounts) faceswap.Jobs {
-	t.Helper()
-	j, ok := a.(faceswap.Jobs)
-	if !ok {
-		t.Fatalf("%T does not implement faceswap.Jobs", a)
-	}
-	return j
-}
-
 var jobSeq int
 
 func newJob(keyID string) faceswap.Job {
@@ -32,7 +22,7 @@ func newJob(keyID string) faceswap.Job {
 func (s *suite) jobs(t *testing.T) {
 	ctx := context.Background()
 	a := s.open(t)
-	js := jobsOf(t, a)
+	js := faceswap.Jobs(a)
 	_, k := create(t, a, faceswap.KeyOptions{Credits: 5, FreeCredits: 1})
 
 	if _, err := js.Job(ctx, "nope"); !errors.Is(err, faceswap.ErrJobNotFound) {
@@ -113,7 +103,7 @@ func (s *suite) jobs(t *testing.T) {
 func (s *suite) jobsIdempotency(t *testing.T) {
 	ctx := context.Background()
 	a := s.open(t)
-	js := jobsOf(t, a)
+	js := faceswap.Jobs(a)
 	_, k1 := create(t, a, faceswap.KeyOptions{Credits: 5})
 	_, k2 := create(t, a, faceswap.KeyOptions{Credits: 5})
 
@@ -182,7 +172,7 @@ func (s *suite) jobsFinishConcurrent(t *testing.T) {
 	_, k := create(t, a1, faceswap.KeyOptions{Credits: 100})
 	const jobs, finishers = 10, 4
 	for range jobs {
-		j, _, err := jobsOf(t, a1).CreateJob(ctx, newJob(k.ID))
+		j, _, err := a1.CreateJob(ctx, newJob(k.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,8 +181,8 @@ func (s *suite) jobsFinishConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				h := []faceswap.Accounts{a1, a2}[w%2]
-				_, err := jobsOf(t, h).FinishJob(ctx, j.ID, faceswap.JobOutcome{Completed: true, ContentType: "image/png",
+				h := []Store{a1, a2}[w%2]
+				_, err := h.FinishJob(ctx, j.ID, faceswap.JobOutcome{Completed: true, ContentType: "image/png",
 					Result: []byte{byte(w)}, Cost: 3, Keep: time.Hour})
 				if err != nil {
 					t.Error(err)
@@ -211,7 +201,7 @@ func (s *suite) jobsFinishConcurrent(t *testing.T) {
 func (s *suite) jobsInsufficientCredits(t *testing.T) {
 	ctx := context.Background()
 	a := s.open(t)
-	js := jobsOf(t, a)
+	js := faceswap.Jobs(a)
 	_, k := create(t, a, faceswap.KeyOptions{Credits: 1})
 	j, _, err := js.CreateJob(ctx, newJob(k.ID))
 	if err != nil {
@@ -233,7 +223,7 @@ func (s *suite) jobsInsufficientCredits(t *testing.T) {
 func (s *suite) jobsExpiry(t *testing.T) {
 	ctx := context.Background()
 	a := s.open(t)
-	js := jobsOf(t, a)
+	js := faceswap.Jobs(a)
 	_, k := create(t, a, faceswap.KeyOptions{Credits: 5})
 	short, _, _ := js.CreateJob(ctx, newJob(k.ID))
 	long, _, _ := js.CreateJob(ctx, newJob(k.ID))

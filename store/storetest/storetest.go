@@ -1,11 +1,11 @@
-// Package storetest is the conformance suite of faceswap.Accounts: the
-// behaviour every accounts store (store/sqlite, store/postgres) must share,
-// so that a server behaves the same whichever one it runs on.
+// Package storetest is the conformance suite of faceswap.Accounts and
+// faceswap.Jobs: the behaviour every store (store/sqlite, store/postgres)
+// must share, so that a server behaves the same whichever one it runs on.
 //
 // A store's tests call Run with a function that opens the store:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) faceswap.Accounts { ... })
+//		storetest.Run(t, func(t *testing.T) storetest.Store { ... })
 //	}
 package storetest
 
@@ -54,7 +54,7 @@ func WithStored(stored func(t *testing.T, a faceswap.Accounts) []byte) Option {
 // keys" command would (Database helps to write this). open registers the
 // handle's Close with t.Cleanup; Run may close a handle itself first, so
 // Close must be harmless to call twice.
-func Run(t *testing.T, open func(t *testing.T) faceswap.Accounts, opts ...Option) {
+func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 	var c config
 	for _, o := range opts {
 		o(&c)
@@ -114,8 +114,14 @@ func Database[T any](t *testing.T, make func() T) T {
 	return d
 }
 
+// Store is what a store keeps: keys and credits, and jobs.
+type Store interface {
+	faceswap.Accounts
+	faceswap.Jobs
+}
+
 type suite struct {
-	open func(t *testing.T) faceswap.Accounts
+	open func(t *testing.T) Store
 	config
 }
 

@@ -916,7 +916,7 @@ func profileRun(dir string, v *variant, n int) error {
 		return err
 	}
 	defer m.Close()
-	secret, _, err := m.Accounts.CreateKey(context.Background(), keyOptions())
+	secret, _, err := m.Store.Accounts().CreateKey(context.Background(), keyOptions())
 	if err != nil {
 		return err
 	}

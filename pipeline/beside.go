@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"runtime/debug"
@@ -9,29 +8,6 @@ import (
 	"faceswap"
 	"faceswap/analysis"
 )
-
-// Helper lends a request a second goroutine for work that can run beside
-// its own: Run decodes and analyses the source image on it while it does
-// the target, then lets the swap engine use it for faces apart
-// (swap.Options.Beside). It returns ok=false when no CPU is idle (the
-// caller then works alone, as without a Helper), and otherwise a release
-// function Run calls (once) when the parallel part is over. The HTTP API
-// grants one only while a worker is free, so a busy server still runs one goroutine per request
-// and its throughput is unchanged; what it buys is latency when the server
-// is not saturated (one request in flight on two cores).
-type Helper func() (release func(), ok bool)
-
-type helperKey struct{}
-
-// WithHelper returns a context that lets Run ask h for a second goroutine.
-func WithHelper(ctx context.Context, h Helper) context.Context {
-	return context.WithValue(ctx, helperKey{}, h)
-}
-
-func helperFrom(ctx context.Context) Helper {
-	h, _ := ctx.Value(helperKey{}).(Helper)
-	return h
-}
 
 // beside runs fn on another goroutine and returns a wait function giving
 // its error; a panic in fn becomes that error rather than ending the
