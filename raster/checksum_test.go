@@ -1,4 +1,4 @@
-package raster_test
+package raster
 
 import (
 	"crypto/sha256"
@@ -10,8 +10,6 @@ import (
 
 	"faceswap"
 	"faceswap/internal/testenv"
-	"faceswap/paste"
-	"faceswap/raster"
 	"faceswap/resample"
 )
 
@@ -27,47 +25,36 @@ func checksum(v []float32) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// sampleNHWC samples a crop as the detectors, the mesh and the attribute
-// model do: from the image's shared pyramid, bilinearly, NHWC.
-func sampleNHWC(p *raster.Pyramid, dst []float32, w, h int, m raster.Affine, n raster.Norm) {
-	p.Sample(dst, w, h, m, n)
-}
-
-// sampleNCHW samples a crop as the swapper and the restorers do: one
-// size×size crop of an image with the request's kernel, NCHW.
-func sampleNCHW(dst []float32, img *image.NRGBA, m raster.Affine, size int, n raster.Norm, k resample.Kernel) {
-	paste.Sample(dst, img, m, size, n, k)
-}
-
 // TestSamplerChecksums holds the tensors the model inputs are made of, on
-// a real photo, to the bits they had before the two crop samplers became
-// one: the shared-pyramid NHWC crops of the analysis models and the
-// one-crop NCHW crops of the swapper and restorers, at several positions
+// a real photo, to the bits they had when the analysis models and the
+// swapper had a sampler each (raster's and paste's, recorded then): the
+// shared-pyramid NHWC crops of the analysis models and the one-crop NCHW
+// crops of the swapper and restorers, at several positions
 // (inside, half outside and wholly outside the picture), scales (enlarging,
 // level 0 and reductions to pyramid levels 1–4), angles, sizes,
 // normalisations and kernels.
 func TestSamplerChecksums(t *testing.T) {
 	img := testenv.Load(t, testenv.PhotoPath(t, "group5_office_meeting.jpg")) // 1280×853
-	p := raster.NewPyramid(img)
+	p := NewPyramid(img)
 	at := func(x, y float64) faceswap.Point { return faceswap.Point{X: x, Y: y} }
-	tanh := raster.Norm{Scale: 2.0 / 255, Offset: -1}
-	unit := raster.Norm{Scale: 1.0 / 255}
-	arc := raster.Norm{Scale: 1 / 127.5, Offset: -1}
+	tanh := Norm{Scale: 2.0 / 255, Offset: -1}
+	unit := Norm{Scale: 1.0 / 255}
+	arc := Norm{Scale: 1 / 127.5, Offset: -1}
 
 	nhwc := []struct {
 		name string
 		w, h int
-		m    raster.Affine
-		n    raster.Norm
+		m    Affine
+		n    Norm
 		want string
 	}{
-		{"blazeface window, level 2", 128, 128, raster.Affine{6.5, 0, 3.25 - 0.5, 0, 6.5, 10 + 3.25 - 0.5}, tanh, "af2c4d8621954405"},
-		{"letterbox rows, level 2", 320, 213, raster.Affine{4, 0, 1.5, 0, 4, 1.5}, raster.Norm{Scale: 1}, "17cb1790fcdec822"},
-		{"mesh crop, rotated, level 0", 192, 192, raster.CropTransform(at(420, 260), 210, 0.31, 192), unit, "27aeb28e76b7e542"},
-		{"faceres crop, level 1", 224, 224, raster.CropTransform(at(905, 300), 520, -0.2, 224), raster.Norm{Scale: 1}, "1c33d7ce38e4f379"},
-		{"enlarged, half outside", 96, 64, raster.CropTransform(at(5, 840), 40, 0.7, 96), tanh, "43df80bc6fbfc76d"},
-		{"gray, level 4", 48, 48, raster.CropTransform(at(640, 426), 900, 1.1, 48), raster.Norm{Scale: 1.0 / 255, Offset: 0.5, Gray: true}, "d1667f7bbe9f1c99"},
-		{"wholly outside", 32, 32, raster.CropTransform(at(-500, -500), 64, 0, 32), tanh, "542288a792c2de1c"},
+		{"blazeface window, level 2", 128, 128, Affine{6.5, 0, 3.25 - 0.5, 0, 6.5, 10 + 3.25 - 0.5}, tanh, "af2c4d8621954405"},
+		{"letterbox rows, level 2", 320, 213, Affine{4, 0, 1.5, 0, 4, 1.5}, Norm{Scale: 1}, "17cb1790fcdec822"},
+		{"mesh crop, rotated, level 0", 192, 192, CropTransform(at(420, 260), 210, 0.31, 192), unit, "27aeb28e76b7e542"},
+		{"faceres crop, level 1", 224, 224, CropTransform(at(905, 300), 520, -0.2, 224), Norm{Scale: 1}, "1c33d7ce38e4f379"},
+		{"enlarged, half outside", 96, 64, CropTransform(at(5, 840), 40, 0.7, 96), tanh, "43df80bc6fbfc76d"},
+		{"gray, level 4", 48, 48, CropTransform(at(640, 426), 900, 1.1, 48), Norm{Scale: 1.0 / 255, Offset: 0.5, Gray: true}, "d1667f7bbe9f1c99"},
+		{"wholly outside", 32, 32, CropTransform(at(-500, -500), 64, 0, 32), tanh, "542288a792c2de1c"},
 	}
 	for _, c := range nhwc {
 		ch := 3
@@ -75,7 +62,7 @@ func TestSamplerChecksums(t *testing.T) {
 			ch = 1
 		}
 		dst := make([]float32, c.w*c.h*ch)
-		sampleNHWC(p, dst, c.w, c.h, c.m, c.n)
+		sample(p, dst, c.w, c.h, c.m, c.n)
 		if got := checksum(dst); got != c.want {
 			t.Errorf("NHWC %s: checksum %s, want %s", c.name, got, c.want)
 		}
@@ -88,17 +75,17 @@ func TestSamplerChecksums(t *testing.T) {
 		name string
 		img  *image.NRGBA
 		size int
-		m    raster.Affine
-		n    raster.Norm
+		m    Affine
+		n    Norm
 		want [4]string // Nearest, Bilinear, Bicubic, Lanczos
 	}{
-		{"arcface 112, level 0", img, 112, raster.CropTransform(at(420, 250), 150, 0.12, 112), arc, [4]string{"8f2b5f241385e1ed", "c78a0669b6a1389e", "b7a07384d6d0c1b7", "4dce9646324b8c96"}},
-		{"inswapper 128, enlarging", img, 128, raster.CropTransform(at(905, 300), 90, -0.4, 128), unit, [4]string{"160b27bf2a551c51", "a4341bb548cc78a4", "f1f48795b363d1e0", "2e8f0afc68313908"}},
-		{"restorer 512, enlarging", img, 512, raster.CropTransform(at(640, 420), 260, 0.05, 512), arc, [4]string{"bcbd551df819e418", "4ba47d81b4f4864c", "40c7f112925ecc6c", "83efa5ffed7317f0"}},
-		{"reduced to level 3, rotated", img, 64, raster.CropTransform(at(700, 400), 600, 0.9, 64), raster.Norm{Scale: 1}, [4]string{"6eba037130587ad9", "8b97c711dfca9ba9", "61c97c44de9f8520", "58eb373727d4bbbd"}},
-		{"half outside, level 1", img, 96, raster.CropTransform(at(1270, 20), 300, 0.3, 96), arc, [4]string{"74cdd32c99c7a9a8", "376484abec9dd03e", "8fa4073e61b00432", "8a67285892e1d730"}},
-		{"offset image, level 1", sub, 128, raster.CropTransform(at(400, 300), 330, -0.25, 128), unit, [4]string{"3c78a0f90f43db68", "03750086dd3346cc", "bfd87759a8699593", "96ed69e7a2656bdd"}},
-		{"wholly outside", img, 40, raster.CropTransform(at(2000, 2000), 50, 0, 40), arc, [4]string{"37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f"}},
+		{"arcface 112, level 0", img, 112, CropTransform(at(420, 250), 150, 0.12, 112), arc, [4]string{"8f2b5f241385e1ed", "c78a0669b6a1389e", "b7a07384d6d0c1b7", "4dce9646324b8c96"}},
+		{"inswapper 128, enlarging", img, 128, CropTransform(at(905, 300), 90, -0.4, 128), unit, [4]string{"160b27bf2a551c51", "a4341bb548cc78a4", "f1f48795b363d1e0", "2e8f0afc68313908"}},
+		{"restorer 512, enlarging", img, 512, CropTransform(at(640, 420), 260, 0.05, 512), arc, [4]string{"bcbd551df819e418", "4ba47d81b4f4864c", "40c7f112925ecc6c", "83efa5ffed7317f0"}},
+		{"reduced to level 3, rotated", img, 64, CropTransform(at(700, 400), 600, 0.9, 64), Norm{Scale: 1}, [4]string{"6eba037130587ad9", "8b97c711dfca9ba9", "61c97c44de9f8520", "58eb373727d4bbbd"}},
+		{"half outside, level 1", img, 96, CropTransform(at(1270, 20), 300, 0.3, 96), arc, [4]string{"74cdd32c99c7a9a8", "376484abec9dd03e", "8fa4073e61b00432", "8a67285892e1d730"}},
+		{"offset image, level 1", sub, 128, CropTransform(at(400, 300), 330, -0.25, 128), unit, [4]string{"3c78a0f90f43db68", "03750086dd3346cc", "bfd87759a8699593", "96ed69e7a2656bdd"}},
+		{"wholly outside", img, 40, CropTransform(at(2000, 2000), 50, 0, 40), arc, [4]string{"37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f", "37e3fe3ba1a0b49f"}},
 	}
 	for _, c := range nchw {
 		for k := resample.Nearest; k <= resample.Lanczos; k++ {
