@@ -371,6 +371,8 @@ func newClient(url, key string) *client {
 	return &client{url: url, key: key, hc: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 
+// run measures the server (bin) phase by phase, then the floors in this
+// process, and returns the report.
 func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*Report, error) {
 	began := time.Now()
 	rep := &Report{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commit: commit(), Machine: machine(), LoadBefore: loadavg()}
@@ -379,149 +381,207 @@ func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*R
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	db := filepath.Join(dir, "bench.db")
-	key, err := serverproc.CreateKey(bin, db, 1_000_000_000, 1_000_000)
+	b, err := newServers(bin, dir)
 	if err != nil {
 		return nil, err
 	}
-	logf := filepath.Join(dir, "server.log")
-	start := func(args ...string) (*serverproc.Server, error) {
-		return serverproc.Start(serverproc.Options{Bin: bin, DB: db, Log: logf, Args: args})
+	if rep.Ready, err = b.readiness(readyRuns); err != nil {
+		return nil, err
 	}
+	if rep.Requests, err = b.latencies(vs, n); err != nil {
+		return nil, err
+	}
+	if rep.Throughput, err = b.throughput(vs[0], dur); err != nil {
+		return nil, err
+	}
+	if rep.Memory, err = b.memory(vs, dur); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "bench: floors\n")
+	if err := floors(vs, rep); err != nil {
+		return nil, err
+	}
+	if err := b.serverErrors(); err != nil {
+		return nil, err
+	}
+	rep.LoadAfter = loadavg()
+	rep.Targets = targets(rep)
+	rep.Seconds = math.Round(time.Since(began).Seconds())
+	return rep, nil
+}
 
-	// 1. Start-up: process start to ready, with the models cached.
-	fmt.Fprintf(os.Stderr, "bench: timing %d starts to /readyz\n", readyRuns)
-	for i := range readyRuns {
-		s, err := start()
+// servers starts bin's server, each time anew, on one database holding
+// one key, logging to one file.
+type servers struct {
+	bin, db, log, key string
+}
+
+// newServers makes the database in dir and its key.
+func newServers(bin, dir string) (*servers, error) {
+	b := &servers{bin: bin, db: filepath.Join(dir, "bench.db"), log: filepath.Join(dir, "server.log")}
+	var err error
+	b.key, err = serverproc.CreateKey(bin, b.db, 1_000_000_000, 1_000_000)
+	return b, err
+}
+
+func (b *servers) start(args ...string) (*serverproc.Server, error) {
+	return serverproc.Start(serverproc.Options{Bin: b.bin, DB: b.db, Log: b.log, Args: args})
+}
+
+// readiness times runs starts from process start to ready, with the
+// models cached, and takes the idle RSS after the last.
+func (b *servers) readiness(runs int) (ReadyResult, error) {
+	fmt.Fprintf(os.Stderr, "bench: timing %d starts to /readyz\n", runs)
+	var r ReadyResult
+	for i := range runs {
+		s, err := b.start()
 		if err != nil {
-			return nil, err
+			return r, err
 		}
-		rep.Ready.RunsMS = append(rep.Ready.RunsMS, msf(s.Ready))
-		if i == readyRuns-1 {
+		r.RunsMS = append(r.RunsMS, msf(s.Ready))
+		if i == runs-1 {
 			rss, _ := s.Memory()
-			rep.Ready.IdleMB = mb(rss)
+			r.IdleMB = mb(rss)
 		}
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
-	rep.Ready.MedianMS = stats.Median(rep.Ready.RunsMS)
+	r.MedianMS = stats.Median(r.RunsMS)
+	return r, nil
+}
 
-	// 2. Latency with one request in flight (default workers and queue).
-	s, err := start()
+// latencies times every variant with one request in flight (default
+// workers and queue); the first, R1-jpeg, gets twice as many requests.
+func (b *servers) latencies(vs []*variant, n int) ([]RequestStats, error) {
+	s, err := b.start()
 	if err != nil {
 		return nil, err
 	}
-	c := newClient(s.URL, key)
-	ctx := context.Background()
+	c := newClient(s.URL, b.key)
+	var out []RequestStats
 	for i, v := range vs {
-		count := n
-		warm := 2
+		count, warm := n, 2
 		if i == 0 {
 			count, warm = 2*n, 4
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s, %d requests one at a time\n", v.id(), count)
-		var lat []float64
-		stages := map[string][]float64{}
-		st := RequestStats{ID: v.id(), About: v.About, Format: v.Format, Faces: v.Faces, N: count}
-		for k := range warm + count {
-			a := c.send(ctx, v.body)
-			if err := a.check(v); err != nil {
-				s.Stop()
-				return nil, fmt.Errorf("%s: %w", v.id(), err)
-			}
-			if k < warm {
-				continue
-			}
-			lat = append(lat, msf(a.elapsed))
-			st.Bytes = a.bytes
-			for name, d := range parseTiming(a.timing) {
-				stages[name] = append(stages[name], d)
-			}
-		}
-		st.P50MS, st.P95MS = stats.Median(lat), stats.Percentile(lat, 0.95)
-		st.StagesMS = map[string]float64{}
-		for name, ds := range stages {
-			st.StagesMS[name] = stats.Median(ds)
-		}
-		rep.Requests = append(rep.Requests, st)
-	}
-	if err := s.Stop(); err != nil {
-		return nil, err
-	}
-
-	// 3. Throughput of R1 with 1 and 2 workers, each kept busy by twice as
-	// many clients.
-	rep.Throughput = Throughput{Request: vs[0].id(), Seconds: dur.Seconds()}
-	for _, w := range []int{1, 2} {
-		s, err := start("--workers", strconv.Itoa(w), "--queue", strconv.Itoa(2*w))
+		st, err := oneAtATime(c, v, warm, count)
 		if err != nil {
-			return nil, err
+			s.Stop()
+			return nil, fmt.Errorf("%s: %w", v.id(), err)
+		}
+		out = append(out, st)
+	}
+	return out, s.Stop()
+}
+
+// oneAtATime sends v warm+count times, each after the last is answered,
+// and sums up the last count answers: latency percentiles, response size
+// and the server's stage timings.
+func oneAtATime(c *client, v *variant, warm, count int) (RequestStats, error) {
+	ctx := context.Background()
+	var lat []float64
+	stages := map[string][]float64{}
+	st := RequestStats{ID: v.id(), About: v.About, Format: v.Format, Faces: v.Faces, N: count}
+	for k := range warm + count {
+		a := c.send(ctx, v.body)
+		if err := a.check(v); err != nil {
+			return st, err
+		}
+		if k < warm {
+			continue
+		}
+		lat = append(lat, msf(a.elapsed))
+		st.Bytes = a.bytes
+		for name, d := range parseTiming(a.timing) {
+			stages[name] = append(stages[name], d)
+		}
+	}
+	st.P50MS, st.P95MS = stats.Median(lat), stats.Percentile(lat, 0.95)
+	st.StagesMS = map[string]float64{}
+	for name, ds := range stages {
+		st.StagesMS[name] = stats.Median(ds)
+	}
+	return st, nil
+}
+
+// throughput measures v's rate with 1 and with 2 workers, each kept busy
+// by twice as many clients.
+func (b *servers) throughput(v *variant, dur time.Duration) (Throughput, error) {
+	t := Throughput{Request: v.id(), Seconds: dur.Seconds()}
+	for _, w := range []int{1, 2} {
+		s, err := b.start("--workers", strconv.Itoa(w), "--queue", strconv.Itoa(2*w))
+		if err != nil {
+			return t, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: throughput with %d worker(s), %d clients, %v\n", w, 2*w, dur)
-		res := closedLoop(newClient(s.URL, key), []*variant{vs[0]}, 2*w, dur/5, dur, nil)
+		res := closedLoop(newClient(s.URL, b.key), []*variant{v}, 2*w, dur/5, dur, nil)
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return t, err
 		}
 		if res.bad > 0 {
-			return nil, fmt.Errorf("throughput with %d workers: %d answers were not 200: %v", w, res.bad, res.statuses)
+			return t, fmt.Errorf("throughput with %d workers: %d answers were not 200: %v", w, res.bad, res.statuses)
 		}
 		if w == 1 {
-			rep.Throughput.Workers1 = res.rps
+			t.Workers1 = res.rps
 		} else {
-			rep.Throughput.Workers2 = res.rps
+			t.Workers2 = res.rps
 		}
 	}
-	rep.Throughput.Scaling = rep.Throughput.Workers2 / rep.Throughput.Workers1
+	t.Scaling = t.Workers2 / t.Workers1
+	return t, nil
+}
 
-	// 4. Peak memory with 8 requests in flight: 2 workers and room for 6
-	// waiting, 8 clients sending every variant in turn: R1–R3 (what the
-	// target of 400 MB was set on), then with the large portraits too.
+// memory measures the peak RSS with 8 requests in flight: 2 workers and
+// room for 6 waiting, 8 clients sending every variant in turn: R1–R3
+// (what the target of 400 MB was set on), then with the large portraits
+// too.
+func (b *servers) memory(vs []*variant, dur time.Duration) (Memory, error) {
 	var small []*variant
 	for _, v := range vs {
 		if !v.Large {
 			small = append(small, v)
 		}
 	}
-	rep.Memory = Memory{InFlight: 8, Seconds: dur.Seconds()}
+	m := Memory{InFlight: 8, Seconds: dur.Seconds()}
 	for _, set := range [][]*variant{small, vs} {
 		if len(set) == len(vs) && len(small) == len(vs) {
 			break // no large request: nothing more to measure
 		}
-		s, err = start("--workers", "2", "--queue", "6")
+		s, err := b.start("--workers", "2", "--queue", "6")
 		if err != nil {
-			return nil, err
+			return m, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: memory with 8 in flight, %d variants, %v\n", len(set), dur)
-		res := closedLoop(newClient(s.URL, key), set, 8, 0, dur, s)
+		res := closedLoop(newClient(s.URL, b.key), set, 8, 0, dur, s)
 		_, peak := s.Memory()
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return m, err
 		}
 		if res.bad > 0 {
-			return nil, fmt.Errorf("memory phase: answers other than 200: %v", res.statuses)
+			return m, fmt.Errorf("memory phase: answers other than 200: %v", res.statuses)
 		}
 		if len(set) == len(small) {
-			rep.Memory.PeakMB, rep.Memory.Statuses = mb(peak), res.statuses
+			m.PeakMB, m.Statuses = mb(peak), res.statuses
 		} else {
-			rep.Memory.PeakLargeMB, rep.Memory.StatusesLarge = mb(peak), res.statuses
+			m.PeakLargeMB, m.StatusesLarge = mb(peak), res.statuses
 		}
 	}
+	return m, nil
+}
 
-	// 5. The floor of every request, in this process, nothing else running.
-	fmt.Fprintf(os.Stderr, "bench: floors\n")
-	if err := floors(vs, rep); err != nil {
-		return nil, err
+// serverErrors fails when the servers logged an answer with a 5xx status
+// other than 503 (a full queue, which the memory phase may meet).
+func (b *servers) serverErrors() error {
+	data, err := os.ReadFile(b.log)
+	if err != nil {
+		return nil
 	}
-	if data, err := os.ReadFile(logf); err == nil {
-		if k := bytes.Count(data, []byte(`"status":5`)) - bytes.Count(data, []byte(`"status":503`)); k > 0 {
-			return nil, fmt.Errorf("the server logged %d answers with a 5xx status; see the log", k)
-		}
+	if k := bytes.Count(data, []byte(`"status":5`)) - bytes.Count(data, []byte(`"status":503`)); k > 0 {
+		return fmt.Errorf("the server logged %d answers with a 5xx status; see the log", k)
 	}
-	rep.LoadAfter = loadavg()
-	rep.Targets = targets(rep)
-	rep.Seconds = math.Round(time.Since(began).Seconds())
-	return rep, nil
+	return nil
 }
 
 // check says what is wrong with an answer to v, if anything.
