@@ -22,8 +22,9 @@
 // workers); peak RSS with 8 requests in flight (8 clients, every request
 // mixed); and the floor of each request, in this process with nothing else
 // running: decoding both inputs, the very model runs the request made
-// (recorded through onnx.Runtime.SetTap and replayed, ONNX Runtime's own
-// time only), and encoding the output. The ratio is end-to-end p50 / floor.
+// (recorded through the runtime's onnx.Config.Observe and replayed, ONNX
+// Runtime's own time only), and encoding the output. The ratio is
+// end-to-end p50 / floor.
 //
 // With -profile DIR it instead serves in this process and writes CPU and
 // allocation profiles of -n R1 requests (see BENCHMARKS.md for reading them).
@@ -49,6 +50,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -664,6 +666,45 @@ type modelRun struct {
 	in map[string]onnx.Tensor
 }
 
+// recorder keeps the model runs made while it records: it is the
+// runtime's onnx.Config.Observe, which sees every run whether or not a
+// recording is on.
+type recorder struct {
+	on   atomic.Bool
+	mu   sync.Mutex
+	runs []modelRun
+}
+
+// observe keeps a copy of a run's inputs while recording (the caller may
+// reuse its buffers once the run is done).
+func (r *recorder) observe(s *onnx.Session, in map[string]onnx.Tensor) {
+	if !r.on.Load() {
+		return
+	}
+	cp := make(map[string]onnx.Tensor, len(in))
+	for k, t := range in {
+		cp[k] = onnx.Tensor{Shape: append([]int64(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	}
+	r.mu.Lock()
+	r.runs = append(r.runs, modelRun{s, cp})
+	r.mu.Unlock()
+}
+
+// record returns the model runs fn makes.
+func (r *recorder) record(fn func() error) ([]modelRun, error) {
+	r.mu.Lock()
+	r.runs = nil
+	r.mu.Unlock()
+	r.on.Store(true)
+	err := fn()
+	r.on.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	runs := r.runs
+	r.runs = nil
+	return runs, err
+}
+
 // replay runs the recorded model runs again and returns the time spent
 // inside ONNX Runtime (the sessions' own counters).
 func replay(runs []modelRun) (time.Duration, error) {
@@ -687,146 +728,209 @@ func replay(runs []modelRun) (time.Duration, error) {
 	return spent() - before, nil
 }
 
+// floorReps is how many times each part of a floor is timed (medians).
+const floorReps = 7
+
 // floors measures each variant's floor in this process: the source's and
 // the target's decode and model runs apart (a request with an idle worker
-// does them side by side), and the output's encode.
+// does them side by side), and the output's encode; and, on the first
+// variant's model runs, how far the machine's two cores scale.
 func floors(vs []*variant, rep *Report) error {
-	cfg, err := server.FromEnv(os.Getenv)
+	r, err := openRig()
 	if err != nil {
 		return err
 	}
-	pl, rt, err := pipeline.Open(models.Paths{Home: cfg.Home}, cfg.ORTConfig())
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	pl.Limits = imageio.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}
-	rep.Machine.ORT = rt.Version()
-	rep.Machine.ORTThreads = rt.Config().IntraOpThreads
-	const reps = 7
-	record := func(fn func() error) ([]modelRun, error) {
-		var (
-			mu   sync.Mutex
-			runs []modelRun
-		)
-		rt.SetTap(func(s *onnx.Session, in map[string]onnx.Tensor) {
-			mu.Lock()
-			runs = append(runs, modelRun{s, in})
-			mu.Unlock()
-		})
-		err := fn()
-		rt.SetTap(nil)
-		return runs, err
-	}
+	defer r.rt.Close()
+	rep.Machine.ORT = r.rt.Version()
+	rep.Machine.ORTThreads = r.rt.Config().IntraOpThreads
 	for i, v := range vs {
 		req := pipeline.Request{
 			Source: v.src, Target: v.dst, InputFacesIndex: v.Input, SourceFacesIndex: v.SourceIdx,
 			ImageFormat: v.Format, ImageQuality: 95, FaceRestoreWeight: 0.75,
 		}
-		ctx := context.Background()
-		var pipe []float64
-		var res *pipeline.Result
-		for range 3 { // in process, serial (no helper)
-			t := time.Now()
-			if res, err = pl.Run(ctx, &req); err != nil {
-				return fmt.Errorf("%s in process: %w", v.id(), err)
-			}
-			pipe = append(pipe, msf(time.Since(t)))
-		}
-		// The model runs of each image's analysis, as Run makes them
-		// (default fields: no gender filter, so no attribute model).
-		src, _, err := imageio.Decode(v.src, pl.Limits)
+		pipe, res, err := r.pipelineTimes(v, &req)
 		if err != nil {
 			return err
 		}
-		dst, _, err := imageio.Decode(v.dst, pl.Limits)
+		srcRuns, dstRuns, all, err := r.modelRuns(v, &req)
 		if err != nil {
 			return err
 		}
-		srcRuns, err := record(func() error { _, err := pl.Analyzer.Analyze(src, analysis.Options{}); return err })
+		f, err := r.inputTimes(v, srcRuns, dstRuns)
 		if err != nil {
 			return err
-		}
-		dstRuns, err := record(func() error { _, err := pl.Analyzer.Analyze(dst, analysis.Options{}); return err })
-		if err != nil {
-			return err
-		}
-		all, err := record(func() error { _, err := pl.Run(ctx, &req); return err })
-		if err != nil {
-			return err
-		}
-		if len(all) != len(srcRuns)+len(dstRuns) {
-			return fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d", v.id(), len(all), len(srcRuns), len(dstRuns))
-		}
-		var decS, decD, infS, infD, enc []float64
-		for range reps {
-			t := time.Now()
-			if _, _, err := imageio.Decode(v.src, pl.Limits); err != nil {
-				return err
-			}
-			decS = append(decS, msf(time.Since(t)))
-			t = time.Now()
-			if _, _, err := imageio.Decode(v.dst, pl.Limits); err != nil {
-				return err
-			}
-			decD = append(decD, msf(time.Since(t)))
-			d, err := replay(srcRuns)
-			if err != nil {
-				return err
-			}
-			infS = append(infS, msf(d))
-			if d, err = replay(dstRuns); err != nil {
-				return err
-			}
-			infD = append(infD, msf(d))
 		}
 		if i == 0 {
-			// How far two cores scale on this very work: the model runs
-			// replayed by 1 goroutine, then by 2 at once.
-			runs := append(append([]modelRun{}, srcRuns...), dstRuns...)
-			rate := func(goroutines, n int) float64 {
-				start := time.Now()
-				var wg sync.WaitGroup
-				for range goroutines {
-					wg.Go(func() {
-						for range n {
-							replay(runs)
-						}
-					})
-				}
-				wg.Wait()
-				return float64(goroutines*n) / time.Since(start).Seconds()
-			}
-			one := rate(1, 2*reps)
-			two := rate(2, 2*reps)
-			rep.Throughput.FloorScaling = round(two/one, 2)
+			rep.Throughput.FloorScaling = floorScaling(append(append([]modelRun{}, srcRuns...), dstRuns...))
 		}
-		out, _, err := imageio.Decode(res.Image, pl.Limits)
-		if err != nil {
+		if f.EncodeMS, err = r.encodeTime(v, res); err != nil {
 			return err
 		}
-		for range reps {
-			t := time.Now()
-			if err := imageio.Encode(io.Discard, out, v.Format, 95); err != nil {
-				return err
-			}
-			enc = append(enc, msf(time.Since(t)))
-		}
-		f := Floor{
-			DecodeSourceMS: stats.Median(decS), DecodeTargetMS: stats.Median(decD),
-			InferenceSourceMS: stats.Median(infS), InferenceTargetMS: stats.Median(infD),
-			ModelRuns: len(all), EncodeMS: stats.Median(enc), PipelineMS: stats.Median(pipe),
-		}
-		f.DecodeMS = round(f.DecodeSourceMS+f.DecodeTargetMS, 1)
-		f.InferenceMS = round(f.InferenceSourceMS+f.InferenceTargetMS, 1)
-		f.TotalMS = round(f.DecodeMS+f.InferenceMS+f.EncodeMS, 1)
-		f.TwoThreadsMS = round(math.Max(f.DecodeSourceMS+f.InferenceSourceMS, f.DecodeTargetMS+f.InferenceTargetMS)+f.EncodeMS, 1)
+		f.ModelRuns, f.PipelineMS = all, stats.Median(pipe)
+		f.addUp()
 		st := &rep.Requests[i]
 		st.Floor = f
 		st.Ratio = round(st.P50MS/f.TotalMS, 2)
 		st.RatioTwoThreads = round(st.P50MS/f.TwoThreadsMS, 2)
 	}
 	return nil
+}
+
+// rig is the pipeline the floors are measured on, its runtime recording
+// model runs on demand.
+type rig struct {
+	pl  *pipeline.Pipeline
+	rt  *onnx.Runtime
+	rec *recorder
+}
+
+// openRig opens the pipeline as the server would (its settings from the
+// environment), with a recorder as the runtime's observer.
+func openRig() (*rig, error) {
+	cfg, err := server.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{}
+	oc := cfg.ORTConfig()
+	oc.Observe = rec.observe
+	pl, rt, err := pipeline.Open(models.Paths{Home: cfg.Home}, oc)
+	if err != nil {
+		return nil, err
+	}
+	pl.Limits = imageio.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}
+	return &rig{pl: pl, rt: rt, rec: rec}, nil
+}
+
+// pipelineTimes runs the request through the pipeline three times, in
+// process and serially (no helper), and returns the times and the last
+// result.
+func (r *rig) pipelineTimes(v *variant, req *pipeline.Request) ([]float64, *pipeline.Result, error) {
+	var (
+		pipe []float64
+		res  *pipeline.Result
+		err  error
+	)
+	for range 3 {
+		t := time.Now()
+		if res, err = r.pl.Run(context.Background(), req); err != nil {
+			return nil, nil, fmt.Errorf("%s in process: %w", v.id(), err)
+		}
+		pipe = append(pipe, msf(time.Since(t)))
+	}
+	return pipe, res, nil
+}
+
+// modelRuns records the model runs of each image's analysis, as Run makes
+// them (default fields: no gender filter, so no attribute model), and
+// checks that they are all the runs the whole request makes.
+func (r *rig) modelRuns(v *variant, req *pipeline.Request) (src, dst []modelRun, all int, err error) {
+	srcImg, _, err := imageio.Decode(v.src, r.pl.Limits)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	dstImg, _, err := imageio.Decode(v.dst, r.pl.Limits)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	analyze := func(img *image.NRGBA) func() error {
+		return func() error { _, err := r.pl.Analyzer.Analyze(img, analysis.Options{}); return err }
+	}
+	if src, err = r.rec.record(analyze(srcImg)); err != nil {
+		return nil, nil, 0, err
+	}
+	if dst, err = r.rec.record(analyze(dstImg)); err != nil {
+		return nil, nil, 0, err
+	}
+	whole, err := r.rec.record(func() error { _, err := r.pl.Run(context.Background(), req); return err })
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if len(whole) != len(src)+len(dst) {
+		return nil, nil, 0, fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d", v.id(), len(whole), len(src), len(dst))
+	}
+	return src, dst, len(whole), nil
+}
+
+// inputTimes times, floorReps times each, decoding each input and
+// replaying its model runs, and returns the medians as a Floor's source
+// and target parts.
+func (r *rig) inputTimes(v *variant, srcRuns, dstRuns []modelRun) (Floor, error) {
+	var decS, decD, infS, infD []float64
+	for range floorReps {
+		t := time.Now()
+		if _, _, err := imageio.Decode(v.src, r.pl.Limits); err != nil {
+			return Floor{}, err
+		}
+		decS = append(decS, msf(time.Since(t)))
+		t = time.Now()
+		if _, _, err := imageio.Decode(v.dst, r.pl.Limits); err != nil {
+			return Floor{}, err
+		}
+		decD = append(decD, msf(time.Since(t)))
+		d, err := replay(srcRuns)
+		if err != nil {
+			return Floor{}, err
+		}
+		infS = append(infS, msf(d))
+		if d, err = replay(dstRuns); err != nil {
+			return Floor{}, err
+		}
+		infD = append(infD, msf(d))
+	}
+	return Floor{
+		DecodeSourceMS: stats.Median(decS), DecodeTargetMS: stats.Median(decD),
+		InferenceSourceMS: stats.Median(infS), InferenceTargetMS: stats.Median(infD),
+	}, nil
+}
+
+// encodeTime times encoding the request's output (decoded from the
+// pipeline's result) in the variant's format, and returns the median.
+func (r *rig) encodeTime(v *variant, res *pipeline.Result) (float64, error) {
+	out, _, err := imageio.Decode(res.Image, r.pl.Limits)
+	if err != nil {
+		return 0, err
+	}
+	var enc []float64
+	for range floorReps {
+		t := time.Now()
+		if err := imageio.Encode(io.Discard, out, v.Format, 95); err != nil {
+			return 0, err
+		}
+		enc = append(enc, msf(time.Since(t)))
+	}
+	return stats.Median(enc), nil
+}
+
+// addUp fills the floor's totals from its parts: everything on one
+// thread, and the critical path with the source's decode and model runs
+// beside the target's.
+func (f *Floor) addUp() {
+	f.DecodeMS = round(f.DecodeSourceMS+f.DecodeTargetMS, 1)
+	f.InferenceMS = round(f.InferenceSourceMS+f.InferenceTargetMS, 1)
+	f.TotalMS = round(f.DecodeMS+f.InferenceMS+f.EncodeMS, 1)
+	f.TwoThreadsMS = round(math.Max(f.DecodeSourceMS+f.InferenceSourceMS, f.DecodeTargetMS+f.InferenceTargetMS)+f.EncodeMS, 1)
+}
+
+// floorScaling is how far two cores scale on this very work: the rate of
+// the model runs replayed by 2 goroutines at once over their rate by 1.
+func floorScaling(runs []modelRun) float64 {
+	rate := func(goroutines, n int) float64 {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range n {
+					replay(runs)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(goroutines*n) / time.Since(start).Seconds()
+	}
+	one := rate(1, 2*floorReps)
+	two := rate(2, 2*floorReps)
+	return round(two/one, 2)
 }
 
 func targets(rep *Report) []Target {
