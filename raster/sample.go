@@ -91,6 +91,8 @@ func (p *Pyramid) Sample(dst []float32, c Crop) {
 func SampleImage(dst []float32, img *image.NRGBA, c Crop) {
 	x0, y0, x1, y1 := Footprint(c.M, float64(c.W), float64(c.H))
 	k := level(c.M)
+	// the kernel's reach at level k, in image pixels: 2 level pixels for
+	// Bilinear, kernelPad for the others
 	pad := float64(int(2) << k)
 	if c.Kernel != resample.Bilinear {
 		pad = float64(int(kernelPad) << k)
