@@ -9,7 +9,7 @@
 // i+0.5); Crop converts.
 //
 //	m, err := align.Crop(face.Keypoints, align.ArcFace112)
-//	pyr.Sample(buf, 112, 112, m, raster.Norm{Scale: 1 / 127.5, Offset: -1})
+//	raster.SampleImage(buf, img, raster.Crop{W: 112, H: 112, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1 / 127.5, Offset: -1}, Layout: raster.NCHW})
 package align
 
 import (
@@ -94,7 +94,7 @@ func Similarity(from, to []faceswap.Point) (raster.Affine, error) {
 
 // Crop returns the map from a crop aligned to template (pixel indices of
 // the crop) to pixel-index positions in the image whose keypoints are kps
-// (faceswap.Point convention): the transform raster.Pyramid.Sample takes
+// (faceswap.Point convention): the transform a raster.Crop takes
 // to fill the crop. Its inverse maps the image onto the crop.
 func Crop(kps, template [5]faceswap.Point) (raster.Affine, error) {
 	var img [5]faceswap.Point

@@ -14,6 +14,7 @@ import (
 	"faceswap/landmark"
 	"faceswap/onnx"
 	"faceswap/raster"
+	"faceswap/resample"
 )
 
 // InputSize is the side FaceRes runs at when its input size is flexible.
@@ -69,7 +70,8 @@ func (f *FaceRes) Run(p *raster.Pyramid, crops []landmark.Crop) ([]Result, error
 	n := f.size * f.size * 3
 	in := onnx.NewTensor(int64(len(crops)), int64(f.size), int64(f.size), 3)
 	for i, c := range crops {
-		p.Sample(in.Data[i*n:(i+1)*n], f.size, f.size, raster.CropTransform(c.Center, c.Side, c.Angle, f.size), raster.Norm{Scale: 1})
+		m := raster.CropTransform(c.Center, c.Side, c.Angle, f.size)
+		p.Sample(in.Data[i*n:(i+1)*n], raster.Crop{W: f.size, H: f.size, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1}})
 	}
 	out, err := f.s.Run(map[string]onnx.Tensor{f.input: in})
 	if err != nil {

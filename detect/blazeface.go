@@ -18,6 +18,7 @@ import (
 	"faceswap"
 	"faceswap/onnx"
 	"faceswap/raster"
+	"faceswap/resample"
 )
 
 // Config tunes detection. Zero values take the defaults.
@@ -236,7 +237,7 @@ func (d *BlazeFace) Detect(p *raster.Pyramid) ([]Detection, error) {
 func (d *BlazeFace) run(p *raster.Pyramid, win Window, in onnx.Tensor) ([]Detection, error) {
 	scale := win.Side / float64(d.size)
 	m := raster.Affine{scale, 0, win.X + scale/2 - 0.5, 0, scale, win.Y + scale/2 - 0.5}
-	p.Sample(in.Data, d.size, d.size, m, raster.Norm{Scale: 2.0 / 255, Offset: -1})
+	p.Sample(in.Data, raster.Crop{W: d.size, H: d.size, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 2.0 / 255, Offset: -1}})
 	out, err := d.s.Run(map[string]onnx.Tensor{d.input: in})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"faceswap"
 	"faceswap/onnx"
 	"faceswap/raster"
+	"faceswap/resample"
 )
 
 // This file holds what the 640-pixel detector families (RetinaFace,
@@ -246,7 +247,7 @@ func (g *grid) fill(dst, buf []float32, p *raster.Pyramid, win Window) []float32
 	buf = buf[:nw*nh*3]
 	if nw > 0 && nh > 0 {
 		m := raster.Affine{scale, 0, win.X + (float64(u0)+0.5)*scale - 0.5, 0, scale, win.Y + (float64(v0)+0.5)*scale - 0.5}
-		p.Sample(buf, nw, nh, m, raster.Norm{Scale: 1})
+		p.Sample(buf, raster.Crop{W: nw, H: nh, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1}})
 	}
 	nm := g.norm
 	plane := n * n

@@ -12,6 +12,7 @@ import (
 	"faceswap"
 	"faceswap/onnx"
 	"faceswap/raster"
+	"faceswap/resample"
 )
 
 // FaceMesh runs a FaceMesh model: NHWC [N,192,192,3] RGB in 0..1 → 468×3
@@ -98,7 +99,7 @@ func (m *FaceMesh) Run(p *raster.Pyramid, crops []Crop) ([]Result, error) {
 	tfs := make([]raster.Affine, len(crops))
 	for i, c := range crops {
 		tfs[i] = raster.CropTransform(c.Center, c.Side, c.Angle, m.size)
-		p.Sample(in.Data[i*n:(i+1)*n], m.size, m.size, tfs[i], raster.Norm{Scale: 1.0 / 255})
+		p.Sample(in.Data[i*n:(i+1)*n], raster.Crop{W: m.size, H: m.size, M: tfs[i], Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1.0 / 255}})
 	}
 	out, err := m.s.Run(map[string]onnx.Tensor{m.input: in})
 	if err != nil {

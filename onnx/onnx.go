@@ -39,6 +39,13 @@ type Config struct {
 	InterOpThreads int
 	// Provider is the execution provider: cpu (default), cuda, tensorrt or coreml.
 	Provider string
+	// Observe, when set, is called with the session and the inputs of
+	// every run of the runtime's sessions, on the caller's goroutine,
+	// just before ONNX Runtime runs them. The inputs stay the caller's:
+	// an observer copies what it keeps. It is for measuring (tools/bench
+	// records the runs a request makes and replays them to time ONNX
+	// Runtime alone); the server leaves it nil.
+	Observe func(s *Session, inputs map[string]Tensor)
 }
 
 // withDefaults returns c with zero values replaced by defaults.
@@ -112,23 +119,6 @@ type Runtime struct {
 	cfg      Config
 	mu       sync.Mutex
 	sessions map[string]*Session
-	tap      atomic.Pointer[Tap] // shared with the sessions
-}
-
-// Tap receives every run of a runtime's sessions: the session and a copy
-// of the inputs it ran on. Benchmarks use it to replay exactly the runs a
-// request needed, timing ONNX Runtime alone (the floor of a request).
-type Tap func(s *Session, inputs map[string]Tensor)
-
-// SetTap makes every later Run of the runtime's sessions call tap (nil
-// stops it). Copying the inputs costs time: it is for measurements, not
-// for serving.
-func (r *Runtime) SetTap(tap Tap) {
-	if tap == nil {
-		r.tap.Store(nil)
-		return
-	}
-	r.tap.Store(&tap)
 }
 
 // Open checks cfg, loads the ONNX Runtime library (once per process) and
@@ -237,7 +227,7 @@ type Session struct {
 	outNames []string
 	runs     atomic.Int64
 	runNanos atomic.Int64
-	tap      *atomic.Pointer[Tap] // the runtime's
+	observe  func(*Session, map[string]Tensor) // Config.Observe
 }
 
 // Stats returns how many times the session ran and the total time spent
@@ -277,7 +267,7 @@ func (r *Runtime) load(name string, data []byte) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s is not a valid ONNX model: %w", name, err)
 	}
-	s := &Session{Path: name, tap: &r.tap}
+	s := &Session{Path: name, observe: r.cfg.Observe}
 	for _, in := range ins {
 		s.Inputs = append(s.Inputs, IO{Name: in.Name, Shape: append([]int64(nil), in.Dimensions...), Type: typeName(in.DataType)})
 		s.inNames = append(s.inNames, in.Name)
@@ -370,12 +360,8 @@ func (s *Session) Run(inputs map[string]Tensor) (map[string]Tensor, error) {
 	if len(inputs) != len(s.inNames) {
 		return nil, fmt.Errorf("onnx: %s: %d inputs given, the model has %d", s.Path, len(inputs), len(s.inNames))
 	}
-	if tap := s.tap.Load(); tap != nil {
-		cp := make(map[string]Tensor, len(inputs))
-		for k, t := range inputs {
-			cp[k] = Tensor{Shape: append([]int64(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
-		}
-		(*tap)(s, cp)
+	if s.observe != nil {
+		s.observe(s, inputs)
 	}
 	outs := make([]ort.Value, len(s.outNames))
 	start := time.Now()

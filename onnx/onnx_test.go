@@ -404,14 +404,12 @@ func equalOutputs(a, b map[string]onnx.Tensor) bool {
 	return true
 }
 
-// TestTapRecordsRuns: a tap sees every run with a copy of its inputs, so
-// replaying what it recorded gives the same outputs; SetTap(nil) stops it.
-func TestTapRecordsRuns(t *testing.T) {
-	rt := testenv.Runtime(t)
-	s, err := rt.Load(model(t, "blazeface-front"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestObserveSeesRuns: a runtime opened with Observe shows it every run
+// of its sessions, with the session and the very inputs, before the run,
+// so replaying a copy of them gives the same outputs; a runtime without it
+// runs as ever.
+func TestObserveSeesRuns(t *testing.T) {
+	path := model(t, "blazeface-front")
 	type run struct {
 		s  *onnx.Session
 		in map[string]onnx.Tensor
@@ -420,12 +418,26 @@ func TestTapRecordsRuns(t *testing.T) {
 		mu  sync.Mutex
 		got []run
 	)
-	rt.SetTap(func(s *onnx.Session, in map[string]onnx.Tensor) {
+	rt, err := onnx.Open(onnx.Config{LibraryPath: testenv.Models(t).ORTLibrary(), Observe: func(s *onnx.Session, in map[string]onnx.Tensor) {
+		cp := map[string]onnx.Tensor{}
+		for k, v := range in {
+			cp[k] = onnx.Tensor{Shape: append([]int64(nil), v.Shape...), Data: append([]float32(nil), v.Data...)}
+		}
+		if runs, _ := s.Stats(); runs != int64(len(got)) {
+			t.Errorf("observed after %d runs, want before run %d", runs, len(got)+1)
+		}
 		mu.Lock()
-		got = append(got, run{s, in})
+		got = append(got, run{s, cp})
 		mu.Unlock()
-	})
-	defer rt.SetTap(nil)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	s, err := rt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want []map[string]onnx.Tensor
 	in := onnx.NewTensor(1, 128, 128, 3)
 	for i := range 2 {
@@ -438,19 +450,18 @@ func TestTapRecordsRuns(t *testing.T) {
 		}
 		want = append(want, out)
 	}
-	in.Data[0] = 42 // the caller reuses its buffer: the recorded copy must not change
-	rt.SetTap(nil)
-	if _, err := s.Run(map[string]onnx.Tensor{"input": in}); err != nil {
-		t.Fatal(err)
-	}
 	if len(got) != 2 {
-		t.Fatalf("the tap saw %d runs, want 2", len(got))
+		t.Fatalf("the observer saw %d runs, want 2", len(got))
+	}
+	plain, err := testenv.Runtime(t).Load(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, r := range got {
 		if r.s != s {
 			t.Errorf("run %d: session %v", i, r.s.Path)
 		}
-		out, err := r.s.Run(r.in)
+		out, err := plain.Run(r.in) // not observed: got stays at 2
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,5 +470,8 @@ func TestTapRecordsRuns(t *testing.T) {
 				t.Errorf("run %d: replaying gives another %s", i, name)
 			}
 		}
+	}
+	if len(got) != 2 {
+		t.Errorf("a runtime without Observe reported runs: %d", len(got))
 	}
 }

@@ -1,8 +1,7 @@
-// Package paste moves a face between a picture and an aligned square crop:
-// Sample fills a model's input tensor with the crop an affine transform
-// maps, and Back blends a model's output crop into the picture under the
-// soft mask insightface's reference paste-back uses. The swap engines and
-// the restorers share it.
+// Package paste blends a model's output crop back into the picture: Back
+// warps the crop with the inverse of the transform that cut it (see
+// raster.SampleImage) and blends it under the soft mask insightface's
+// reference paste-back uses. The swap engines and the restorers share it.
 //
 // The mask, as the reference builds it: a white crop-sized mask is warped
 // back with the inverse transform (bilinearly), values above 20 become
@@ -71,7 +70,7 @@ func Back(dst *image.NRGBA, face *resample.Image, m raster.Affine, k resample.Ke
 	if !(b.Opacity > 0) {
 		return swap.Region{}
 	}
-	x0, y0, x1, y1 := Footprint(m, float64(face.W), float64(face.H))
+	x0, y0, x1, y1 := raster.Footprint(m, float64(face.W), float64(face.H))
 	fb := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(img)
 	if fb.Empty() {
 		return swap.Region{}

@@ -151,7 +151,7 @@ func TestConvolve(t *testing.T) {
 // and angle, on a plane with the paste's margins, as paste builds it.
 func warpedMask(size, angle float64) ([]float32, int, int, pasteParams) {
 	m := raster.CropTransform(faceswap.Point{X: size, Y: size}, size, angle, faceSize)
-	x0, y0, x1, y1 := Footprint(m, faceSize, faceSize)
+	x0, y0, x1, y1 := raster.Footprint(m, faceSize, faceSize)
 	fb := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1)
 	inv := m.Invert()
 	minX, minY, maxX, maxY := math.MaxInt, math.MaxInt, -1, -1

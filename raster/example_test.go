@@ -7,6 +7,7 @@ import (
 
 	"faceswap"
 	"faceswap/raster"
+	"faceswap/resample"
 )
 
 // A 32×32 crop covering 64 source pixels around (100, 80): its centre lands
@@ -32,7 +33,7 @@ func ExamplePyramid_Sample() {
 	p := raster.NewPyramid(img)
 	dst := make([]float32, 2*2)
 	// output pixel u covers source pixels 2u and 2u+1, centred at 2u+0.5
-	p.Sample(dst, 2, 2, raster.Affine{2, 0, 0.5, 0, 2, 0.5}, raster.Norm{Scale: 1, Gray: true})
+	p.Sample(dst, raster.Crop{W: 2, H: 2, M: raster.Affine{2, 0, 0.5, 0, 2, 0.5}, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1, Gray: true}})
 	fmt.Printf("%.1f\n", dst)
 	// Output: [25.0 45.0 105.0 125.0]
 }

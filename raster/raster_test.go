@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"faceswap"
+	"faceswap/resample"
 )
 
 // Coordinates: Affine maps output pixel indices (u, v) to source sample
@@ -135,11 +136,17 @@ func noise(w, h int, seed uint64) *image.NRGBA {
 	return img
 }
 
+// sample fills dst with the w×h crop m maps, as the analysis models take
+// it: bilinear, NHWC.
+func sample(p *Pyramid, dst []float32, w, h int, m Affine, n Norm) {
+	p.Sample(dst, Crop{W: w, H: h, M: m, Kernel: resample.Bilinear, Norm: n})
+}
+
 func TestSampleIdentityReproducesGradient(t *testing.T) {
 	const w, h = 64, 48
 	p := NewPyramid(gradient(w, h))
 	dst := make([]float32, w*h*3)
-	p.Sample(dst, w, h, Affine{1, 0, 0, 0, 1, 0}, Norm{Scale: 1})
+	sample(p, dst, w, h, Affine{1, 0, 0, 0, 1, 0}, Norm{Scale: 1})
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := 3 * (y*w + x)
@@ -149,7 +156,7 @@ func TestSampleIdentityReproducesGradient(t *testing.T) {
 		}
 	}
 	// A sub-pixel shift interpolates the gradient linearly.
-	p.Sample(dst, w, h, Affine{1, 0, 0.25, 0, 1, 0.5}, Norm{Scale: 1})
+	sample(p, dst, w, h, Affine{1, 0, 0.25, 0, 1, 0.5}, Norm{Scale: 1})
 	for y := 0; y < h-1; y++ {
 		for x := 0; x < w-1; x++ {
 			i := 3 * (y*w + x)
@@ -159,7 +166,7 @@ func TestSampleIdentityReproducesGradient(t *testing.T) {
 		}
 	}
 	// A 1.5× enlargement (still level 0): x = 2u/3.
-	p.Sample(dst[:30*20*3], 30, 20, Affine{2.0 / 3, 0, 0, 0, 2.0 / 3, 0}, Norm{Scale: 2.0 / 255, Offset: -1})
+	sample(p, dst[:30*20*3], 30, 20, Affine{2.0 / 3, 0, 0, 0, 2.0 / 3, 0}, Norm{Scale: 2.0 / 255, Offset: -1})
 	for v := 0; v < 20; v++ {
 		for u := 0; u < 30; u++ {
 			i := 3 * (v*30 + u)
@@ -178,7 +185,7 @@ func TestSampleChannelOrder(t *testing.T) {
 		copy(img.Pix[i:], []uint8{10, 20, 30, 40})
 	}
 	dst := make([]float32, 2*2*3)
-	NewPyramid(img).Sample(dst, 2, 2, Affine{1, 0, 1, 0, 1, 1}, Norm{Scale: 1})
+	sample(NewPyramid(img), dst, 2, 2, Affine{1, 0, 1, 0, 1, 1}, Norm{Scale: 1})
 	for i := 0; i < len(dst); i += 3 {
 		if dst[i] != 10 || dst[i+1] != 20 || dst[i+2] != 30 {
 			t.Fatalf("pixel %d = %v, want [10 20 30] (alpha is not written)", i/3, dst[i:i+3])
@@ -215,7 +222,7 @@ func TestRotatedCropMatchesDirectComputation(t *testing.T) {
 	const size, cx, cy = 40, 45, 35
 	h := size / 2
 	dst := make([]float32, size*size*3)
-	p.Sample(dst, size, size, CropTransform(faceswap.Point{X: cx, Y: cy}, size, math.Pi/2, size), Norm{Scale: 1})
+	sample(p, dst, size, size, CropTransform(faceswap.Point{X: cx, Y: cy}, size, math.Pi/2, size), Norm{Scale: 1})
 	for v := 0; v < size; v++ {
 		for u := 0; u < size; u++ {
 			c := img.NRGBAAt(cx+h-1-v, cy-h+u)
@@ -240,7 +247,7 @@ func TestRotatedCropMatchesDirectComputation(t *testing.T) {
 		m := CropTransform(tc.center, tc.side, tc.angle, tc.size)
 		n := tc.size
 		dst := make([]float32, n*n*3)
-		p.Sample(dst, n, n, m, Norm{Scale: 1})
+		sample(p, dst, n, n, m, Norm{Scale: 1})
 		outside := 0
 		for v := 0; v < n; v++ {
 			for u := 0; u < n; u++ {
@@ -340,7 +347,7 @@ func TestDownscaleUsesPyramid(t *testing.T) {
 	// output pixel u covers source pixels 4u … 4u+3; its centre is 4u+1.5
 	m := Affine{4, 0, 1.5, 0, 4, 1.5}
 	dst := make([]float32, ow*oh*3)
-	p.Sample(dst, ow, oh, m, Norm{Scale: 1})
+	sample(p, dst, ow, oh, m, Norm{Scale: 1})
 	var naiveDiff float64
 	for v := 0; v < oh; v++ {
 		for u := 0; u < ow; u++ {
@@ -395,7 +402,7 @@ func TestDownscaleCheckerboardDoesNotAlias(t *testing.T) {
 		const size = 32
 		m := CropTransform(faceswap.Point{X: 128, Y: 128}, tc.side, tc.angle, size)
 		dst := make([]float32, size*size*3)
-		p.Sample(dst, size, size, m, Norm{Scale: 1})
+		sample(p, dst, size, size, m, Norm{Scale: 1})
 		for i, v := range dst {
 			if !near(float64(v), 127.5, 1) {
 				t.Fatalf("side %g angle %g: value %d = %g, want about 127.5", tc.side, tc.angle, i, v)
@@ -405,7 +412,7 @@ func TestDownscaleCheckerboardDoesNotAlias(t *testing.T) {
 	// Just under 2 the base is sampled: with the grid on pixel centres
 	// (scale 1.5, positions 0, 1.5, 3, …) the pure pixels come through.
 	dst := make([]float32, 4*3)
-	p.Sample(dst, 4, 1, Affine{1.5, 0, 10, 0, 1.5, 10}, Norm{Scale: 1})
+	sample(p, dst, 4, 1, Affine{1.5, 0, 10, 0, 1.5, 10}, Norm{Scale: 1})
 	if dst[0] != 0 || dst[6] != 255 {
 		t.Errorf("scale 1.5 from the base: %v, want 0 at u=0 and 255 at u=2", dst)
 	}
@@ -424,7 +431,7 @@ func TestOutsideReadsAsOffset(t *testing.T) {
 		CropTransform(faceswap.Point{X: -200, Y: 15}, 64, 0.7, 16), // scale 4: a pyramid level
 	} {
 		dst := make([]float32, 16*16*3)
-		p.Sample(dst, 16, 16, m, norm)
+		sample(p, dst, 16, 16, m, norm)
 		for i, v := range dst {
 			if v != -1 {
 				t.Fatalf("%v: value %d = %g, want the offset -1", m, i, v)
@@ -434,7 +441,7 @@ func TestOutsideReadsAsOffset(t *testing.T) {
 	// Half in, half out: pixels inside are 200, those two or more pixels
 	// out are the offset, and the one straddling the border blends.
 	dst := make([]float32, 8*3)
-	p.Sample(dst, 8, 1, Affine{1, 0, 35.5, 0, 1, 10}, Norm{Scale: 1})
+	sample(p, dst, 8, 1, Affine{1, 0, 35.5, 0, 1, 10}, Norm{Scale: 1})
 	want := []float32{200, 200, 200, 200, 100, 0, 0, 0} // x = 35.5 … 42.5; 39.5 blends pixel 39 with black
 	for u := 0; u < 8; u++ {
 		if !near(float64(dst[3*u]), float64(want[u]), 1e-3) {
@@ -454,7 +461,7 @@ func TestGrayWeights(t *testing.T) {
 		const sentinel = 12345
 		dst := make([]float32, 4*4+1)
 		dst[16] = sentinel
-		NewPyramid(img).Sample(dst, 4, 4, Affine{1, 0, 2, 0, 1, 2}, Norm{Scale: 1.0 / 255, Offset: 0.5, Gray: true})
+		sample(NewPyramid(img), dst, 4, 4, Affine{1, 0, 2, 0, 1, 2}, Norm{Scale: 1.0 / 255, Offset: 0.5, Gray: true})
 		want := (0.299*float64(c.R)+0.587*float64(c.G)+0.114*float64(c.B))/255 + 0.5
 		for i := 0; i < 16; i++ {
 			if !near(float64(dst[i]), want, 1e-5) {
@@ -485,14 +492,14 @@ func TestAxisAlignedMatchesAffine(t *testing.T) {
 			sx = -sx
 		}
 		m := Affine{sx, 0, rng.Float64()*140 - 40, 0, sy, rng.Float64()*100 - 30}
-		for _, n := range []Norm{{Scale: 2.0 / 255, Offset: -1}, {Scale: 1, Gray: true}} {
-			ch := 3
-			if n.Gray {
-				ch = 1
-			}
-			fast, slow := make([]float32, w*h*ch), make([]float32, w*h*ch)
-			sampleAxisAligned(fast, w, h, img, m, n)
-			sampleAffine(slow, w, h, img, m, n)
+		for _, c := range []Crop{
+			{W: w, H: h, Norm: Norm{Scale: 2.0 / 255, Offset: -1}},
+			{W: w, H: h, Norm: Norm{Scale: 1, Gray: true}},
+			{W: w, H: h, Norm: Norm{Scale: 1.0 / 255}, Layout: NCHW},
+		} {
+			fast, slow := make([]float32, c.Len()), make([]float32, c.Len())
+			sampleAxisAligned(fast, w, h, img, m, c.writer())
+			sampleAffine(slow, w, h, img, m, c.writer())
 			for i := range fast {
 				worst = max(worst, math.Abs(float64(fast[i]-slow[i])))
 			}
@@ -512,6 +519,6 @@ func BenchmarkSampleWindow(b *testing.B) {
 	dst := make([]float32, 256*256*3)
 	m := Affine{1.7, 0, 100, 0, 1.7, 50}
 	for b.Loop() {
-		p.Sample(dst, 256, 256, m, Norm{Scale: 2.0 / 255, Offset: -1})
+		sample(p, dst, 256, 256, m, Norm{Scale: 2.0 / 255, Offset: -1})
 	}
 }

@@ -220,14 +220,49 @@ func (m *Model) ToONNX() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.FlexibleSize {
-		for _, n := range m.Nodes {
-			switch n.Op {
-			case "Reshape", "Squeeze", "StridedSlice", "Slice", "ConcatV2", "Concat", "ExpandDims":
-				return nil, fmt.Errorf("tfjs: cannot give the model a flexible input size: node %q (%s) depends on the exported size", n.Name, n.Op)
-			}
+	if err := m.checkFlexible(); err != nil {
+		return nil, err
+	}
+	c, err := newConverter(m, ins, outs)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.declareInputs(ins); err != nil {
+		return nil, err
+	}
+	if err := c.convertOutputs(outs); err != nil {
+		return nil, err
+	}
+	doc := "Converted from a TensorFlow.js graph model by faceswap-tfjs " + Version
+	model := onnxfile.Model{
+		IRVersion:       irVersion,
+		Producer:        "faceswap-tfjs",
+		ProducerVersion: Version,
+		Doc:             doc,
+		Opsets:          []onnxfile.Opset{{Version: opsetVersion}},
+		Graph:           c.g,
+	}
+	return model.Marshal(), nil
+}
+
+// checkFlexible refuses a flexible input size for a graph with an op that
+// depends on the exported size.
+func (m *Model) checkFlexible() error {
+	if !m.FlexibleSize {
+		return nil
+	}
+	for _, n := range m.Nodes {
+		switch n.Op {
+		case "Reshape", "Squeeze", "StridedSlice", "Slice", "ConcatV2", "Concat", "ExpandDims":
+			return fmt.Errorf("tfjs: cannot give the model a flexible input size: node %q (%s) depends on the exported size", n.Name, n.Op)
 		}
 	}
+	return nil
+}
+
+// newConverter indexes m's nodes and reserves the graph's input and output
+// names.
+func newConverter(m *Model, ins, outs []Port) (*converter, error) {
 	c := &converter{
 		m:        m,
 		byName:   make(map[string]*Node, len(m.Nodes)),
@@ -253,11 +288,18 @@ func (m *Model) ToONNX() ([]byte, error) {
 		}
 		c.used[p.Name] = true
 	}
+	return c, nil
+}
+
+// declareInputs makes each Placeholder a graph input: float32, its batch
+// dimension symbolic when unknown, and with m.FlexibleSize a 4-D input's
+// height and width too.
+func (c *converter) declareInputs(ins []Port) error {
 	for _, p := range ins {
 		n := c.byName[p.Node]
 		v, err := c.placeholder(n, p.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.vals[n.Name] = v
 		c.state[n.Name] = 2
@@ -265,7 +307,7 @@ func (m *Model) ToONNX() ([]byte, error) {
 		if v.ranked && len(v.shape) > 0 && v.shape[0] < 0 {
 			vi.DimParams = []string{"batch"}
 		}
-		if m.FlexibleSize && v.ranked && len(v.shape) == 4 {
+		if c.m.FlexibleSize && v.ranked && len(v.shape) == 4 {
 			vi.Dims = []int64{v.shape[0], -1, -1, v.shape[3]}
 			vi.DimParams = []string{"batch", "height", "width"}
 			if v.shape[0] >= 0 {
@@ -274,14 +316,20 @@ func (m *Model) ToONNX() ([]byte, error) {
 		}
 		c.g.Inputs = append(c.g.Inputs, vi)
 	}
+	return nil
+}
+
+// convertOutputs converts every node the outputs depend on (get walks the
+// graph from them) and declares the outputs in the TF layout.
+func (c *converter) convertOutputs(outs []Port) error {
 	srcs := make([]string, len(outs))
 	for i, p := range outs {
 		v, err := c.get(p.Node)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if srcs[i], err = c.in(v, nil); err != nil {
-			return nil, err
+			return err
 		}
 		c.g.Outputs = append(c.g.Outputs, onnxfile.ValueInfo{Name: p.Name, Type: onnxfile.Float, Unranked: !v.ranked, Dims: v.shape})
 	}
@@ -291,16 +339,7 @@ func (m *Model) ToONNX() ([]byte, error) {
 		c.g.Nodes = append(c.g.Nodes, &onnxfile.Node{Name: p.Name, Op: "Identity", Inputs: []string{srcs[i]}, Outputs: []string{p.Name}})
 	}
 	c.foldOutputIdentities(len(outs))
-	doc := "Converted from a TensorFlow.js graph model by faceswap-tfjs " + Version
-	model := onnxfile.Model{
-		IRVersion:       irVersion,
-		Producer:        "faceswap-tfjs",
-		ProducerVersion: Version,
-		Doc:             doc,
-		Opsets:          []onnxfile.Opset{{Version: opsetVersion}},
-		Graph:           c.g,
-	}
-	return model.Marshal(), nil
+	return nil
 }
 
 // foldOutputIdentities removes the final Identity nodes (the last n nodes)
@@ -628,23 +667,18 @@ var reduceOps = map[string]string{
 	"Mean": "ReduceMean", "Max": "ReduceMax", "Min": "ReduceMin", "Sum": "ReduceSum", "Prod": "ReduceProd",
 }
 
+// convert translates node n into ONNX nodes (its inputs are converted
+// first, through get) and returns its value.
 func (c *converter) convert(n *Node) (*value, error) {
 	if op, ok := unaryOps[n.Op]; ok {
-		vs, err := c.inputs(n, 1, 1)
+		x, err := c.input(n)
 		if err != nil {
 			return nil, err
 		}
-		return c.unary(n.Name, op, vs[0])
+		return c.unary(n.Name, op, x)
 	}
 	if op, ok := binaryOps[n.Op]; ok {
-		vs, err := c.inputs(n, 2, 2)
-		if err != nil {
-			return nil, err
-		}
-		if n.Op == "BiasAdd" && n.attrString("data_format", "NHWC") != "NHWC" {
-			return nil, unsupported(n, "data_format %s", n.attrString("data_format", ""))
-		}
-		return c.binary(n.Name, op, vs[0], vs[1])
+		return c.binaryNode(n, op)
 	}
 	if op, ok := reduceOps[n.Op]; ok {
 		return c.reduce(n, op)
@@ -656,86 +690,21 @@ func (c *converter) convert(n *Node) (*value, error) {
 	}
 	switch n.Op {
 	case "Const":
-		if _, ok := c.m.weights[n.Name]; !ok {
-			return nil, unsupported(n, "the constant has no weight in the manifest (inline constants are not supported)")
-		}
-		t, err := c.m.decodeWeight(n.Name)
-		if err != nil {
-			return nil, err
-		}
-		return &value{c: t, cname: n.Name, shape: t.shape, ranked: true}, nil
+		return c.constant(n)
 	case "Placeholder":
 		return nil, fmt.Errorf("tfjs: internal: placeholder %q not registered", n.Name)
 	case "Identity", "Snapshot", "StopGradient":
-		vs, err := c.inputs(n, 1, 1)
-		if err != nil {
-			return nil, err
-		}
-		return vs[0], nil
-	case "Relu6":
-		vs, err := c.inputs(n, 1, 1)
-		if err != nil {
-			return nil, err
-		}
-		return c.activation(n, n.Name, "relu6", vs[0], nil, 0)
-	case "LeakyRelu":
-		vs, err := c.inputs(n, 1, 1)
-		if err != nil {
-			return nil, err
-		}
-		return c.activation(n, n.Name, "leakyrelu", vs[0], nil, n.attrFloat("alpha", 0.2))
-	case "Prelu":
-		vs, err := c.inputs(n, 2, 2)
-		if err != nil {
-			return nil, err
-		}
-		return c.activation(n, n.Name, "prelu", vs[0], vs[1], 0)
+		return c.input(n)
+	case "Relu6", "LeakyRelu", "Prelu":
+		return c.activationNode(n)
 	case "Square":
-		vs, err := c.inputs(n, 1, 1)
-		if err != nil {
-			return nil, err
-		}
-		x, err := c.in(vs[0], vs[0].perm)
-		if err != nil {
-			return nil, err
-		}
-		return c.runtime(c.emit("Mul", n.Name, []string{x, x}), vs[0].shape, vs[0].ranked, vs[0].perm), nil
+		return c.square(n)
 	case "Rsqrt":
-		vs, err := c.inputs(n, 1, 1)
-		if err != nil {
-			return nil, err
-		}
-		s, err := c.unary(n.Name+"/sqrt", "Sqrt", vs[0])
-		if err != nil {
-			return nil, err
-		}
-		return c.unary(n.Name, "Reciprocal", s)
+		return c.rsqrt(n)
 	case "SquaredDifference":
-		vs, err := c.inputs(n, 2, 2)
-		if err != nil {
-			return nil, err
-		}
-		d, err := c.binary(n.Name+"/diff", "Sub", vs[0], vs[1])
-		if err != nil {
-			return nil, err
-		}
-		return c.binary(n.Name, "Mul", d, d)
+		return c.squaredDifference(n)
 	case "AddN":
-		vs, err := c.inputs(n, 1, -1)
-		if err != nil {
-			return nil, err
-		}
-		acc := vs[0]
-		for i, v := range vs[1:] {
-			name := n.Name
-			if i < len(vs)-2 {
-				name += "/partial"
-			}
-			if acc, err = c.binary(name, "Add", acc, v); err != nil {
-				return nil, err
-			}
-		}
-		return acc, nil
+		return c.addN(n)
 	case "Conv2D", "_FusedConv2D":
 		return c.conv(n, false)
 	case "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative":
@@ -758,6 +727,119 @@ func (c *converter) convert(n *Node) (*value, error) {
 		return c.transpose(n)
 	}
 	return nil, &UnsupportedOpError{Op: n.Op, Node: n.Name}
+}
+
+// input returns the value of a node that takes exactly one input.
+func (c *converter) input(n *Node) (*value, error) {
+	vs, err := c.inputs(n, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	return vs[0], nil
+}
+
+// binaryNode converts an elementwise op of two inputs (BiasAdd only in
+// NHWC, its one layout that adds along the last dimension).
+func (c *converter) binaryNode(n *Node, op string) (*value, error) {
+	vs, err := c.inputs(n, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	if n.Op == "BiasAdd" && n.attrString("data_format", "NHWC") != "NHWC" {
+		return nil, unsupported(n, "data_format %s", n.attrString("data_format", ""))
+	}
+	return c.binary(n.Name, op, vs[0], vs[1])
+}
+
+// constant is a Const node's weight from the manifest (inline constants
+// are not supported).
+func (c *converter) constant(n *Node) (*value, error) {
+	if _, ok := c.m.weights[n.Name]; !ok {
+		return nil, unsupported(n, "the constant has no weight in the manifest (inline constants are not supported)")
+	}
+	t, err := c.m.decodeWeight(n.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &value{c: t, cname: n.Name, shape: t.shape, ranked: true}, nil
+}
+
+// activationNode converts a standalone activation: Relu6, LeakyRelu (its
+// alpha an attribute) or Prelu (its alpha the second input).
+func (c *converter) activationNode(n *Node) (*value, error) {
+	if n.Op == "Prelu" {
+		vs, err := c.inputs(n, 2, 2)
+		if err != nil {
+			return nil, err
+		}
+		return c.activation(n, n.Name, "prelu", vs[0], vs[1], 0)
+	}
+	x, err := c.input(n)
+	if err != nil {
+		return nil, err
+	}
+	if n.Op == "LeakyRelu" {
+		return c.activation(n, n.Name, "leakyrelu", x, nil, n.attrFloat("alpha", 0.2))
+	}
+	return c.activation(n, n.Name, "relu6", x, nil, 0)
+}
+
+// square is x·x.
+func (c *converter) square(n *Node) (*value, error) {
+	v, err := c.input(n)
+	if err != nil {
+		return nil, err
+	}
+	x, err := c.in(v, v.perm)
+	if err != nil {
+		return nil, err
+	}
+	return c.runtime(c.emit("Mul", n.Name, []string{x, x}), v.shape, v.ranked, v.perm), nil
+}
+
+// rsqrt is 1/√x.
+func (c *converter) rsqrt(n *Node) (*value, error) {
+	x, err := c.input(n)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.unary(n.Name+"/sqrt", "Sqrt", x)
+	if err != nil {
+		return nil, err
+	}
+	return c.unary(n.Name, "Reciprocal", s)
+}
+
+// squaredDifference is (a−b)².
+func (c *converter) squaredDifference(n *Node) (*value, error) {
+	vs, err := c.inputs(n, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.binary(n.Name+"/diff", "Sub", vs[0], vs[1])
+	if err != nil {
+		return nil, err
+	}
+	return c.binary(n.Name, "Mul", d, d)
+}
+
+// addN sums its inputs left to right, one Add each.
+func (c *converter) addN(n *Node) (*value, error) {
+	vs, err := c.inputs(n, 1, -1)
+	if err != nil {
+		return nil, err
+	}
+	acc := vs[0]
+	for i, v := range vs[1:] {
+		name := n.Name
+		if i < len(vs)-2 {
+			name += "/partial"
+		}
+		if acc, err = c.binary(name, "Add", acc, v); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
 }
 
 // clip folds Maximum(Minimum(x, hi), lo), and Maximum(Minimum(Relu(x), hi),
@@ -1159,11 +1241,18 @@ func (c *converter) conv(n *Node, depthwise bool) (*value, error) {
 		convName += "/conv"
 	}
 	y := c.runtime(c.emit("Conv", convName, ins, attrs...), []int64{x.shape[0], oh, ow, outC}, true, nchw)
+	return c.biasActivation(n, y, bias, alpha, act)
+}
+
+// biasActivation finishes a fused op (convolution or matrix product) y:
+// adds its bias and applies its activation, the last node named n.Name.
+func (c *converter) biasActivation(n *Node, y, bias, alpha *value, act string) (*value, error) {
 	if bias != nil {
 		name := n.Name
 		if act != "" {
 			name += "/bias"
 		}
+		var err error
 		if y, err = c.binary(name, "Add", y, bias); err != nil {
 			return nil, err
 		}
@@ -1598,16 +1687,7 @@ func (c *converter) matmul(n *Node) (*value, error) {
 		attrs = append(attrs, onnxfile.IntAttr("transB", 1))
 	}
 	y := c.runtime(c.emit("Gemm", name, ins, attrs...), []int64{m, cols}, true, nil)
-	if bias != nil {
-		bname := n.Name
-		if act != "" {
-			bname += "/bias"
-		}
-		if y, err = c.binary(bname, "Add", y, bias); err != nil {
-			return nil, err
-		}
-	}
-	return c.activation(n, n.Name, act, y, alpha, n.attrFloat("leakyrelu_alpha", 0.2))
+	return c.biasActivation(n, y, bias, alpha, act)
 }
 
 func (c *converter) concat(n *Node) (*value, error) {

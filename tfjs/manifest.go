@@ -208,15 +208,25 @@ type tensorInfoJSON struct {
 // JSON writes int64 as strings).
 type jsonInt int64
 
-func (v *jsonInt) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
+// numberText returns the text of a JSON number, or of a string holding
+// one; ok is false for null, which leaves the value as it is.
+func numberText(b []byte) (s string, ok bool, err error) {
+	s = string(bytes.TrimSpace(b))
 	if s == "null" {
-		return nil
+		return "", false, nil
 	}
 	if strings.HasPrefix(s, `"`) {
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return "", false, err
 		}
+	}
+	return s, true, nil
+}
+
+func (v *jsonInt) UnmarshalJSON(b []byte) error {
+	s, ok, err := numberText(b)
+	if !ok {
+		return err
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -235,14 +245,9 @@ func (v *jsonInt) UnmarshalJSON(b []byte) error {
 type jsonFloat float64
 
 func (v *jsonFloat) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
+	s, ok, err := numberText(b)
+	if !ok {
+		return err
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -8,7 +8,7 @@
 //     (similarity transform on the face's keypoints, align.FFHQ512) and
 //     its 512×512 crop sampled with the request's interpolation kernel,
 //     from a half-size pyramid level when the face is larger than the
-//     crop (paste.Sample), black outside the picture.
+//     crop (raster.SampleImage), black outside the picture.
 //  2. The crop goes to the model as RGB (x/255 − 0.5)/0.5, NCHW; for
 //     CodeFormer with face_restore_weight as its fidelity weight w (0
 //     favours quality, 1 fidelity to the input).
@@ -242,7 +242,7 @@ func (r *Restorer) Restore(dst *image.NRGBA, faces []faceswap.Face, opt restore.
 // a 512-px image of 0..255 samples.
 func (r *Restorer) run(dst *image.NRGBA, m raster.Affine, opt restore.Options) (*resample.Image, error) {
 	in := onnx.NewTensor(imageShape...)
-	paste.Sample(in.Data, dst, m, Size, raster.Norm{Scale: 1 / 127.5, Offset: -1}, opt.Interpolation)
+	raster.SampleImage(in.Data, dst, raster.Crop{W: Size, H: Size, M: m, Kernel: opt.Interpolation, Norm: raster.Norm{Scale: 1 / 127.5, Offset: -1}, Layout: raster.NCHW})
 	inputs := map[string]onnx.Tensor{r.in: in}
 	if r.fidelity {
 		inputs[r.weightIn] = onnx.Tensor{Shape: r.wShape, Data: []float32{float32(opt.Weight)}}

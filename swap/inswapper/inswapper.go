@@ -308,7 +308,7 @@ func (e *Engine) latent(src *image.NRGBA, f faceswap.Face) ([]float32, error) {
 		return nil, err
 	}
 	in := onnx.NewTensor(arcShape...)
-	paste.Sample(in.Data, src, m, arcSize, raster.Norm{Scale: 1 / 127.5, Offset: -1}, resample.Bilinear)
+	raster.SampleImage(in.Data, src, raster.Crop{W: arcSize, H: arcSize, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1 / 127.5, Offset: -1}, Layout: raster.NCHW})
 	out, err := e.arcface.Run(map[string]onnx.Tensor{e.arcIn: in})
 	if err != nil {
 		return nil, fmt.Errorf("inswapper: ArcFace: %w", err)
@@ -369,7 +369,7 @@ func (e *Engine) swapOne(dst *image.NRGBA, f faceswap.Face, latent []float32, k 
 		return swap.Region{}, err
 	}
 	target := onnx.NewTensor(imageShape...)
-	paste.Sample(target.Data, dst, m, faceSize, raster.Norm{Scale: 1.0 / 255}, resample.Bilinear)
+	raster.SampleImage(target.Data, dst, raster.Crop{W: faceSize, H: faceSize, M: m, Kernel: resample.Bilinear, Norm: raster.Norm{Scale: 1.0 / 255}, Layout: raster.NCHW})
 	out, err := e.swapper.Run(map[string]onnx.Tensor{
 		e.targetIn: target,
 		e.sourceIn: {Shape: latentShape, Data: latent},

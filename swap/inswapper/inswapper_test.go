@@ -14,7 +14,7 @@ import (
 	"faceswap"
 	"faceswap/align"
 	"faceswap/internal/testenv"
-	"faceswap/paste"
+	"faceswap/raster"
 	"faceswap/resample"
 	"faceswap/swap"
 )
@@ -581,7 +581,7 @@ func TestFacesAtBorder(t *testing.T) {
 	for _, f := range ph.faces {
 		pairs = append(pairs, swap.Pair{Source: ph.faces[0], Target: f})
 		m, _ := align.Crop(f.Keypoints, align.Inswapper128)
-		x0, y0, x1, y1 := paste.Footprint(m, faceSize, faceSize)
+		x0, y0, x1, y1 := raster.Footprint(m, faceSize, faceSize)
 		atBorder = atBorder || x0 < 0 || y0 < 0 || x1 >= float64(ph.img.Rect.Dx()) || y1 >= float64(ph.img.Rect.Dy())
 	}
 	if !atBorder {

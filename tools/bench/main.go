@@ -22,8 +22,9 @@
 // workers); peak RSS with 8 requests in flight (8 clients, every request
 // mixed); and the floor of each request, in this process with nothing else
 // running: decoding both inputs, the very model runs the request made
-// (recorded through onnx.Runtime.SetTap and replayed, ONNX Runtime's own
-// time only), and encoding the output. The ratio is end-to-end p50 / floor.
+// (recorded through the runtime's onnx.Config.Observe and replayed, ONNX
+// Runtime's own time only), and encoding the output. The ratio is
+// end-to-end p50 / floor.
 //
 // With -profile DIR it instead serves in this process and writes CPU and
 // allocation profiles of -n R1 requests (see BENCHMARKS.md for reading them).
@@ -49,6 +50,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -371,6 +373,8 @@ func newClient(url, key string) *client {
 	return &client{url: url, key: key, hc: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 
+// run measures the server (bin) phase by phase, then the floors in this
+// process, and returns the report.
 func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*Report, error) {
 	began := time.Now()
 	rep := &Report{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commit: commit(), Machine: machine(), LoadBefore: loadavg()}
@@ -379,149 +383,207 @@ func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*R
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	db := filepath.Join(dir, "bench.db")
-	key, err := serverproc.CreateKey(bin, db, 1_000_000_000, 1_000_000)
+	b, err := newServers(bin, dir)
 	if err != nil {
 		return nil, err
 	}
-	logf := filepath.Join(dir, "server.log")
-	start := func(args ...string) (*serverproc.Server, error) {
-		return serverproc.Start(serverproc.Options{Bin: bin, DB: db, Log: logf, Args: args})
+	if rep.Ready, err = b.readiness(readyRuns); err != nil {
+		return nil, err
 	}
+	if rep.Requests, err = b.latencies(vs, n); err != nil {
+		return nil, err
+	}
+	if rep.Throughput, err = b.throughput(vs[0], dur); err != nil {
+		return nil, err
+	}
+	if rep.Memory, err = b.memory(vs, dur); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "bench: floors\n")
+	if err := floors(vs, rep); err != nil {
+		return nil, err
+	}
+	if err := b.serverErrors(); err != nil {
+		return nil, err
+	}
+	rep.LoadAfter = loadavg()
+	rep.Targets = targets(rep)
+	rep.Seconds = math.Round(time.Since(began).Seconds())
+	return rep, nil
+}
 
-	// 1. Start-up: process start to ready, with the models cached.
-	fmt.Fprintf(os.Stderr, "bench: timing %d starts to /readyz\n", readyRuns)
-	for i := range readyRuns {
-		s, err := start()
+// servers starts bin's server, each time anew, on one database holding
+// one key, logging to one file.
+type servers struct {
+	bin, db, log, key string
+}
+
+// newServers makes the database in dir and its key.
+func newServers(bin, dir string) (*servers, error) {
+	b := &servers{bin: bin, db: filepath.Join(dir, "bench.db"), log: filepath.Join(dir, "server.log")}
+	var err error
+	b.key, err = serverproc.CreateKey(bin, b.db, 1_000_000_000, 1_000_000)
+	return b, err
+}
+
+func (b *servers) start(args ...string) (*serverproc.Server, error) {
+	return serverproc.Start(serverproc.Options{Bin: b.bin, DB: b.db, Log: b.log, Args: args})
+}
+
+// readiness times runs starts from process start to ready, with the
+// models cached, and takes the idle RSS after the last.
+func (b *servers) readiness(runs int) (ReadyResult, error) {
+	fmt.Fprintf(os.Stderr, "bench: timing %d starts to /readyz\n", runs)
+	var r ReadyResult
+	for i := range runs {
+		s, err := b.start()
 		if err != nil {
-			return nil, err
+			return r, err
 		}
-		rep.Ready.RunsMS = append(rep.Ready.RunsMS, msf(s.Ready))
-		if i == readyRuns-1 {
+		r.RunsMS = append(r.RunsMS, msf(s.Ready))
+		if i == runs-1 {
 			rss, _ := s.Memory()
-			rep.Ready.IdleMB = mb(rss)
+			r.IdleMB = mb(rss)
 		}
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
-	rep.Ready.MedianMS = stats.Median(rep.Ready.RunsMS)
+	r.MedianMS = stats.Median(r.RunsMS)
+	return r, nil
+}
 
-	// 2. Latency with one request in flight (default workers and queue).
-	s, err := start()
+// latencies times every variant with one request in flight (default
+// workers and queue); the first, R1-jpeg, gets twice as many requests.
+func (b *servers) latencies(vs []*variant, n int) ([]RequestStats, error) {
+	s, err := b.start()
 	if err != nil {
 		return nil, err
 	}
-	c := newClient(s.URL, key)
-	ctx := context.Background()
+	c := newClient(s.URL, b.key)
+	var out []RequestStats
 	for i, v := range vs {
-		count := n
-		warm := 2
+		count, warm := n, 2
 		if i == 0 {
 			count, warm = 2*n, 4
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s, %d requests one at a time\n", v.id(), count)
-		var lat []float64
-		stages := map[string][]float64{}
-		st := RequestStats{ID: v.id(), About: v.About, Format: v.Format, Faces: v.Faces, N: count}
-		for k := range warm + count {
-			a := c.send(ctx, v.body)
-			if err := a.check(v); err != nil {
-				s.Stop()
-				return nil, fmt.Errorf("%s: %w", v.id(), err)
-			}
-			if k < warm {
-				continue
-			}
-			lat = append(lat, msf(a.elapsed))
-			st.Bytes = a.bytes
-			for name, d := range parseTiming(a.timing) {
-				stages[name] = append(stages[name], d)
-			}
-		}
-		st.P50MS, st.P95MS = stats.Median(lat), stats.Percentile(lat, 0.95)
-		st.StagesMS = map[string]float64{}
-		for name, ds := range stages {
-			st.StagesMS[name] = stats.Median(ds)
-		}
-		rep.Requests = append(rep.Requests, st)
-	}
-	if err := s.Stop(); err != nil {
-		return nil, err
-	}
-
-	// 3. Throughput of R1 with 1 and 2 workers, each kept busy by twice as
-	// many clients.
-	rep.Throughput = Throughput{Request: vs[0].id(), Seconds: dur.Seconds()}
-	for _, w := range []int{1, 2} {
-		s, err := start("--workers", strconv.Itoa(w), "--queue", strconv.Itoa(2*w))
+		st, err := oneAtATime(c, v, warm, count)
 		if err != nil {
-			return nil, err
+			s.Stop()
+			return nil, fmt.Errorf("%s: %w", v.id(), err)
+		}
+		out = append(out, st)
+	}
+	return out, s.Stop()
+}
+
+// oneAtATime sends v warm+count times, each after the last is answered,
+// and sums up the last count answers: latency percentiles, response size
+// and the server's stage timings.
+func oneAtATime(c *client, v *variant, warm, count int) (RequestStats, error) {
+	ctx := context.Background()
+	var lat []float64
+	stages := map[string][]float64{}
+	st := RequestStats{ID: v.id(), About: v.About, Format: v.Format, Faces: v.Faces, N: count}
+	for k := range warm + count {
+		a := c.send(ctx, v.body)
+		if err := a.check(v); err != nil {
+			return st, err
+		}
+		if k < warm {
+			continue
+		}
+		lat = append(lat, msf(a.elapsed))
+		st.Bytes = a.bytes
+		for name, d := range parseTiming(a.timing) {
+			stages[name] = append(stages[name], d)
+		}
+	}
+	st.P50MS, st.P95MS = stats.Median(lat), stats.Percentile(lat, 0.95)
+	st.StagesMS = map[string]float64{}
+	for name, ds := range stages {
+		st.StagesMS[name] = stats.Median(ds)
+	}
+	return st, nil
+}
+
+// throughput measures v's rate with 1 and with 2 workers, each kept busy
+// by twice as many clients.
+func (b *servers) throughput(v *variant, dur time.Duration) (Throughput, error) {
+	t := Throughput{Request: v.id(), Seconds: dur.Seconds()}
+	for _, w := range []int{1, 2} {
+		s, err := b.start("--workers", strconv.Itoa(w), "--queue", strconv.Itoa(2*w))
+		if err != nil {
+			return t, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: throughput with %d worker(s), %d clients, %v\n", w, 2*w, dur)
-		res := closedLoop(newClient(s.URL, key), []*variant{vs[0]}, 2*w, dur/5, dur, nil)
+		res := closedLoop(newClient(s.URL, b.key), []*variant{v}, 2*w, dur/5, dur, nil)
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return t, err
 		}
 		if res.bad > 0 {
-			return nil, fmt.Errorf("throughput with %d workers: %d answers were not 200: %v", w, res.bad, res.statuses)
+			return t, fmt.Errorf("throughput with %d workers: %d answers were not 200: %v", w, res.bad, res.statuses)
 		}
 		if w == 1 {
-			rep.Throughput.Workers1 = res.rps
+			t.Workers1 = res.rps
 		} else {
-			rep.Throughput.Workers2 = res.rps
+			t.Workers2 = res.rps
 		}
 	}
-	rep.Throughput.Scaling = rep.Throughput.Workers2 / rep.Throughput.Workers1
+	t.Scaling = t.Workers2 / t.Workers1
+	return t, nil
+}
 
-	// 4. Peak memory with 8 requests in flight: 2 workers and room for 6
-	// waiting, 8 clients sending every variant in turn: R1–R3 (what the
-	// target of 400 MB was set on), then with the large portraits too.
+// memory measures the peak RSS with 8 requests in flight: 2 workers and
+// room for 6 waiting, 8 clients sending every variant in turn: R1–R3
+// (what the target of 400 MB was set on), then with the large portraits
+// too.
+func (b *servers) memory(vs []*variant, dur time.Duration) (Memory, error) {
 	var small []*variant
 	for _, v := range vs {
 		if !v.Large {
 			small = append(small, v)
 		}
 	}
-	rep.Memory = Memory{InFlight: 8, Seconds: dur.Seconds()}
+	m := Memory{InFlight: 8, Seconds: dur.Seconds()}
 	for _, set := range [][]*variant{small, vs} {
 		if len(set) == len(vs) && len(small) == len(vs) {
 			break // no large request: nothing more to measure
 		}
-		s, err = start("--workers", "2", "--queue", "6")
+		s, err := b.start("--workers", "2", "--queue", "6")
 		if err != nil {
-			return nil, err
+			return m, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: memory with 8 in flight, %d variants, %v\n", len(set), dur)
-		res := closedLoop(newClient(s.URL, key), set, 8, 0, dur, s)
+		res := closedLoop(newClient(s.URL, b.key), set, 8, 0, dur, s)
 		_, peak := s.Memory()
 		if err := s.Stop(); err != nil {
-			return nil, err
+			return m, err
 		}
 		if res.bad > 0 {
-			return nil, fmt.Errorf("memory phase: answers other than 200: %v", res.statuses)
+			return m, fmt.Errorf("memory phase: answers other than 200: %v", res.statuses)
 		}
 		if len(set) == len(small) {
-			rep.Memory.PeakMB, rep.Memory.Statuses = mb(peak), res.statuses
+			m.PeakMB, m.Statuses = mb(peak), res.statuses
 		} else {
-			rep.Memory.PeakLargeMB, rep.Memory.StatusesLarge = mb(peak), res.statuses
+			m.PeakLargeMB, m.StatusesLarge = mb(peak), res.statuses
 		}
 	}
+	return m, nil
+}
 
-	// 5. The floor of every request, in this process, nothing else running.
-	fmt.Fprintf(os.Stderr, "bench: floors\n")
-	if err := floors(vs, rep); err != nil {
-		return nil, err
+// serverErrors fails when the servers logged an answer with a 5xx status
+// other than 503 (a full queue, which the memory phase may meet).
+func (b *servers) serverErrors() error {
+	data, err := os.ReadFile(b.log)
+	if err != nil {
+		return nil
 	}
-	if data, err := os.ReadFile(logf); err == nil {
-		if k := bytes.Count(data, []byte(`"status":5`)) - bytes.Count(data, []byte(`"status":503`)); k > 0 {
-			return nil, fmt.Errorf("the server logged %d answers with a 5xx status; see the log", k)
-		}
+	if k := bytes.Count(data, []byte(`"status":5`)) - bytes.Count(data, []byte(`"status":503`)); k > 0 {
+		return fmt.Errorf("the server logged %d answers with a 5xx status; see the log", k)
 	}
-	rep.LoadAfter = loadavg()
-	rep.Targets = targets(rep)
-	rep.Seconds = math.Round(time.Since(began).Seconds())
-	return rep, nil
+	return nil
 }
 
 // check says what is wrong with an answer to v, if anything.
@@ -604,6 +666,45 @@ type modelRun struct {
 	in map[string]onnx.Tensor
 }
 
+// recorder keeps the model runs made while it records: it is the
+// runtime's onnx.Config.Observe, which sees every run whether or not a
+// recording is on.
+type recorder struct {
+	on   atomic.Bool
+	mu   sync.Mutex
+	runs []modelRun
+}
+
+// observe keeps a copy of a run's inputs while recording (the caller may
+// reuse its buffers once the run is done).
+func (r *recorder) observe(s *onnx.Session, in map[string]onnx.Tensor) {
+	if !r.on.Load() {
+		return
+	}
+	cp := make(map[string]onnx.Tensor, len(in))
+	for k, t := range in {
+		cp[k] = onnx.Tensor{Shape: append([]int64(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+	}
+	r.mu.Lock()
+	r.runs = append(r.runs, modelRun{s, cp})
+	r.mu.Unlock()
+}
+
+// record returns the model runs fn makes.
+func (r *recorder) record(fn func() error) ([]modelRun, error) {
+	r.mu.Lock()
+	r.runs = nil
+	r.mu.Unlock()
+	r.on.Store(true)
+	err := fn()
+	r.on.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	runs := r.runs
+	r.runs = nil
+	return runs, err
+}
+
 // replay runs the recorded model runs again and returns the time spent
 // inside ONNX Runtime (the sessions' own counters).
 func replay(runs []modelRun) (time.Duration, error) {
@@ -627,146 +728,209 @@ func replay(runs []modelRun) (time.Duration, error) {
 	return spent() - before, nil
 }
 
+// floorReps is how many times each part of a floor is timed (medians).
+const floorReps = 7
+
 // floors measures each variant's floor in this process: the source's and
 // the target's decode and model runs apart (a request with an idle worker
-// does them side by side), and the output's encode.
+// does them side by side), and the output's encode; and, on the first
+// variant's model runs, how far the machine's two cores scale.
 func floors(vs []*variant, rep *Report) error {
-	cfg, err := server.FromEnv(os.Getenv)
+	r, err := openRig()
 	if err != nil {
 		return err
 	}
-	pl, rt, err := pipeline.Open(models.Paths{Home: cfg.Home}, cfg.ORTConfig())
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	pl.Limits = imageio.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}
-	rep.Machine.ORT = rt.Version()
-	rep.Machine.ORTThreads = rt.Config().IntraOpThreads
-	const reps = 7
-	record := func(fn func() error) ([]modelRun, error) {
-		var (
-			mu   sync.Mutex
-			runs []modelRun
-		)
-		rt.SetTap(func(s *onnx.Session, in map[string]onnx.Tensor) {
-			mu.Lock()
-			runs = append(runs, modelRun{s, in})
-			mu.Unlock()
-		})
-		err := fn()
-		rt.SetTap(nil)
-		return runs, err
-	}
+	defer r.rt.Close()
+	rep.Machine.ORT = r.rt.Version()
+	rep.Machine.ORTThreads = r.rt.Config().IntraOpThreads
 	for i, v := range vs {
 		req := pipeline.Request{
 			Source: v.src, Target: v.dst, InputFacesIndex: v.Input, SourceFacesIndex: v.SourceIdx,
 			ImageFormat: v.Format, ImageQuality: 95, FaceRestoreWeight: 0.75,
 		}
-		ctx := context.Background()
-		var pipe []float64
-		var res *pipeline.Result
-		for range 3 { // in process, serial (no helper)
-			t := time.Now()
-			if res, err = pl.Run(ctx, &req); err != nil {
-				return fmt.Errorf("%s in process: %w", v.id(), err)
-			}
-			pipe = append(pipe, msf(time.Since(t)))
-		}
-		// The model runs of each image's analysis, as Run makes them
-		// (default fields: no gender filter, so no attribute model).
-		src, _, err := imageio.Decode(v.src, pl.Limits)
+		pipe, res, err := r.pipelineTimes(v, &req)
 		if err != nil {
 			return err
 		}
-		dst, _, err := imageio.Decode(v.dst, pl.Limits)
+		srcRuns, dstRuns, all, err := r.modelRuns(v, &req)
 		if err != nil {
 			return err
 		}
-		srcRuns, err := record(func() error { _, err := pl.Analyzer.Analyze(src, analysis.Options{}); return err })
+		f, err := r.inputTimes(v, srcRuns, dstRuns)
 		if err != nil {
 			return err
-		}
-		dstRuns, err := record(func() error { _, err := pl.Analyzer.Analyze(dst, analysis.Options{}); return err })
-		if err != nil {
-			return err
-		}
-		all, err := record(func() error { _, err := pl.Run(ctx, &req); return err })
-		if err != nil {
-			return err
-		}
-		if len(all) != len(srcRuns)+len(dstRuns) {
-			return fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d", v.id(), len(all), len(srcRuns), len(dstRuns))
-		}
-		var decS, decD, infS, infD, enc []float64
-		for range reps {
-			t := time.Now()
-			if _, _, err := imageio.Decode(v.src, pl.Limits); err != nil {
-				return err
-			}
-			decS = append(decS, msf(time.Since(t)))
-			t = time.Now()
-			if _, _, err := imageio.Decode(v.dst, pl.Limits); err != nil {
-				return err
-			}
-			decD = append(decD, msf(time.Since(t)))
-			d, err := replay(srcRuns)
-			if err != nil {
-				return err
-			}
-			infS = append(infS, msf(d))
-			if d, err = replay(dstRuns); err != nil {
-				return err
-			}
-			infD = append(infD, msf(d))
 		}
 		if i == 0 {
-			// How far two cores scale on this very work: the model runs
-			// replayed by 1 goroutine, then by 2 at once.
-			runs := append(append([]modelRun{}, srcRuns...), dstRuns...)
-			rate := func(goroutines, n int) float64 {
-				start := time.Now()
-				var wg sync.WaitGroup
-				for range goroutines {
-					wg.Go(func() {
-						for range n {
-							replay(runs)
-						}
-					})
-				}
-				wg.Wait()
-				return float64(goroutines*n) / time.Since(start).Seconds()
-			}
-			one := rate(1, 2*reps)
-			two := rate(2, 2*reps)
-			rep.Throughput.FloorScaling = round(two/one, 2)
+			rep.Throughput.FloorScaling = floorScaling(append(append([]modelRun{}, srcRuns...), dstRuns...))
 		}
-		out, _, err := imageio.Decode(res.Image, pl.Limits)
-		if err != nil {
+		if f.EncodeMS, err = r.encodeTime(v, res); err != nil {
 			return err
 		}
-		for range reps {
-			t := time.Now()
-			if err := imageio.Encode(io.Discard, out, v.Format, 95); err != nil {
-				return err
-			}
-			enc = append(enc, msf(time.Since(t)))
-		}
-		f := Floor{
-			DecodeSourceMS: stats.Median(decS), DecodeTargetMS: stats.Median(decD),
-			InferenceSourceMS: stats.Median(infS), InferenceTargetMS: stats.Median(infD),
-			ModelRuns: len(all), EncodeMS: stats.Median(enc), PipelineMS: stats.Median(pipe),
-		}
-		f.DecodeMS = round(f.DecodeSourceMS+f.DecodeTargetMS, 1)
-		f.InferenceMS = round(f.InferenceSourceMS+f.InferenceTargetMS, 1)
-		f.TotalMS = round(f.DecodeMS+f.InferenceMS+f.EncodeMS, 1)
-		f.TwoThreadsMS = round(math.Max(f.DecodeSourceMS+f.InferenceSourceMS, f.DecodeTargetMS+f.InferenceTargetMS)+f.EncodeMS, 1)
+		f.ModelRuns, f.PipelineMS = all, stats.Median(pipe)
+		f.addUp()
 		st := &rep.Requests[i]
 		st.Floor = f
 		st.Ratio = round(st.P50MS/f.TotalMS, 2)
 		st.RatioTwoThreads = round(st.P50MS/f.TwoThreadsMS, 2)
 	}
 	return nil
+}
+
+// rig is the pipeline the floors are measured on, its runtime recording
+// model runs on demand.
+type rig struct {
+	pl  *pipeline.Pipeline
+	rt  *onnx.Runtime
+	rec *recorder
+}
+
+// openRig opens the pipeline as the server would (its settings from the
+// environment), with a recorder as the runtime's observer.
+func openRig() (*rig, error) {
+	cfg, err := server.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{}
+	oc := cfg.ORTConfig()
+	oc.Observe = rec.observe
+	pl, rt, err := pipeline.Open(models.Paths{Home: cfg.Home}, oc)
+	if err != nil {
+		return nil, err
+	}
+	pl.Limits = imageio.Limits{MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels}
+	return &rig{pl: pl, rt: rt, rec: rec}, nil
+}
+
+// pipelineTimes runs the request through the pipeline three times, in
+// process and serially (no helper), and returns the times and the last
+// result.
+func (r *rig) pipelineTimes(v *variant, req *pipeline.Request) ([]float64, *pipeline.Result, error) {
+	var (
+		pipe []float64
+		res  *pipeline.Result
+		err  error
+	)
+	for range 3 {
+		t := time.Now()
+		if res, err = r.pl.Run(context.Background(), req); err != nil {
+			return nil, nil, fmt.Errorf("%s in process: %w", v.id(), err)
+		}
+		pipe = append(pipe, msf(time.Since(t)))
+	}
+	return pipe, res, nil
+}
+
+// modelRuns records the model runs of each image's analysis, as Run makes
+// them (default fields: no gender filter, so no attribute model), and
+// checks that they are all the runs the whole request makes.
+func (r *rig) modelRuns(v *variant, req *pipeline.Request) (src, dst []modelRun, all int, err error) {
+	srcImg, _, err := imageio.Decode(v.src, r.pl.Limits)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	dstImg, _, err := imageio.Decode(v.dst, r.pl.Limits)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	analyze := func(img *image.NRGBA) func() error {
+		return func() error { _, err := r.pl.Analyzer.Analyze(img, analysis.Options{}); return err }
+	}
+	if src, err = r.rec.record(analyze(srcImg)); err != nil {
+		return nil, nil, 0, err
+	}
+	if dst, err = r.rec.record(analyze(dstImg)); err != nil {
+		return nil, nil, 0, err
+	}
+	whole, err := r.rec.record(func() error { _, err := r.pl.Run(context.Background(), req); return err })
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if len(whole) != len(src)+len(dst) {
+		return nil, nil, 0, fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d", v.id(), len(whole), len(src), len(dst))
+	}
+	return src, dst, len(whole), nil
+}
+
+// inputTimes times, floorReps times each, decoding each input and
+// replaying its model runs, and returns the medians as a Floor's source
+// and target parts.
+func (r *rig) inputTimes(v *variant, srcRuns, dstRuns []modelRun) (Floor, error) {
+	var decS, decD, infS, infD []float64
+	for range floorReps {
+		t := time.Now()
+		if _, _, err := imageio.Decode(v.src, r.pl.Limits); err != nil {
+			return Floor{}, err
+		}
+		decS = append(decS, msf(time.Since(t)))
+		t = time.Now()
+		if _, _, err := imageio.Decode(v.dst, r.pl.Limits); err != nil {
+			return Floor{}, err
+		}
+		decD = append(decD, msf(time.Since(t)))
+		d, err := replay(srcRuns)
+		if err != nil {
+			return Floor{}, err
+		}
+		infS = append(infS, msf(d))
+		if d, err = replay(dstRuns); err != nil {
+			return Floor{}, err
+		}
+		infD = append(infD, msf(d))
+	}
+	return Floor{
+		DecodeSourceMS: stats.Median(decS), DecodeTargetMS: stats.Median(decD),
+		InferenceSourceMS: stats.Median(infS), InferenceTargetMS: stats.Median(infD),
+	}, nil
+}
+
+// encodeTime times encoding the request's output (decoded from the
+// pipeline's result) in the variant's format, and returns the median.
+func (r *rig) encodeTime(v *variant, res *pipeline.Result) (float64, error) {
+	out, _, err := imageio.Decode(res.Image, r.pl.Limits)
+	if err != nil {
+		return 0, err
+	}
+	var enc []float64
+	for range floorReps {
+		t := time.Now()
+		if err := imageio.Encode(io.Discard, out, v.Format, 95); err != nil {
+			return 0, err
+		}
+		enc = append(enc, msf(time.Since(t)))
+	}
+	return stats.Median(enc), nil
+}
+
+// addUp fills the floor's totals from its parts: everything on one
+// thread, and the critical path with the source's decode and model runs
+// beside the target's.
+func (f *Floor) addUp() {
+	f.DecodeMS = round(f.DecodeSourceMS+f.DecodeTargetMS, 1)
+	f.InferenceMS = round(f.InferenceSourceMS+f.InferenceTargetMS, 1)
+	f.TotalMS = round(f.DecodeMS+f.InferenceMS+f.EncodeMS, 1)
+	f.TwoThreadsMS = round(math.Max(f.DecodeSourceMS+f.InferenceSourceMS, f.DecodeTargetMS+f.InferenceTargetMS)+f.EncodeMS, 1)
+}
+
+// floorScaling is how far two cores scale on this very work: the rate of
+// the model runs replayed by 2 goroutines at once over their rate by 1.
+func floorScaling(runs []modelRun) float64 {
+	rate := func(goroutines, n int) float64 {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range n {
+					replay(runs)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(goroutines*n) / time.Since(start).Seconds()
+	}
+	one := rate(1, 2*floorReps)
+	two := rate(2, 2*floorReps)
+	return round(two/one, 2)
 }
 
 func targets(rep *Report) []Target {
