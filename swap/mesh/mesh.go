@@ -197,11 +197,13 @@ func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3
 }
 
 // keptFeatures says which of the target's features stay: its eye openings
-// where eye openness differs (a squint or a closed eye against open ones)
-// and its mouth interior when open; otherwise the source's eyes carry
-// identity.
+// where eye openness differs (a squint or a closed eye against open ones),
+// both when either does, and its mouth interior when open; otherwise the
+// source's eyes carry identity. Eye by eye, a smiling woman given Santa's
+// face kept her own blue squinting eye beside his brown wide-open one.
 func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
-	return !similarOpenness(S, T, true), !similarOpenness(S, T, false), mouthOpen(T)
+	eyes := !similarOpenness(S, T, true) || !similarOpenness(S, T, false)
+	return eyes, eyes, mouthOpen(T)
 }
 
 // swapAt is swapOne at the resolution of dst. crop is the source face's

@@ -1109,3 +1109,38 @@ func TestSourceWhiteBrowsStayOut(t *testing.T) {
 		t.Errorf("the source's white brows came through: the brows are %.1f L* lighter than the target's", after-before)
 	}
 }
+
+// TestEyesStayTogether: where one of the target's eyes is kept (its
+// openness differs from the source's), so is the other. Decided eye by
+// eye, the smiling woman given Santa's face kept her own blue squinting
+// eye beside his brown wide-open one.
+func TestEyesStayTogether(t *testing.T) {
+	src := photo(t, "portrait_man_glasses_beard_santa.jpg")
+	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_woman_frontal_smiling.png"), 1, resample.Bilinear)
+	shaped, sp := moved(orig, src, pairs)
+	m := sp[0].Target.Mesh
+	r, _ := regionOf(out, m)
+	changed := func(idx []int) float64 {
+		eye := polygon(r.Dx(), r.Dy(), m, idx, float64(r.Min.X), float64(r.Min.Y))
+		eye.erode(2)
+		var sum, n float64
+		for i, v := range eye.v {
+			if v < 1 {
+				continue
+			}
+			x, y := r.Min.X+i%r.Dx(), r.Min.Y+i/r.Dx()
+			a, b := out.NRGBAAt(x, y), shaped.NRGBAAt(x, y)
+			sum += float64(absDiff(a.R, b.R) + absDiff(a.G, b.G) + absDiff(a.B, b.B))
+			n += 3
+		}
+		if n < 30 {
+			t.Fatalf("only %v pixels in an eye", n/3)
+		}
+		return sum / n
+	}
+	right, left := changed(rightEye), changed(leftEye)
+	t.Logf("mean change in the eyes: right %.1f, left %.1f", right, left)
+	if (right < 25) != (left < 25) {
+		t.Errorf("one eye is the target's and the other the source's (mean changes %.1f and %.1f)", right, left)
+	}
+}
