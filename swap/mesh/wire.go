@@ -40,6 +40,9 @@ const (
 	// wireBridge is how far (a fraction of the face width) from the line
 	// between the lenses' centres the bridge is looked for.
 	wireBridge = 0.05
+	// wireTemple is how far beyond each lens's centre, as a share of the
+	// distance between the centres, a temple's start is looked for.
+	wireTemple = 0.6
 	// wireGlare is the least (L*) by which the glare of a lens is lighter
 	// than the median of the lens, and wireGlareSpread the least number of
 	// the lens's spreads (under one side light, one lens is all bright
@@ -143,9 +146,11 @@ func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, len
 			}
 		}
 	}
-	// the bridge: narrow lines between the lenses' centres, from the line
-	// joining them to the eyes' (a bridge sits level with the eyes; reading
-	// glasses' lenses lower) and wireBridge beyond
+	// the bridge and the start of the temples: narrow lines off the lenses
+	// between the lenses' centres and up to wireTemple of their distance
+	// beyond each, from the line joining the centres to the eyes' (a
+	// bridge sits level with the eyes; reading glasses' lenses lower) and
+	// wireBridge beyond
 	ax, ay := centres[1].X-centres[0].X, centres[1].Y-centres[0].Y
 	n := math.Hypot(ax, ay)
 	if n < 1 {
@@ -160,7 +165,7 @@ func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, len
 		}
 		x, y := float64(i%l.w)+0.5, float64(i/l.w)+0.5
 		t := ((x-centres[0].X)*ax + (y-centres[0].Y)*ay) / (n * n)
-		if s := across(x, y); t > 0 && t < 1 && s >= lo && s <= hi {
+		if s := across(x, y); t > -wireTemple && t < 1+wireTemple && s >= lo && s <= hi && lenses.v[i] == 0 {
 			marks.v[i] = 1
 		}
 	}
