@@ -611,12 +611,21 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 	// through a blend of one part source to one part target (other marks
 	// are not: made as firm, they took a tenth off the identity margins of
 	// the quality pairs)
+	// closed first: a moustache's strands, each marked, left the skin
+	// between them, and the blend made of them a pale haze over the lip
+	if r := int(math.Ceil(whiteClose * fw)); r >= 1 {
+		white = white.maxOver(r).minOver(r)
+	}
 	white.blur(max(1, 0.025*fw))
 	for i := range out.v {
 		out.v[i] = max(out.v[i], min(1, 2*white.v[i]))
 	}
 	return out
 }
+
+// whiteClose is the radius (a fraction of the face width) of the closing
+// that joins a source's white hairs into one area.
+const whiteClose = 0.015
 
 // reachingEdge returns the parts of marks that reach the band of the oval
 // within edgeBand of the face width of its edge.
