@@ -113,14 +113,9 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	fail := func(err error) { a.fail(w, r, ctx, err) }
 
-	key, err := a.begin(ctx, w, r, true)
+	key, balance, err := a.beginSwap(ctx, w, r)
 	if err != nil {
 		fail(err)
-		return
-	}
-	balance := key.Credits + key.FreeCredits
-	if balance < a.opt.Price.Of(1) {
-		fail(faceswap.ErrInsufficientCredits)
 		return
 	}
 	t, ok := a.pool.enter()
