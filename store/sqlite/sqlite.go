@@ -150,43 +150,20 @@ func scanKey(s scanner) (faceswap.Key, error) {
 // CreateKey makes a key and returns its secret: "fs_" and 32 random base-62
 // characters (see keysecret). Only the secret's SHA-256 is stored.
 func (d *DB) CreateKey(ctx context.Context, opt faceswap.KeyOptions) (string, faceswap.Key, error) {
-	if err := keysecret.CheckOptions(opt); err != nil {
-		return "", faceswap.Key{}, err
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	// An ID or hash collision is astronomically unlikely; when one happens
-	// the insert does nothing and we draw again.
-	for range 5 {
-		secret, err := keysecret.New()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
-		id, err := keysecret.NewID()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
+	return keysecret.Create("sqlite", opt, func(id string, hash []byte, created time.Time) (bool, error) {
 		res, err := d.w.ExecContext(ctx, `INSERT INTO keys
 			(id, name, secret_hash, credits, free_credits, rate_per_minute, disabled, admin, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-			id, opt.Name, keysecret.Hash(secret), opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, now.UnixMicro())
+			id, opt.Name, hash, opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, created.UnixMicro())
 		if err != nil {
-			return "", faceswap.Key{}, fmt.Errorf("sqlite: create key: %w", err)
+			return false, fmt.Errorf("sqlite: create key: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return "", faceswap.Key{}, fmt.Errorf("sqlite: create key: %w", err)
-		} else if n == 1 {
-			return secret, faceswap.Key{
-				ID:            id,
-				Name:          opt.Name,
-				Credits:       opt.Credits,
-				FreeCredits:   opt.FreeCredits,
-				RatePerMinute: opt.RatePerMinute,
-				Admin:         opt.Admin,
-				CreatedAt:     now,
-			}, nil
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("sqlite: create key: %w", err)
 		}
-	}
-	return "", faceswap.Key{}, errors.New("sqlite: create key: could not draw an unused id")
+		return n == 1, nil
+	})
 }
 
 // Authenticate returns the key whose secret this is. The returned Key is
