@@ -46,11 +46,7 @@ func exitCode(err error) int {
 
 func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("setup", "setup", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	return models.Setup(ctx, models.Options{
@@ -96,11 +92,8 @@ func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	order := fs.String("order", string(selection.LargeSmall), "face numbering: large-small, small-large, top-bottom, bottom-top, left-right, right-left")
 	gender := fs.String("gender", "no", "keep only faces of this gender: no, female, male")
 	annot := fs.String("annotate", "", "write a PNG with boxes, indices and meshes drawn")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	o, err := selection.ParseOrderField("--order", *order)
