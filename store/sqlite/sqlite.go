@@ -247,37 +247,32 @@ func (d *DB) DisableKey(ctx context.Context, id string) error {
 
 // AddCredits adds n paid credits; a negative n takes them away, down to
 // zero at most. Free credits are left alone.
-func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key, err error) {
+func (d *DB) AddCredits(ctx context.Context, id string, n int64) (faceswap.Key, error) {
 	if err := keysecret.CheckCreditChange(n); err != nil {
 		return faceswap.Key{}, err
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
+	var k faceswap.Key
+	err := d.inTx(ctx, "credit "+id, func(tx *sql.Tx) error {
+		var credits int64
+		err := tx.QueryRowContext(ctx, `SELECT credits FROM keys WHERE id = ?`, id).Scan(&credits)
+		if errors.Is(err, sql.ErrNoRows) {
+			return faceswap.ErrUnknownKey
 		}
-	}()
-	var credits int64
-	err = tx.QueryRowContext(ctx, `SELECT credits FROM keys WHERE id = ?`, id).Scan(&credits)
-	if errors.Is(err, sql.ErrNoRows) {
-		return faceswap.Key{}, faceswap.ErrUnknownKey
-	}
+		if err != nil {
+			return fmt.Errorf("sqlite: credit %s: %w", id, err)
+		}
+		credits = max(0, credits+n) // both within ±MaxCredits: no overflow
+		if credits > MaxCredits {
+			return keysecret.ErrTooManyCredits
+		}
+		k, err = scanKey(tx.QueryRowContext(ctx, `UPDATE keys SET credits = ? WHERE id = ? RETURNING `+keyColumns, credits, id))
+		if err != nil {
+			return fmt.Errorf("sqlite: credit %s: %w", id, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	credits = max(0, credits+n) // both within ±MaxCredits: no overflow
-	if credits > MaxCredits {
-		return faceswap.Key{}, keysecret.ErrTooManyCredits
-	}
-	k, err = scanKey(tx.QueryRowContext(ctx, `UPDATE keys SET credits = ? WHERE id = ? RETURNING `+keyColumns, credits, id))
-	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
+		return faceswap.Key{}, err
 	}
 	return k, nil
 }
@@ -288,29 +283,40 @@ func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key
 // takes nothing and returns the current balance, so a retried charge never
 // counts twice. Charge does not look at Disabled: Authenticate is the gate,
 // and work done before a key was disabled is still paid for.
-func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string) (remaining int64, err error) {
+func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string) (int64, error) {
 	if requestID == "" {
 		return 0, errors.New("sqlite: charge: empty request id")
 	}
 	if cost < 0 || cost > MaxCredits {
 		return 0, fmt.Errorf("sqlite: charge: cost %d out of range", cost)
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
+	var remaining int64
+	err := d.inTx(ctx, "charge "+id, func(tx *sql.Tx) (err error) {
+		remaining, err = chargeTx(ctx, tx, id, cost, requestID)
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if remaining, err = chargeTx(ctx, tx, id, cost, requestID); err != nil {
 		return 0, err
 	}
-	if err = tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
-	}
 	return remaining, nil
+}
+
+// inTx runs fn in one immediate transaction of the writer, committed when fn
+// succeeds and rolled back when it fails. Failing to begin or commit is an
+// error about what ("charge k_…").
+func (d *DB) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
 }
 
 // chargeTx is Charge inside tx (which the caller commits or rolls back).
