@@ -181,21 +181,11 @@ func (r *Runtime) appendProvider(opts *ort.SessionOptions) error {
 	case "cpu":
 		return nil
 	case "cuda":
-		po, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return hint(err)
-		}
-		defer po.Destroy()
-		if err := opts.AppendExecutionProviderCUDA(po); err != nil {
+		if err := appendWith(ort.NewCUDAProviderOptions, opts.AppendExecutionProviderCUDA); err != nil {
 			return hint(err)
 		}
 	case "tensorrt":
-		po, err := ort.NewTensorRTProviderOptions()
-		if err != nil {
-			return hint(err)
-		}
-		defer po.Destroy()
-		if err := opts.AppendExecutionProviderTensorRT(po); err != nil {
+		if err := appendWith(ort.NewTensorRTProviderOptions, opts.AppendExecutionProviderTensorRT); err != nil {
 			return hint(err)
 		}
 	case "coreml":
@@ -207,6 +197,17 @@ func (r *Runtime) appendProvider(opts *ort.SessionOptions) error {
 		}
 	}
 	return nil
+}
+
+// appendWith makes an execution provider's default options with newOpts,
+// appends the provider to session options with add, and frees the options.
+func appendWith[P interface{ Destroy() error }](newOpts func() (P, error), add func(P) error) error {
+	po, err := newOpts()
+	if err != nil {
+		return err
+	}
+	defer po.Destroy()
+	return add(po)
 }
 
 // IO describes one input or output of a model.
