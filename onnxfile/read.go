@@ -181,41 +181,41 @@ func growInt64(s []int64, n int) []int64 {
 }
 
 func (d *decoder) float32s(dst []float32, f *field) ([]float32, error) {
-	switch f.wire {
-	case wire32:
-		return append(dst, math.Float32frombits(uint32(f.v))), nil
-	case wireBytes:
-		if len(f.b)%4 != 0 {
-			return nil, d.errorf("field %d: packed floats of %d bytes", f.num, len(f.b))
-		}
-		if dst == nil {
-			dst = make([]float32, 0, len(f.b)/4)
-		}
-		for b := f.b; len(b) > 0; b = b[4:] {
-			dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(b)))
-		}
-		return dst, nil
-	}
-	return nil, d.errorf("field %d has wire type %d, want fixed32 or packed", f.num, f.wire)
+	return packedFixed(d, dst, f, wire32, "floats", func(v uint64) float32 { return math.Float32frombits(uint32(v)) })
 }
 
 func (d *decoder) float64s(dst []float64, f *field) ([]float64, error) {
+	return packedFixed(d, dst, f, wire64, "doubles", math.Float64frombits)
+}
+
+// packedFixed appends to dst the values of a repeated fixed32 or fixed64
+// field (wire), one value or packed ones (what names them in errors),
+// converted from their bits by fromBits.
+func packedFixed[T any](d *decoder, dst []T, f *field, wire int, what string, fromBits func(uint64) T) ([]T, error) {
+	size, name := 4, "fixed32"
+	if wire == wire64 {
+		size, name = 8, "fixed64"
+	}
 	switch f.wire {
-	case wire64:
-		return append(dst, math.Float64frombits(f.v)), nil
+	case wire:
+		return append(dst, fromBits(f.v)), nil
 	case wireBytes:
-		if len(f.b)%8 != 0 {
-			return nil, d.errorf("field %d: packed doubles of %d bytes", f.num, len(f.b))
+		if len(f.b)%size != 0 {
+			return nil, d.errorf("field %d: packed %s of %d bytes", f.num, what, len(f.b))
 		}
 		if dst == nil {
-			dst = make([]float64, 0, len(f.b)/8)
+			dst = make([]T, 0, len(f.b)/size)
 		}
-		for b := f.b; len(b) > 0; b = b[8:] {
-			dst = append(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		for b := f.b; len(b) > 0; b = b[size:] {
+			if size == 4 {
+				dst = append(dst, fromBits(uint64(binary.LittleEndian.Uint32(b))))
+			} else {
+				dst = append(dst, fromBits(binary.LittleEndian.Uint64(b)))
+			}
 		}
 		return dst, nil
 	}
-	return nil, d.errorf("field %d has wire type %d, want fixed64 or packed", f.num, f.wire)
+	return nil, d.errorf("field %d has wire type %d, want %s or packed", f.num, f.wire, name)
 }
 
 func (d *decoder) int32s(dst []int32, f *field) ([]int32, error) {
