@@ -70,17 +70,11 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 	}
 	fetched := time.Since(start)
 
-	var (
-		out  pipeline.FaceList
-		ferr error
-	)
-	err = t.run(ctx, func(*cpu.Core) { out, ferr = a.detect(data, order, gender) })
-	if err == nil {
-		err = ferr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
+	var out pipeline.FaceList
+	err = t.do(ctx, func(*cpu.Core) (err error) {
+		out, err = a.detect(data, order, gender)
+		return err
+	})
 	if err != nil {
 		fail(err)
 		return

@@ -139,21 +139,13 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	tm.add("fetch", time.Since(start))
 
-	var (
-		res  *pipeline.Result
-		perr error
-	)
+	var res *pipeline.Result
 	queued := time.Now()
-	err = t.run(ctx, func(core *cpu.Core) {
+	err = t.do(ctx, func(core *cpu.Core) (err error) {
 		tm.add("queue", time.Since(queued))
-		res, perr = a.opt.Pipeline.RunOn(ctx, core, &sr.req)
+		res, err = a.opt.Pipeline.RunOn(ctx, core, &sr.req)
+		return err
 	})
-	if err == nil {
-		err = perr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
 	if err != nil {
 		fail(err)
 		return
