@@ -72,15 +72,10 @@ func (c *Client) Status(ctx context.Context, id string) (*Job, error) {
 
 // job reads a job's status answer.
 func (c *Client) job(resp *http.Response, err error) (*Job, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var j Job
-	if err := c.decodeJSON(resp, &j); err != nil {
+	if j.Meta, err = c.answer(resp, err, &j); err != nil {
 		return nil, err
 	}
-	j.Meta = metaOf(resp.Header)
 	return &j, nil
 }
 
@@ -107,10 +102,5 @@ func (c *Client) Wait(ctx context.Context, id string, interval time.Duration) (*
 // finished yet, or expired, is a 404 *Error; a failed one a 422 *Error with
 // the job's error.
 func (c *Client) Result(ctx context.Context, id string) (*SwapResult, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/v2/requests/"+url.PathEscape(id), nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return c.swapResult(resp)
+	return c.swapResult(c.do(ctx, http.MethodGet, "/v2/requests/"+url.PathEscape(id), nil))
 }

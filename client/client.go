@@ -205,6 +205,19 @@ func (c *Client) decodeJSON(resp *http.Response, out any) error {
 	return nil
 }
 
+// answer decodes the JSON answer of a call (resp, or the call's error err)
+// into out and returns the answer's Meta.
+func (c *Client) answer(resp *http.Response, err error, out any) (Meta, error) {
+	if err != nil {
+		return Meta{}, err
+	}
+	defer resp.Body.Close()
+	if err := c.decodeJSON(resp, out); err != nil {
+		return Meta{}, err
+	}
+	return metaOf(resp.Header), nil
+}
+
 // Credits is the calling key's balance.
 type Credits struct {
 	Credits     int64 `json:"credits"`      // paid credits
@@ -215,12 +228,8 @@ type Credits struct {
 // and not rate limited).
 func (c *Client) Credits(ctx context.Context) (*Credits, error) {
 	resp, err := c.do(ctx, http.MethodGet, "/v1/get-user-credits", nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out Credits
-	if err := c.decodeJSON(resp, &out); err != nil {
+	if _, err := c.answer(resp, err, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

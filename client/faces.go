@@ -47,14 +47,9 @@ func (c *Client) Faces(ctx context.Context, r FacesRequest) (*Faces, error) {
 		return nil, errNoImage
 	}
 	resp, err := c.do(ctx, http.MethodPost, "/v1/faces", facesBody{img, r.DetectionFaceOrder, r.DetectGender})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out Faces
-	if err := c.decodeJSON(resp, &out); err != nil {
+	if out.Meta, err = c.answer(resp, err, &out); err != nil {
 		return nil, err
 	}
-	out.Meta = metaOf(resp.Header)
 	return &out, nil
 }

@@ -208,16 +208,16 @@ func (c *Client) Swap(ctx context.Context, r SwapRequest) (*SwapResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/faceswap-v3-multifaceswap", body)
+	return c.swapResult(c.do(ctx, http.MethodPost, "/v1/faceswap-v3-multifaceswap", body))
+}
+
+// swapResult reads the image answer of a call (resp, or the call's error
+// err): of a swap, or of a v2 result.
+func (c *Client) swapResult(resp *http.Response, err error) (*SwapResult, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return c.swapResult(resp)
-}
-
-// swapResult reads an image answer (of a swap, or of a v2 result).
-func (c *Client) swapResult(resp *http.Response) (*SwapResult, error) {
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if !strings.HasPrefix(ct, "image/") {
 		return nil, fmt.Errorf("client: the answer is %q, not an image", resp.Header.Get("Content-Type"))

@@ -2,13 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"image"
-	"math"
 	"net/http"
 	"time"
 
 	"faceswap"
 	"faceswap/cpu"
+	"faceswap/pipeline"
 	"faceswap/selection"
 )
 
@@ -17,21 +16,6 @@ var facesFields = []fieldSpec{
 	{name: "image", kind: imageField},
 	{name: "detection_face_order", kind: textField},
 	{name: "detect_gender", kind: textField},
-}
-
-type faceJSON struct {
-	Index       int        `json:"index"`
-	Box         [4]float64 `json:"box"`
-	Score       float64    `json:"score"`
-	Gender      string     `json:"gender"`
-	GenderScore float64    `json:"gender_score"`
-	Age         float64    `json:"age"`
-}
-
-type facesJSON struct {
-	Width  int        `json:"width"`
-	Height int        `json:"height"`
-	Faces  []faceJSON `json:"faces"`
 }
 
 // handleFaces serves POST /v1/faces: the faces of one image, numbered as a
@@ -86,17 +70,11 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 	}
 	fetched := time.Since(start)
 
-	var (
-		out  *facesJSON
-		ferr error
-	)
-	err = t.run(ctx, func(*cpu.Core) { out, ferr = a.detect(data, order, gender) })
-	if err == nil {
-		err = ferr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
+	var out pipeline.FaceList
+	err = t.do(ctx, func(*cpu.Core) (err error) {
+		out, err = a.detect(data, order, gender)
+		return err
+	})
 	if err != nil {
 		fail(err)
 		return
@@ -106,35 +84,14 @@ func (a *API) handleFaces(w http.ResponseWriter, r *http.Request) {
 }
 
 // detect lists the faces of the image in order.
-func (a *API) detect(data []byte, order selection.Order, gender selection.GenderFilter) (*facesJSON, error) {
+func (a *API) detect(data []byte, order selection.Order, gender selection.GenderFilter) (pipeline.FaceList, error) {
 	img, err := a.opt.Pipeline.Decode("image", data)
 	if err != nil {
-		return nil, err
+		return pipeline.FaceList{}, err
 	}
 	faces, err := a.opt.Pipeline.Faces(img, order, gender)
 	if err != nil {
-		return nil, err
+		return pipeline.FaceList{}, err
 	}
-	return facesOf(img, faces), nil
-}
-
-func facesOf(img *image.NRGBA, faces []faceswap.Face) *facesJSON {
-	out := &facesJSON{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: make([]faceJSON, 0, len(faces))}
-	for i, f := range faces {
-		out.Faces = append(out.Faces, faceJSON{
-			Index:       i,
-			Box:         [4]float64{round(f.Box.X, 1), round(f.Box.Y, 1), round(f.Box.W, 1), round(f.Box.H, 1)},
-			Score:       round(f.Score, 3),
-			Gender:      string(f.Gender),
-			GenderScore: round(f.GenderScore, 3),
-			Age:         round(f.Age, 1),
-		})
-	}
-	return out
-}
-
-// round rounds v to the given number of decimals.
-func round(v float64, decimals int) float64 {
-	p := math.Pow(10, float64(decimals))
-	return math.Round(v*p) / p
+	return pipeline.ListFaces(img, faces, false), nil
 }

@@ -51,6 +51,20 @@ func (a *API) begin(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	return k, nil
 }
 
+// beginSwap is begin for a swap (rate limited) that also refuses a key
+// whose balance cannot pay for one face. It returns the key and its balance.
+func (a *API) beginSwap(ctx context.Context, w http.ResponseWriter, r *http.Request) (faceswap.Key, int64, error) {
+	key, err := a.begin(ctx, w, r, true)
+	if err != nil {
+		return key, 0, err
+	}
+	balance := key.Credits + key.FreeCredits
+	if balance < a.opt.Price.Of(1) {
+		return key, balance, faceswap.ErrInsufficientCredits
+	}
+	return key, balance, nil
+}
+
 // handleCredits answers the calling key's balance.
 func (a *API) handleCredits(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)

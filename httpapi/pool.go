@@ -92,6 +92,20 @@ func (t *ticket) run(ctx context.Context, fn func(core *cpu.Core)) error {
 	}
 }
 
+// do is run for work that can fail: it returns run's error, else fn's,
+// else ctx's (fn may have finished after the deadline).
+func (t *ticket) do(ctx context.Context, fn func(core *cpu.Core) error) error {
+	var ferr error
+	err := t.run(ctx, func(core *cpu.Core) { ferr = fn(core) })
+	if err == nil {
+		err = ferr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
 // wait waits until no work runs, or ctx ends.
 func (p *pool) wait(ctx context.Context) error {
 	done := make(chan struct{})

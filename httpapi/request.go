@@ -343,7 +343,10 @@ func parseMultipart(body io.Reader, boundary string, maxImage int64, specs []fie
 	return f, nil
 }
 
-func multipartError(err error) error {
+// bodyError is the answer to a body that failed to read: a body over its
+// limit (http.MaxBytesError) and one sent too slowly keep their own
+// statuses, anything else is a 400 with message.
+func bodyError(err error, message string) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return err
@@ -351,19 +354,14 @@ func multipartError(err error) error {
 	if slow, ok := slowBodyError(err); ok {
 		return slow
 	}
-	return faceswap.Wrap(http.StatusBadRequest, err, "The multipart/form-data body is malformed.")
+	return &faceswap.Error{Status: http.StatusBadRequest, Message: message, Err: err}
 }
 
-func readError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return err
-	}
-	if slow, ok := slowBodyError(err); ok {
-		return slow
-	}
-	return faceswap.Wrap(http.StatusBadRequest, err, "The request body could not be read.")
+func multipartError(err error) error {
+	return bodyError(err, "The multipart/form-data body is malformed.")
 }
+
+func readError(err error) error { return bodyError(err, "The request body could not be read.") }
 
 // warning renders the Warning header for unknown fields (RFC 7234 §5.5,
 // warn-code 299), or "" when there are none.

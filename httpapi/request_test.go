@@ -452,3 +452,41 @@ func TestTimingsOf(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestTicketDo: do answers the work's own error, and the context's when the
+// work ended after it.
+func TestTicketDo(t *testing.T) {
+	sched, err := cpu.New(cpu.Config{Cores: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPool(1, 1, sched, NewMetrics(nil))
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name   string
+		cancel bool
+		err    error
+		want   error
+	}{
+		{"ok", false, nil, nil},
+		{"the work fails", false, boom, boom},
+		{"the context ends while the work runs", true, nil, context.Canceled},
+	} {
+		tk, ok := p.enter()
+		if !ok {
+			t.Fatal("no place")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		got := tk.do(ctx, func(*cpu.Core) error {
+			if c.cancel {
+				cancel()
+			}
+			return c.err
+		})
+		cancel()
+		tk.leave()
+		if !errors.Is(got, c.want) || (c.want == nil && got != nil) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

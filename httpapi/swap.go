@@ -113,14 +113,9 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	fail := func(err error) { a.fail(w, r, ctx, err) }
 
-	key, err := a.begin(ctx, w, r, true)
+	key, balance, err := a.beginSwap(ctx, w, r)
 	if err != nil {
 		fail(err)
-		return
-	}
-	balance := key.Credits + key.FreeCredits
-	if balance < a.opt.Price.Of(1) {
-		fail(faceswap.ErrInsufficientCredits)
 		return
 	}
 	t, ok := a.pool.enter()
@@ -144,21 +139,13 @@ func (a *API) handleSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	tm.add("fetch", time.Since(start))
 
-	var (
-		res  *pipeline.Result
-		perr error
-	)
+	var res *pipeline.Result
 	queued := time.Now()
-	err = t.run(ctx, func(core *cpu.Core) {
+	err = t.do(ctx, func(core *cpu.Core) (err error) {
 		tm.add("queue", time.Since(queued))
-		res, perr = a.opt.Pipeline.RunOn(ctx, core, &sr.req)
+		res, err = a.opt.Pipeline.RunOn(ctx, core, &sr.req)
+		return err
 	})
-	if err == nil {
-		err = perr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
 	if err != nil {
 		fail(err)
 		return

@@ -56,14 +56,9 @@ func (a *API) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		fail(errNoJobs)
 		return
 	}
-	key, err := a.begin(ctx, w, r, true)
+	key, balance, err := a.beginSwap(ctx, w, r)
 	if err != nil {
 		fail(err)
-		return
-	}
-	balance := key.Credits + key.FreeCredits
-	if balance < a.opt.Price.Of(1) {
-		fail(faceswap.ErrInsufficientCredits)
 		return
 	}
 	idem := r.Header.Get(IdempotencyHeader)
@@ -128,7 +123,19 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + sanitize(r.Host, 255)
 }
 
-// job authenticates the caller and returns its job named in the path.
+// withJob answers a request about one job: it authenticates the caller and
+// hands answer the caller's job named in the path, or answers the error.
+func (a *API) withJob(w http.ResponseWriter, r *http.Request, answer func(faceswap.Job)) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
+	defer cancel()
+	j, err := a.job(ctx, w, r)
+	if err != nil {
+		a.fail(w, r, ctx, err)
+		return
+	}
+	answer(j)
+}
+
 func (a *API) job(ctx context.Context, w http.ResponseWriter, r *http.Request) (faceswap.Job, error) {
 	if a.opt.Jobs == nil {
 		return faceswap.Job{}, errNoJobs
@@ -142,27 +149,18 @@ func (a *API) job(ctx context.Context, w http.ResponseWriter, r *http.Request) (
 
 // handleStatus serves GET /v2/requests/{id}/status.
 func (a *API) handleStatus(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
-	defer cancel()
-	j, err := a.job(ctx, w, r)
-	if err != nil {
-		a.fail(w, r, ctx, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, jobs.StatusOf(j))
+	a.withJob(w, r, func(j faceswap.Job) { writeJSON(w, http.StatusOK, jobs.StatusOf(j)) })
 }
 
 // handleResult serves GET /v2/requests/{id}: the answer exactly as the sync
 // call would have written it; 404 before completion and after expiry; 422
 // with the error for a FAILED job.
 func (a *API) handleResult(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), a.opt.Deadline)
-	defer cancel()
-	j, err := a.job(ctx, w, r)
-	if err != nil {
-		a.fail(w, r, ctx, err)
-		return
-	}
+	a.withJob(w, r, func(j faceswap.Job) { a.writeResult(w, r, j) })
+}
+
+// writeResult writes a finished job's answer.
+func (a *API) writeResult(w http.ResponseWriter, r *http.Request, j faceswap.Job) {
 	switch j.Status {
 	case faceswap.JobFailed:
 		st := stateOf(r)

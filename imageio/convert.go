@@ -27,39 +27,43 @@ func toNRGBARange(src image.Image, limited bool) *image.NRGBA {
 func convertRange(dst *image.NRGBA, src image.Image, limited bool) {
 	switch s := src.(type) {
 	case *image.YCbCr:
-		if convYCbCr(dst, s, nil, limited) {
-			return
+		if !convYCbCr(dst, s, nil, limited) {
+			convGeneric(dst, src)
 		}
 	case *image.NYCbCrA:
-		if convYCbCr(dst, &s.YCbCr, s, limited) {
-			return
+		if !convYCbCr(dst, &s.YCbCr, s, limited) {
+			convGeneric(dst, src)
 		}
 	case *image.NRGBA:
-		convNRGBA(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 4, s.Rect, func(d, src []uint8) { copy(d, src) })
 	case *image.RGBA:
-		convRGBA(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 4, s.Rect, rowRGBA)
 	case *image.Gray:
-		convGray(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 1, s.Rect, rowGray)
 	case *image.Gray16:
-		convGray16(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 2, s.Rect, rowGray16)
 	case *image.NRGBA64:
-		convNRGBA64(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 8, s.Rect, rowNRGBA64)
 	case *image.RGBA64:
-		convRGBA64(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 8, s.Rect, rowRGBA64)
 	case *image.Paletted:
 		convPaletted(dst, s)
-		return
 	case *image.CMYK:
-		convCMYK(dst, s)
-		return
+		convRows(dst, s.Pix, s.Stride, 4, s.Rect, rowCMYK)
+	default:
+		convGeneric(dst, src)
 	}
-	convGeneric(dst, src)
+}
+
+// convRows converts the pixels of a source image (pix, with stride bytes
+// a row and bpp bytes a pixel, rectangle r) row by row: conv writes the
+// 4*w bytes of each dst row from the bpp*w bytes of the source row.
+func convRows(dst *image.NRGBA, pix []uint8, stride, bpp int, r image.Rectangle, conv func(d, src []uint8)) {
+	w := r.Dx()
+	for y := 0; y < r.Dy(); y++ {
+		o := y * stride
+		conv(dstRow(dst, y, w), pix[o:o+bpp*w])
+	}
 }
 
 // dstRow returns the 4*w bytes of row y of dst.
@@ -168,113 +172,69 @@ func convYCbCr(dst *image.NRGBA, s *image.YCbCr, a *image.NYCbCrA, limited bool)
 	return true
 }
 
-func convNRGBA(dst *image.NRGBA, s *image.NRGBA) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		copy(dstRow(dst, y, w), s.Pix[o:o+4*w])
-	}
-}
-
-// convRGBA un-premultiplies with the same arithmetic as color.NRGBAModel.
-func convRGBA(dst *image.NRGBA, s *image.RGBA) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+4*w]
-		d := dstRow(dst, y, w)
-		for i := 0; i+3 < len(src); i += 4 {
-			p := src[i : i+4 : i+4]
-			q := d[i : i+4 : i+4]
-			switch a := p[3]; a {
-			case 0xFF:
-				q[0], q[1], q[2], q[3] = p[0], p[1], p[2], 0xFF
-			case 0:
-				q[0], q[1], q[2], q[3] = 0, 0, 0, 0
-			default:
-				a16 := uint32(a) * 0x101
-				q[0] = uint8((uint32(p[0]) * 0x101 * 0xFFFF / a16) >> 8)
-				q[1] = uint8((uint32(p[1]) * 0x101 * 0xFFFF / a16) >> 8)
-				q[2] = uint8((uint32(p[2]) * 0x101 * 0xFFFF / a16) >> 8)
-				q[3] = a
-			}
+// rowRGBA un-premultiplies with the same arithmetic as color.NRGBAModel.
+func rowRGBA(d, src []uint8) {
+	for i := 0; i+3 < len(src); i += 4 {
+		p := src[i : i+4 : i+4]
+		q := d[i : i+4 : i+4]
+		switch a := p[3]; a {
+		case 0xFF:
+			q[0], q[1], q[2], q[3] = p[0], p[1], p[2], 0xFF
+		case 0:
+			q[0], q[1], q[2], q[3] = 0, 0, 0, 0
+		default:
+			a16 := uint32(a) * 0x101
+			q[0] = uint8((uint32(p[0]) * 0x101 * 0xFFFF / a16) >> 8)
+			q[1] = uint8((uint32(p[1]) * 0x101 * 0xFFFF / a16) >> 8)
+			q[2] = uint8((uint32(p[2]) * 0x101 * 0xFFFF / a16) >> 8)
+			q[3] = a
 		}
 	}
 }
 
-func convGray(dst *image.NRGBA, s *image.Gray) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+w]
-		d := dstRow(dst, y, w)
-		for x, v := range src {
-			p := d[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = v, v, v, 0xFF
-		}
+func rowGray(d, src []uint8) {
+	for x, v := range src {
+		p := d[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = v, v, v, 0xFF
 	}
 }
 
-func convGray16(dst *image.NRGBA, s *image.Gray16) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+2*w]
-		d := dstRow(dst, y, w)
-		for x := 0; x < w; x++ {
-			v := src[2*x] // big-endian: the high byte comes first
-			p := d[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = v, v, v, 0xFF
-		}
+func rowGray16(d, src []uint8) {
+	for x := 0; 2*x+1 < len(src); x++ {
+		v := src[2*x] // big-endian: the high byte comes first
+		p := d[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = v, v, v, 0xFF
 	}
 }
 
-// convNRGBA64 keeps the high byte of each (non-premultiplied) channel.
-func convNRGBA64(dst *image.NRGBA, s *image.NRGBA64) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+8*w]
-		d := dstRow(dst, y, w)
-		for x := 0; x < w; x++ {
-			p := src[8*x : 8*x+8 : 8*x+8]
-			q := d[4*x : 4*x+4 : 4*x+4]
-			q[0], q[1], q[2], q[3] = p[0], p[2], p[4], p[6]
-		}
+// rowNRGBA64 keeps the high byte of each (non-premultiplied) channel.
+func rowNRGBA64(d, src []uint8) {
+	for x := 0; 8*x+7 < len(src); x++ {
+		p := src[8*x : 8*x+8 : 8*x+8]
+		q := d[4*x : 4*x+4 : 4*x+4]
+		q[0], q[1], q[2], q[3] = p[0], p[2], p[4], p[6]
 	}
 }
 
-// convRGBA64 un-premultiplies with the same arithmetic as color.NRGBAModel.
-func convRGBA64(dst *image.NRGBA, s *image.RGBA64) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+8*w]
-		d := dstRow(dst, y, w)
-		for x := 0; x < w; x++ {
-			p := src[8*x : 8*x+8 : 8*x+8]
-			q := d[4*x : 4*x+4 : 4*x+4]
-			a := uint32(p[6])<<8 | uint32(p[7])
-			switch a {
-			case 0xFFFF:
-				q[0], q[1], q[2], q[3] = p[0], p[2], p[4], 0xFF
-			case 0:
-				q[0], q[1], q[2], q[3] = 0, 0, 0, 0
-			default:
-				r := uint32(p[0])<<8 | uint32(p[1])
-				g := uint32(p[2])<<8 | uint32(p[3])
-				bl := uint32(p[4])<<8 | uint32(p[5])
-				q[0] = uint8((r * 0xFFFF / a) >> 8)
-				q[1] = uint8((g * 0xFFFF / a) >> 8)
-				q[2] = uint8((bl * 0xFFFF / a) >> 8)
-				q[3] = uint8(a >> 8)
-			}
+// rowRGBA64 un-premultiplies with the same arithmetic as color.NRGBAModel.
+func rowRGBA64(d, src []uint8) {
+	for x := 0; 8*x+7 < len(src); x++ {
+		p := src[8*x : 8*x+8 : 8*x+8]
+		q := d[4*x : 4*x+4 : 4*x+4]
+		a := uint32(p[6])<<8 | uint32(p[7])
+		switch a {
+		case 0xFFFF:
+			q[0], q[1], q[2], q[3] = p[0], p[2], p[4], 0xFF
+		case 0:
+			q[0], q[1], q[2], q[3] = 0, 0, 0, 0
+		default:
+			r := uint32(p[0])<<8 | uint32(p[1])
+			g := uint32(p[2])<<8 | uint32(p[3])
+			bl := uint32(p[4])<<8 | uint32(p[5])
+			q[0] = uint8((r * 0xFFFF / a) >> 8)
+			q[1] = uint8((g * 0xFFFF / a) >> 8)
+			q[2] = uint8((bl * 0xFFFF / a) >> 8)
+			q[3] = uint8(a >> 8)
 		}
 	}
 }
@@ -293,37 +253,25 @@ func convPaletted(dst *image.NRGBA, s *image.Paletted) {
 		n := color.NRGBAModel.Convert(c).(color.NRGBA)
 		lut[i] = [4]uint8{n.R, n.G, n.B, n.A}
 	}
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+w]
-		d := dstRow(dst, y, w)
+	convRows(dst, s.Pix, s.Stride, 1, s.Rect, func(d, src []uint8) {
 		for x, idx := range src {
 			e := &lut[idx]
 			p := d[4*x : 4*x+4 : 4*x+4]
 			p[0], p[1], p[2], p[3] = e[0], e[1], e[2], e[3]
 		}
-	}
+	})
 }
 
-// convCMYK uses the same arithmetic as color.CMYK.RGBA followed by
+// rowCMYK uses the same arithmetic as color.CMYK.RGBA followed by
 // color.NRGBAModel.
-func convCMYK(dst *image.NRGBA, s *image.CMYK) {
-	b := s.Rect
-	w := b.Dx()
-	for y := 0; y < b.Dy(); y++ {
-		o := y * s.Stride
-		src := s.Pix[o : o+4*w]
-		d := dstRow(dst, y, w)
-		for i := 0; i+3 < len(src); i += 4 {
-			p := src[i : i+4 : i+4]
-			q := d[i : i+4 : i+4]
-			k := 0xFFFF - uint32(p[3])*0x101
-			q[0] = uint8(((0xFFFF - uint32(p[0])*0x101) * k / 0xFFFF) >> 8)
-			q[1] = uint8(((0xFFFF - uint32(p[1])*0x101) * k / 0xFFFF) >> 8)
-			q[2] = uint8(((0xFFFF - uint32(p[2])*0x101) * k / 0xFFFF) >> 8)
-			q[3] = 0xFF
-		}
+func rowCMYK(d, src []uint8) {
+	for i := 0; i+3 < len(src); i += 4 {
+		p := src[i : i+4 : i+4]
+		q := d[i : i+4 : i+4]
+		k := 0xFFFF - uint32(p[3])*0x101
+		q[0] = uint8(((0xFFFF - uint32(p[0])*0x101) * k / 0xFFFF) >> 8)
+		q[1] = uint8(((0xFFFF - uint32(p[1])*0x101) * k / 0xFFFF) >> 8)
+		q[2] = uint8(((0xFFFF - uint32(p[2])*0x101) * k / 0xFFFF) >> 8)
+		q[3] = 0xFF
 	}
 }

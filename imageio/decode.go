@@ -183,40 +183,43 @@ func header(data []byte, lim Limits) (Info, image.Point, error) {
 	return info, image.Pt(cfg.Width, cfg.Height), nil
 }
 
+// decoders are the standard library's and x/image's decoders by format:
+// the header's and the pixels' (the first frame of a GIF).
+var decoders = map[string]struct {
+	header func(io.Reader) (image.Config, error)
+	full   func(io.Reader) (image.Image, error)
+}{
+	formatJPEG: {jpeg.DecodeConfig, jpeg.Decode},
+	formatPNG:  {png.DecodeConfig, png.Decode},
+	formatGIF:  {gif.DecodeConfig, gif.Decode},
+	formatWebP: {webp.DecodeConfig, webp.Decode},
+}
+
 // decodeHeader reads the format's header only.
-func decodeHeader(format string, data []byte) (cfg image.Config, err error) {
-	defer recoverTo(&err, format)
-	r := &endReader{r: bytes.NewReader(data)}
-	defer r.mark(&err)
-	switch format {
-	case formatJPEG:
-		return jpeg.DecodeConfig(r)
-	case formatPNG:
-		return png.DecodeConfig(r)
-	case formatGIF:
-		return gif.DecodeConfig(r)
-	case formatWebP:
-		return webp.DecodeConfig(r)
+func decodeHeader(format string, data []byte) (image.Config, error) {
+	d, ok := decoders[format]
+	if !ok {
+		return image.Config{}, fmt.Errorf("imageio: no decoder for %q", format)
 	}
-	return image.Config{}, fmt.Errorf("imageio: no decoder for %q", format)
+	return guarded(format, data, d.header)
 }
 
 // decodeFull decodes the pixels (the first frame of a GIF).
-func decodeFull(format string, data []byte) (m image.Image, err error) {
+func decodeFull(format string, data []byte) (image.Image, error) {
+	d, ok := decoders[format]
+	if !ok {
+		return nil, fmt.Errorf("imageio: no decoder for %q", format)
+	}
+	return guarded(format, data, d.full)
+}
+
+// guarded runs a decoder on data, turning a panic into an error and marking
+// an error that came after the decoder asked for more than there is.
+func guarded[T any](format string, data []byte, decode func(io.Reader) (T, error)) (v T, err error) {
 	defer recoverTo(&err, format)
 	r := &endReader{r: bytes.NewReader(data)}
 	defer r.mark(&err)
-	switch format {
-	case formatJPEG:
-		return jpeg.Decode(r)
-	case formatPNG:
-		return png.Decode(r)
-	case formatGIF:
-		return gif.Decode(r)
-	case formatWebP:
-		return webp.Decode(r)
-	}
-	return nil, fmt.Errorf("imageio: no decoder for %q", format)
+	return decode(r)
 }
 
 // decodeError turns a decoder's error into a 400 with a public sentence.

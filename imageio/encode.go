@@ -66,33 +66,21 @@ func canonicalFormat(format string) string {
 	return ""
 }
 
+// outputNames are each output format's MIME type and usual file name
+// extension.
+var outputNames = map[string]struct{ contentType, ext string }{
+	formatJPEG: {"image/jpeg", ".jpg"},
+	formatPNG:  {"image/png", ".png"},
+	formatWebP: {"image/webp", ".webp"},
+}
+
 // ContentType returns the MIME type of an output format ("image/jpeg",
 // "image/png" or "image/webp"), or "" for a format Encode does not write.
-func ContentType(format string) string {
-	switch canonicalFormat(format) {
-	case formatJPEG:
-		return "image/jpeg"
-	case formatPNG:
-		return "image/png"
-	case formatWebP:
-		return "image/webp"
-	}
-	return ""
-}
+func ContentType(format string) string { return outputNames[canonicalFormat(format)].contentType }
 
 // Ext returns the usual file name extension of an output format, with its
 // dot (".jpg", ".png" or ".webp"), or "" for a format Encode does not write.
-func Ext(format string) string {
-	switch canonicalFormat(format) {
-	case formatJPEG:
-		return ".jpg"
-	case formatPNG:
-		return ".png"
-	case formatWebP:
-		return ".webp"
-	}
-	return ""
-}
+func Ext(format string) string { return outputNames[canonicalFormat(format)].ext }
 
 // Encode writes img to w as format: "jpeg" (or "jpg"), "png" or "webp",
 // matched case-insensitively. quality (MinQuality-MaxQuality) sets the JPEG

@@ -50,38 +50,7 @@ func jpegExif(b []byte) []byte {
 // bytes after the length) up to the first scan, while fn returns true. It
 // stops quietly at anything malformed.
 func jpegSegments(b []byte, fn func(marker byte, seg []byte) bool) {
-	if len(b) < 2 || b[0] != 0xFF || b[1] != 0xD8 {
-		return
-	}
-	i := 2
-	for i+2 <= len(b) {
-		if b[i] != 0xFF {
-			return // not at a marker: give up rather than guess
-		}
-		m := b[i+1]
-		if m == 0xFF { // fill byte
-			i++
-			continue
-		}
-		i += 2
-		switch {
-		case m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7):
-			continue // markers without a length
-		case m == 0xD9 || m == 0xDA:
-			return // end of image, or start of scan
-		}
-		if i+2 > len(b) {
-			return
-		}
-		n := int(b[i])<<8 | int(b[i+1]) // includes the two length bytes
-		if n < 2 || n > len(b)-i {
-			return
-		}
-		if !fn(m, b[i+2:i+n]) {
-			return
-		}
-		i += n
-	}
+	jpegWalk(b, func(m byte, seg []byte) bool { return m != 0xDA && fn(m, seg) })
 }
 
 // jpegCoding names the coding process of a JPEG frame that Go's decoder

@@ -2,6 +2,8 @@ package imageio
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +75,35 @@ func TestScanBomb(t *testing.T) {
 	}
 	if _, err := DecodeConfig(ok, DefaultLimits); err != nil {
 		t.Errorf("%d scans: %v", MaxJPEGScans, err)
+	}
+}
+
+func TestJPEGWalkPassesScans(t *testing.T) {
+	b := []byte{0xFF, 0xD8, // SOI
+		0xFF, 0xE1, 0x00, 0x04, 'a', 'b', // APP1
+		0xFF, 0xFF, // fill
+		0xFF, 0xDA, 0x00, 0x04, 'c', 'd', // SOS
+		0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, // entropy-coded data, stuffing, a restart, fill
+		0xFF, 0xFE, 0x00, 0x04, 'e', 'f', // COM
+		0xFF, 0xD9, // EOI
+		0xFF, 0xE2, 0x00, 0x02, // after the end: not read
+	}
+	var walked, before []string
+	jpegWalk(b, func(m byte, seg []byte) bool {
+		walked = append(walked, fmt.Sprintf("%X:%s", m, seg))
+		return true
+	})
+	jpegSegments(b, func(m byte, seg []byte) bool {
+		before = append(before, fmt.Sprintf("%X:%s", m, seg))
+		return true
+	})
+	if got, want := strings.Join(walked, " "), "E1:ab DA:cd FE:ef"; got != want {
+		t.Errorf("jpegWalk saw %q, want %q", got, want)
+	}
+	if got, want := strings.Join(before, " "), "E1:ab"; got != want {
+		t.Errorf("jpegSegments saw %q, want %q", got, want)
+	}
+	if n := jpegScans(b, MaxJPEGScans); n != 1 {
+		t.Errorf("jpegScans = %d, want 1", n)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"faceswap/internal/atomicfile"
 )
 
 // extract streams the gzipped tarball tgz and writes the entries pkg wants
@@ -120,27 +122,15 @@ func safeEntry(name string) bool {
 }
 
 // writeTemp copies size bytes from r to a new temporary file beside dst
-// and returns its name (also on error, when it was created).
+// and returns its name.
 func writeTemp(dst string, r io.Reader, size int64) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	n, err := io.Copy(f, r)
+	tmp, n, err := atomicfile.Temp(dst, r, 0o644)
 	if err == nil && n != size {
-		err = errors.New("short entry")
+		os.Remove(tmp)
+		return "", errors.New("short entry")
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	return f.Name(), err
+	return tmp, err
 }

@@ -181,21 +181,11 @@ func (r *Runtime) appendProvider(opts *ort.SessionOptions) error {
 	case "cpu":
 		return nil
 	case "cuda":
-		po, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return hint(err)
-		}
-		defer po.Destroy()
-		if err := opts.AppendExecutionProviderCUDA(po); err != nil {
+		if err := appendWith(ort.NewCUDAProviderOptions, opts.AppendExecutionProviderCUDA); err != nil {
 			return hint(err)
 		}
 	case "tensorrt":
-		po, err := ort.NewTensorRTProviderOptions()
-		if err != nil {
-			return hint(err)
-		}
-		defer po.Destroy()
-		if err := opts.AppendExecutionProviderTensorRT(po); err != nil {
+		if err := appendWith(ort.NewTensorRTProviderOptions, opts.AppendExecutionProviderTensorRT); err != nil {
 			return hint(err)
 		}
 	case "coreml":
@@ -209,11 +199,48 @@ func (r *Runtime) appendProvider(opts *ort.SessionOptions) error {
 	return nil
 }
 
+// appendWith makes an execution provider's default options with newOpts,
+// appends the provider to session options with add, and frees the options.
+func appendWith[P interface{ Destroy() error }](newOpts func() (P, error), add func(P) error) error {
+	po, err := newOpts()
+	if err != nil {
+		return err
+	}
+	defer po.Destroy()
+	return add(po)
+}
+
 // IO describes one input or output of a model.
 type IO struct {
 	Name  string
 	Shape []int64 // -1 for a dynamic dimension
 	Type  string  // element type, e.g. "float32"
+}
+
+// Fits reports whether io holds elements of type typ in a shape that accepts
+// want: the same rank, each declared dimension equal to want's or dynamic
+// (-1 or 0).
+func (io IO) Fits(typ string, want []int64) bool {
+	if io.Type != typ || len(io.Shape) != len(want) {
+		return false
+	}
+	for i, d := range io.Shape {
+		if d > 0 && d != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FindFit returns the name of the first of ios that Fits typ and want, or
+// "" when none does.
+func FindFit(ios []IO, typ string, want []int64) string {
+	for _, io := range ios {
+		if io.Fits(typ, want) {
+			return io.Name
+		}
+	}
+	return ""
 }
 
 // Session is one loaded model. It is safe for concurrent use.
@@ -228,6 +255,19 @@ type Session struct {
 	runs     atomic.Int64
 	runNanos atomic.Int64
 	observe  func(*Session, map[string]Tensor) // Config.Observe
+}
+
+// Signature describes the session's inputs and outputs for an error
+// message, as "inputs: NAME TYPE[DIMS], ...; outputs: ...".
+func (s *Session) Signature() string {
+	list := func(ios []IO) string {
+		parts := make([]string, len(ios))
+		for i, io := range ios {
+			parts[i] = fmt.Sprintf("%s %s%v", io.Name, io.Type, io.Shape)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return "inputs: " + list(s.Inputs) + "; outputs: " + list(s.Outputs)
 }
 
 // Stats returns how many times the session ran and the total time spent

@@ -475,3 +475,38 @@ func TestObserveSeesRuns(t *testing.T) {
 		t.Errorf("a runtime without Observe reported runs: %d", len(got))
 	}
 }
+
+func TestIOFits(t *testing.T) {
+	want := []int64{1, 3, 128, 128}
+	for _, c := range []struct {
+		io   onnx.IO
+		fits bool
+	}{
+		{onnx.IO{Type: "float32", Shape: []int64{1, 3, 128, 128}}, true},
+		{onnx.IO{Type: "float32", Shape: []int64{-1, 3, 0, -1}}, true},
+		{onnx.IO{Type: "float64", Shape: []int64{1, 3, 128, 128}}, false},
+		{onnx.IO{Type: "float32", Shape: []int64{1, 3, 256, 128}}, false},
+		{onnx.IO{Type: "float32", Shape: []int64{3, 128, 128}}, false},
+		{onnx.IO{Type: "float32"}, false},
+	} {
+		if got := c.io.Fits("float32", want); got != c.fits {
+			t.Errorf("%s%v fits float32%v: %v, want %v", c.io.Type, c.io.Shape, want, got, c.fits)
+		}
+	}
+	ios := []onnx.IO{
+		{Name: "latent", Type: "float32", Shape: []int64{1, 512}},
+		{Name: "half", Type: "float16", Shape: []int64{1, 3, 128, 128}},
+		{Name: "face", Type: "float32", Shape: []int64{-1, 3, 128, 128}},
+		{Name: "second", Type: "float32", Shape: []int64{1, 3, 128, 128}},
+	}
+	if got := onnx.FindFit(ios, "float32", want); got != "face" {
+		t.Errorf("FindFit = %q, want face", got)
+	}
+	if got := onnx.FindFit(ios, "float32", []int64{1, 256}); got != "" {
+		t.Errorf("FindFit of a missing shape = %q, want \"\"", got)
+	}
+	s := &onnx.Session{Inputs: ios[:1], Outputs: ios[2:]}
+	if got, want := s.Signature(), "inputs: latent float32[1 512]; outputs: face float32[-1 3 128 128], second float32[1 3 128 128]"; got != want {
+		t.Errorf("Signature = %q, want %q", got, want)
+	}
+}

@@ -207,6 +207,7 @@ func TestFloat16To32(t *testing.T) {
 	cases := map[uint16]float32{
 		0x0000: 0, 0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x3555: 0.333251953125,
 		0x0001: 1.0 / (1 << 24), 0x8001: -1.0 / (1 << 24), 0x0400: 1.0 / (1 << 14),
+		0x03ff: 1023.0 / (1 << 24), 0xfc00: float32(math.Inf(-1)),
 	}
 	for h, want := range cases {
 		if got := Float16To32(h); got != want {
@@ -215,6 +216,9 @@ func TestFloat16To32(t *testing.T) {
 	}
 	if !math.IsNaN(float64(Float16To32(0x7e00))) || !math.IsInf(float64(Float16To32(0x7c00)), 1) {
 		t.Error("NaN or Inf")
+	}
+	if got := Float16To32(0x8000); got != 0 || !math.Signbit(float64(got)) {
+		t.Errorf("Float16To32(0x8000) = %g, want -0", got)
 	}
 }
 

@@ -8,6 +8,63 @@ import (
 	"math"
 )
 
+// head is a field's key and, for a varint or fixed field, its value; for a
+// length-delimited field v is the payload's length.
+type head struct {
+	num, wire int
+	v         uint64
+}
+
+// readHead decodes the field that starts b, a message of size bytes from
+// b[0] on (b may hold fewer: a window of it), and returns it with the
+// bytes its key and value (not a payload) take. msg names the message for
+// errors.
+func readHead(b []byte, size int64, msg string) (h head, n int, err error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("onnxfile: %s: %s", msg, fmt.Sprintf(format, args...))
+	}
+	key, n := binary.Uvarint(b)
+	if n <= 0 {
+		return h, 0, bad("truncated or overlong field key")
+	}
+	if key>>3 == 0 || key>>3 > math.MaxInt32 {
+		return h, 0, bad("field number %d is invalid", key>>3)
+	}
+	h = head{num: int(key >> 3), wire: int(key & 7)}
+	b = b[n:]
+	switch h.wire {
+	case wireVarint:
+		v, m := binary.Uvarint(b)
+		if m <= 0 {
+			return h, 0, bad("field %d: truncated or overlong varint", h.num)
+		}
+		h.v, n = v, n+m
+	case wire64:
+		if len(b) < 8 {
+			return h, 0, bad("field %d: truncated fixed64", h.num)
+		}
+		h.v, n = binary.LittleEndian.Uint64(b), n+8
+	case wire32:
+		if len(b) < 4 {
+			return h, 0, bad("field %d: truncated fixed32", h.num)
+		}
+		h.v, n = uint64(binary.LittleEndian.Uint32(b)), n+4
+	case wireBytes:
+		l, m := binary.Uvarint(b)
+		if m <= 0 {
+			return h, 0, bad("field %d: truncated or overlong length", h.num)
+		}
+		n += m
+		if left := size - int64(n); l > uint64(left) {
+			return h, 0, bad("field %d: length %d runs past the end of the message (%d bytes left)", h.num, l, left)
+		}
+		h.v = l
+	default:
+		return h, 0, bad("field %d: wire type %d is not supported", h.num, h.wire)
+	}
+	return h, n, nil
+}
+
 // field is one decoded protocol-buffers field.
 type field struct {
 	num  int
@@ -16,7 +73,7 @@ type field struct {
 	b    []byte // length-delimited payload (aliases the input)
 }
 
-// decoder walks the fields of one message.
+// decoder walks the fields of one message held in memory.
 type decoder struct {
 	b   []byte
 	msg string // message name, for errors
@@ -31,48 +88,32 @@ func (d *decoder) next(f *field) (ok bool, err error) {
 	if len(d.b) == 0 {
 		return false, nil
 	}
-	key, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		return false, d.errorf("truncated or overlong field key")
+	h, n, err := readHead(d.b, int64(len(d.b)), d.msg)
+	if err != nil {
+		return false, err
 	}
 	d.b = d.b[n:]
-	if key>>3 == 0 || key>>3 > math.MaxInt32 {
-		return false, d.errorf("field number %d is invalid", key>>3)
-	}
-	f.num, f.wire, f.v, f.b = int(key>>3), int(key&7), 0, nil
-	switch f.wire {
-	case wireVarint:
-		f.v, n = binary.Uvarint(d.b)
-		if n <= 0 {
-			return false, d.errorf("field %d: truncated or overlong varint", f.num)
-		}
-		d.b = d.b[n:]
-	case wire64:
-		if len(d.b) < 8 {
-			return false, d.errorf("field %d: truncated fixed64", f.num)
-		}
-		f.v = binary.LittleEndian.Uint64(d.b)
-		d.b = d.b[8:]
-	case wire32:
-		if len(d.b) < 4 {
-			return false, d.errorf("field %d: truncated fixed32", f.num)
-		}
-		f.v = uint64(binary.LittleEndian.Uint32(d.b))
-		d.b = d.b[4:]
-	case wireBytes:
-		l, n := binary.Uvarint(d.b)
-		if n <= 0 {
-			return false, d.errorf("field %d: truncated or overlong length", f.num)
-		}
-		d.b = d.b[n:]
-		if l > uint64(len(d.b)) {
-			return false, d.errorf("field %d: length %d runs past the end of the message (%d bytes left)", f.num, l, len(d.b))
-		}
-		f.b, d.b = d.b[:l:l], d.b[l:]
-	default:
-		return false, d.errorf("field %d: wire type %d is not supported", f.num, f.wire)
+	f.num, f.wire, f.v, f.b = h.num, h.wire, h.v, nil
+	if f.wire == wireBytes {
+		f.v, f.b, d.b = 0, d.b[:h.v:h.v], d.b[h.v:]
 	}
 	return true, nil
+}
+
+// fields calls fn with each field of the message b (named msg for errors)
+// until the end or the first error.
+func fields(b []byte, msg string, fn func(d *decoder, f *field) error) error {
+	d := decoder{b: b, msg: msg}
+	var f field
+	for {
+		ok, err := d.next(&f)
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(&d, &f); err != nil {
+			return err
+		}
+	}
 }
 
 // want checks a known field's wire type.
@@ -81,6 +122,24 @@ func (d *decoder) want(f *field, wire int) error {
 		return d.errorf("field %d has wire type %d, want %d", f.num, f.wire, wire)
 	}
 	return nil
+}
+
+// The typed readers of one known field check its wire type.
+
+func (d *decoder) int64(f *field) (int64, error) { return int64(f.v), d.want(f, wireVarint) }
+
+func (d *decoder) enum(f *field) (int32, error) { return int32(f.v), d.want(f, wireVarint) }
+
+func (d *decoder) bytes(f *field) ([]byte, error) { return f.b, d.want(f, wireBytes) }
+
+func (d *decoder) string(f *field) (string, error) { return string(f.b), d.want(f, wireBytes) }
+
+// message parses an embedded message with parse.
+func (d *decoder) message(f *field, parse func([]byte) error) error {
+	if err := d.want(f, wireBytes); err != nil {
+		return err
+	}
+	return parse(f.b)
 }
 
 // Repeated scalar fields come packed (one length-delimited field) or one
@@ -122,41 +181,41 @@ func growInt64(s []int64, n int) []int64 {
 }
 
 func (d *decoder) float32s(dst []float32, f *field) ([]float32, error) {
-	switch f.wire {
-	case wire32:
-		return append(dst, math.Float32frombits(uint32(f.v))), nil
-	case wireBytes:
-		if len(f.b)%4 != 0 {
-			return nil, d.errorf("field %d: packed floats of %d bytes", f.num, len(f.b))
-		}
-		if dst == nil {
-			dst = make([]float32, 0, len(f.b)/4)
-		}
-		for b := f.b; len(b) > 0; b = b[4:] {
-			dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(b)))
-		}
-		return dst, nil
-	}
-	return nil, d.errorf("field %d has wire type %d, want fixed32 or packed", f.num, f.wire)
+	return packedFixed(d, dst, f, wire32, "floats", func(v uint64) float32 { return math.Float32frombits(uint32(v)) })
 }
 
 func (d *decoder) float64s(dst []float64, f *field) ([]float64, error) {
+	return packedFixed(d, dst, f, wire64, "doubles", math.Float64frombits)
+}
+
+// packedFixed appends to dst the values of a repeated fixed32 or fixed64
+// field (wire), one value or packed ones (what names them in errors),
+// converted from their bits by fromBits.
+func packedFixed[T any](d *decoder, dst []T, f *field, wire int, what string, fromBits func(uint64) T) ([]T, error) {
+	size, name := 4, "fixed32"
+	if wire == wire64 {
+		size, name = 8, "fixed64"
+	}
 	switch f.wire {
-	case wire64:
-		return append(dst, math.Float64frombits(f.v)), nil
+	case wire:
+		return append(dst, fromBits(f.v)), nil
 	case wireBytes:
-		if len(f.b)%8 != 0 {
-			return nil, d.errorf("field %d: packed doubles of %d bytes", f.num, len(f.b))
+		if len(f.b)%size != 0 {
+			return nil, d.errorf("field %d: packed %s of %d bytes", f.num, what, len(f.b))
 		}
 		if dst == nil {
-			dst = make([]float64, 0, len(f.b)/8)
+			dst = make([]T, 0, len(f.b)/size)
 		}
-		for b := f.b; len(b) > 0; b = b[8:] {
-			dst = append(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		for b := f.b; len(b) > 0; b = b[size:] {
+			if size == 4 {
+				dst = append(dst, fromBits(uint64(binary.LittleEndian.Uint32(b))))
+			} else {
+				dst = append(dst, fromBits(binary.LittleEndian.Uint64(b)))
+			}
 		}
 		return dst, nil
 	}
-	return nil, d.errorf("field %d has wire type %d, want fixed64 or packed", f.num, f.wire)
+	return nil, d.errorf("field %d has wire type %d, want %s or packed", f.num, f.wire, name)
 }
 
 func (d *decoder) int32s(dst []int32, f *field) ([]int32, error) {
@@ -178,348 +237,248 @@ func (d *decoder) int32s(dst []int32, f *field) ([]int32, error) {
 // aliases data.
 func Read(data []byte) (*Model, error) {
 	m := &Model{}
-	d := decoder{b: data, msg: "ModelProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	err := fields(data, "ModelProto", func(d *decoder, f *field) (err error) {
 		switch f.num {
 		case 1:
-			err = d.want(&f, wireVarint)
-			m.IRVersion = int64(f.v)
+			m.IRVersion, err = d.int64(f)
 		case 2:
-			err = d.want(&f, wireBytes)
-			m.Producer = string(f.b)
+			m.Producer, err = d.string(f)
 		case 3:
-			err = d.want(&f, wireBytes)
-			m.ProducerVersion = string(f.b)
+			m.ProducerVersion, err = d.string(f)
 		case 6:
-			err = d.want(&f, wireBytes)
-			m.Doc = string(f.b)
+			m.Doc, err = d.string(f)
 		case 7:
-			if err = d.want(&f, wireBytes); err == nil {
-				// A repeated embedded message merges into one.
-				err = parseGraph(f.b, &m.Graph)
-			}
+			// A repeated embedded message merges into one.
+			err = d.message(f, func(b []byte) error { return parseGraph(b, &m.Graph) })
 		case 8:
-			if err = d.want(&f, wireBytes); err == nil {
-				var o Opset
-				o, err = parseOpset(f.b)
+			err = d.message(f, func(b []byte) error {
+				o, err := parseOpset(b)
 				m.Opsets = append(m.Opsets, o)
-			}
+				return err
+			})
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 func parseOpset(b []byte) (Opset, error) {
 	var o Opset
-	d := decoder{b: b, msg: "OperatorSetIdProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return o, err
-		}
+	err := fields(b, "OperatorSetIdProto", func(d *decoder, f *field) (err error) {
 		switch f.num {
 		case 1:
-			err = d.want(&f, wireBytes)
-			o.Domain = string(f.b)
+			o.Domain, err = d.string(f)
 		case 2:
-			err = d.want(&f, wireVarint)
-			o.Version = int64(f.v)
+			o.Version, err = d.int64(f)
 		}
-		if err != nil {
-			return o, err
-		}
-	}
+		return err
+	})
+	return o, err
 }
 
 func parseGraph(b []byte, g *Graph) error {
-	d := decoder{b: b, msg: "GraphProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return err
-		}
+	return fields(b, "GraphProto", func(d *decoder, f *field) (err error) {
 		switch f.num {
 		case 1:
-			if err = d.want(&f, wireBytes); err == nil {
-				var n *Node
-				if n, err = parseNode(f.b); err == nil {
-					g.Nodes = append(g.Nodes, n)
-				}
-			}
+			err = d.message(f, func(b []byte) error {
+				n, err := parseNode(b)
+				g.Nodes = append(g.Nodes, n)
+				return err
+			})
 		case 2:
-			err = d.want(&f, wireBytes)
-			g.Name = string(f.b)
+			g.Name, err = d.string(f)
 		case 5:
-			if err = d.want(&f, wireBytes); err == nil {
-				var t *Tensor
-				if t, err = parseTensor(f.b); err == nil {
-					g.Initializers = append(g.Initializers, t)
-				}
-			}
+			err = d.message(f, func(b []byte) error {
+				t, err := parseTensor(b)
+				g.Initializers = append(g.Initializers, t)
+				return err
+			})
 		case 11, 12:
-			if err = d.want(&f, wireBytes); err == nil {
-				var v ValueInfo
-				if v, err = parseValueInfo(f.b); err == nil {
-					if f.num == 11 {
-						g.Inputs = append(g.Inputs, v)
-					} else {
-						g.Outputs = append(g.Outputs, v)
-					}
+			err = d.message(f, func(b []byte) error {
+				v, err := parseValueInfo(b)
+				if f.num == 11 {
+					g.Inputs = append(g.Inputs, v)
+				} else {
+					g.Outputs = append(g.Outputs, v)
 				}
-			}
+				return err
+			})
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func parseNode(b []byte) (*Node, error) {
 	n := &Node{}
-	d := decoder{b: b, msg: "NodeProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return n, nil
-		}
+	err := fields(b, "NodeProto", func(d *decoder, f *field) error {
+		var s string
+		var err error
 		switch f.num {
 		case 1:
-			err = d.want(&f, wireBytes)
-			n.Inputs = append(n.Inputs, string(f.b))
+			s, err = d.string(f)
+			n.Inputs = append(n.Inputs, s)
 		case 2:
-			err = d.want(&f, wireBytes)
-			n.Outputs = append(n.Outputs, string(f.b))
+			s, err = d.string(f)
+			n.Outputs = append(n.Outputs, s)
 		case 3:
-			err = d.want(&f, wireBytes)
-			n.Name = string(f.b)
+			n.Name, err = d.string(f)
 		case 4:
-			err = d.want(&f, wireBytes)
-			n.Op = string(f.b)
+			n.Op, err = d.string(f)
 		case 5:
-			if err = d.want(&f, wireBytes); err == nil {
-				var a Attribute
-				if a, err = parseAttr(f.b); err == nil {
-					n.Attrs = append(n.Attrs, a)
-				}
-			}
+			err = d.message(f, func(b []byte) error {
+				a, err := parseAttr(b)
+				n.Attrs = append(n.Attrs, a)
+				return err
+			})
 		case 7:
-			err = d.want(&f, wireBytes)
-			n.Domain = string(f.b)
+			n.Domain, err = d.string(f)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return n, nil
 }
 
 func parseAttr(b []byte) (Attribute, error) {
 	var a Attribute
-	d := decoder{b: b, msg: "AttributeProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return a, err
-		}
+	err := fields(b, "AttributeProto", func(d *decoder, f *field) error {
+		var err error
 		switch f.num {
 		case 1:
-			err = d.want(&f, wireBytes)
-			a.Name = string(f.b)
+			a.Name, err = d.string(f)
 		case 2:
-			err = d.want(&f, wire32)
+			err = d.want(f, wire32)
 			a.F = math.Float32frombits(uint32(f.v))
 		case 3:
-			err = d.want(&f, wireVarint)
-			a.I = int64(f.v)
+			a.I, err = d.int64(f)
 		case 4:
-			err = d.want(&f, wireBytes)
-			a.S = string(f.b)
+			a.S, err = d.string(f)
 		case 5:
-			if err = d.want(&f, wireBytes); err == nil {
-				a.T, err = parseTensor(f.b)
-			}
+			err = d.message(f, func(b []byte) (err error) {
+				a.T, err = parseTensor(b)
+				return err
+			})
 		case 7:
-			a.Floats, err = d.float32s(a.Floats, &f)
+			a.Floats, err = d.float32s(a.Floats, f)
 		case 8:
-			a.Ints, err = d.int64s(a.Ints, &f)
+			a.Ints, err = d.int64s(a.Ints, f)
 		case 9:
-			err = d.want(&f, wireBytes)
-			a.Strings = append(a.Strings, string(f.b))
+			var s string
+			s, err = d.string(f)
+			a.Strings = append(a.Strings, s)
 		case 20:
-			err = d.want(&f, wireVarint)
-			a.Type = AttrType(int32(f.v))
+			var t int32
+			t, err = d.enum(f)
+			a.Type = AttrType(t)
 		}
-		if err != nil {
-			return a, err
-		}
-	}
+		return err
+	})
+	return a, err
 }
 
 func parseTensor(b []byte) (*Tensor, error) {
 	t := &Tensor{}
-	d := decoder{b: b, msg: "TensorProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return t, nil
-		}
+	err := fields(b, "TensorProto", func(d *decoder, f *field) error {
+		var err error
 		switch f.num {
 		case 1:
-			t.Dims, err = d.int64s(t.Dims, &f)
+			t.Dims, err = d.int64s(t.Dims, f)
 		case 2:
-			err = d.want(&f, wireVarint)
-			t.Type = DataType(int32(f.v))
+			var dt int32
+			dt, err = d.enum(f)
+			t.Type = DataType(dt)
 		case 4:
-			t.Floats, err = d.float32s(t.Floats, &f)
+			t.Floats, err = d.float32s(t.Floats, f)
 		case 5:
-			t.Int32s, err = d.int32s(t.Int32s, &f)
+			t.Int32s, err = d.int32s(t.Int32s, f)
 		case 7:
-			t.Int64s, err = d.int64s(t.Int64s, &f)
+			t.Int64s, err = d.int64s(t.Int64s, f)
 		case 8:
-			err = d.want(&f, wireBytes)
-			t.Name = string(f.b)
+			t.Name, err = d.string(f)
 		case 9:
-			err = d.want(&f, wireBytes)
-			t.Raw = f.b
+			t.Raw, err = d.bytes(f)
 		case 10:
-			t.Doubles, err = d.float64s(t.Doubles, &f)
+			t.Doubles, err = d.float64s(t.Doubles, f)
 		case 13:
-			err = d.want(&f, wireBytes)
+			err = d.want(f, wireBytes)
 			t.External = true
 		case 14:
-			err = d.want(&f, wireVarint)
+			err = d.want(f, wireVarint)
 			t.External = f.v == 1
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return t, nil
 }
 
 func parseValueInfo(b []byte) (ValueInfo, error) {
-	var v ValueInfo
-	v.Unranked = true
-	d := decoder{b: b, msg: "ValueInfoProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return v, err
-		}
+	v := ValueInfo{Unranked: true}
+	err := fields(b, "ValueInfoProto", func(d *decoder, f *field) (err error) {
 		switch f.num {
 		case 1:
-			err = d.want(&f, wireBytes)
-			v.Name = string(f.b)
+			v.Name, err = d.string(f)
 		case 2:
-			if err = d.want(&f, wireBytes); err == nil {
-				err = parseType(f.b, &v)
-			}
+			err = d.message(f, func(b []byte) error { return parseType(b, &v) })
 		}
-		if err != nil {
-			return v, err
-		}
-	}
+		return err
+	})
+	return v, err
 }
 
 // parseType reads a TypeProto; only tensor types are described.
 func parseType(b []byte, v *ValueInfo) error {
-	d := decoder{b: b, msg: "TypeProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return err
-		}
+	return fields(b, "TypeProto", func(d *decoder, f *field) error {
 		if f.num != 1 {
-			continue
+			return nil
 		}
-		if err := d.want(&f, wireBytes); err != nil {
-			return err
-		}
-		td := decoder{b: f.b, msg: "TypeProto.Tensor"}
-		var g field
-		for {
-			ok, err := td.next(&g)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			switch g.num {
-			case 1:
-				err = td.want(&g, wireVarint)
-				v.Type = DataType(int32(g.v))
-			case 2:
-				if err = td.want(&g, wireBytes); err == nil {
-					v.Unranked = false
-					err = parseShape(g.b, v)
+		return d.message(f, func(b []byte) error {
+			return fields(b, "TypeProto.Tensor", func(d *decoder, g *field) (err error) {
+				switch g.num {
+				case 1:
+					var t int32
+					t, err = d.enum(g)
+					v.Type = DataType(t)
+				case 2:
+					err = d.message(g, func(b []byte) error {
+						v.Unranked = false
+						return parseShape(b, v)
+					})
 				}
-			}
-			if err != nil {
 				return err
-			}
-		}
-	}
+			})
+		})
+	})
 }
 
 func parseShape(b []byte, v *ValueInfo) error {
-	d := decoder{b: b, msg: "TensorShapeProto"}
-	var f field
-	for {
-		ok, err := d.next(&f)
-		if err != nil || !ok {
-			return err
-		}
+	return fields(b, "TensorShapeProto", func(d *decoder, f *field) error {
 		if f.num != 1 {
-			continue
-		}
-		if err := d.want(&f, wireBytes); err != nil {
-			return err
+			return nil
 		}
 		dim, param := int64(-1), ""
-		dd := decoder{b: f.b, msg: "TensorShapeProto.Dimension"}
-		var g field
-		for {
-			ok, err := dd.next(&g)
-			if err != nil {
+		err := d.message(f, func(b []byte) error {
+			return fields(b, "TensorShapeProto.Dimension", func(d *decoder, g *field) (err error) {
+				switch g.num {
+				case 1:
+					dim, err = d.int64(g)
+					param = ""
+				case 2:
+					dim = -1
+					param, err = d.string(g)
+				}
 				return err
-			}
-			if !ok {
-				break
-			}
-			switch g.num {
-			case 1:
-				err = dd.want(&g, wireVarint)
-				dim, param = int64(g.v), ""
-			case 2:
-				err = dd.want(&g, wireBytes)
-				dim, param = -1, string(g.b)
-			}
-			if err != nil {
-				return err
-			}
+			})
+		})
+		if err != nil {
+			return err
 		}
 		v.Dims = append(v.Dims, dim)
 		if param != "" {
@@ -528,7 +487,8 @@ func parseShape(b []byte, v *ValueInfo) error {
 			}
 			v.DimParams = append(v.DimParams, param)
 		}
-	}
+		return nil
+	})
 }
 
 // Initializer is a graph initializer found in a model file by
@@ -583,27 +543,19 @@ func ReadInitializers(r io.ReaderAt, size int64) ([]Initializer, error) {
 	}
 	s := &scanner{r: r, size: size}
 	var out []Initializer
-	err := s.fields(0, size, "ModelProto", func(f sfield) error {
-		if f.num != 7 {
+	_, err := s.graphFields(func(g sfield) error {
+		if g.num != 5 {
 			return nil
 		}
-		if f.wire != wireBytes {
-			return fmt.Errorf("onnxfile: ModelProto: field 7 has wire type %d, want %d", f.wire, wireBytes)
+		if g.wire != wireBytes {
+			return fmt.Errorf("onnxfile: GraphProto: field 5 has wire type %d, want %d", g.wire, wireBytes)
 		}
-		return s.fields(f.off, f.off+f.n, "GraphProto", func(g sfield) error {
-			if g.num != 5 {
-				return nil
-			}
-			if g.wire != wireBytes {
-				return fmt.Errorf("onnxfile: GraphProto: field 5 has wire type %d, want %d", g.wire, wireBytes)
-			}
-			in, err := s.header(g.off, g.n)
-			if err != nil {
-				return err
-			}
-			out = append(out, in)
-			return nil
-		})
+		in, err := s.header(g.off, g.n)
+		if err != nil {
+			return err
+		}
+		out = append(out, in)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -661,54 +613,20 @@ func (s *scanner) at(off int64, n int) ([]byte, error) {
 
 // fields calls fn for each field of the message in [start, end).
 func (s *scanner) fields(start, end int64, msg string, fn func(sfield) error) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("onnxfile: %s: %s", msg, fmt.Sprintf(format, args...))
-	}
 	for pos := start; pos < end; {
 		b, err := s.at(pos, int(min(20, end-pos)))
 		if err != nil {
 			return err
 		}
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			return bad("truncated or overlong field key")
+		h, n, err := readHead(b, end-pos, msg)
+		if err != nil {
+			return err
 		}
-		if key>>3 == 0 || key>>3 > math.MaxInt32 {
-			return bad("field number %d is invalid", key>>3)
-		}
-		f := sfield{num: int(key >> 3), wire: int(key & 7), keyOff: pos}
-		b = b[n:]
+		f := sfield{num: h.num, wire: h.wire, v: h.v, keyOff: pos}
 		pos += int64(n)
-		switch f.wire {
-		case wireVarint:
-			v, m := binary.Uvarint(b)
-			if m <= 0 {
-				return bad("field %d: truncated or overlong varint", f.num)
-			}
-			f.v, pos = v, pos+int64(m)
-		case wire64:
-			if len(b) < 8 {
-				return bad("field %d: truncated fixed64", f.num)
-			}
-			f.v, pos = binary.LittleEndian.Uint64(b), pos+8
-		case wire32:
-			if len(b) < 4 {
-				return bad("field %d: truncated fixed32", f.num)
-			}
-			f.v, pos = uint64(binary.LittleEndian.Uint32(b)), pos+4
-		case wireBytes:
-			l, m := binary.Uvarint(b)
-			if m <= 0 {
-				return bad("field %d: truncated or overlong length", f.num)
-			}
-			pos += int64(m)
-			if l > uint64(end-pos) {
-				return bad("field %d: length %d runs past the end of the message (%d bytes left)", f.num, l, end-pos)
-			}
-			f.off, f.n = pos, int64(l)
-			pos += int64(l)
-		default:
-			return bad("field %d: wire type %d is not supported", f.num, f.wire)
+		if h.wire == wireBytes {
+			f.v, f.off, f.n = 0, pos, int64(h.v)
+			pos += int64(h.v)
 		}
 		f.end = pos
 		if err := fn(f); err != nil {
@@ -716,6 +634,22 @@ func (s *scanner) fields(start, end int64, msg string, fn func(sfield) error) er
 		}
 	}
 	return nil
+}
+
+// graphFields calls fn for each field of each graph (ModelProto field 7) of
+// the model and returns how many graphs there were.
+func (s *scanner) graphFields(fn func(sfield) error) (graphs int, err error) {
+	err = s.fields(0, s.size, "ModelProto", func(f sfield) error {
+		if f.num != 7 {
+			return nil
+		}
+		if f.wire != wireBytes {
+			return fmt.Errorf("onnxfile: ModelProto: field 7 has wire type %d, want %d", f.wire, wireBytes)
+		}
+		graphs++
+		return s.fields(f.off, f.off+f.n, "GraphProto", fn)
+	})
+	return graphs, err
 }
 
 // header reads an initializer's TensorProto at [off, off+n) without its
@@ -773,46 +707,36 @@ func ReadGraphIO(r io.ReaderAt, size int64) (*GraphIO, error) {
 	s := &scanner{r: r, size: size}
 	g := &GraphIO{}
 	var inputs []ValueInfo
-	graphs := 0
-	err := s.fields(0, size, "ModelProto", func(f sfield) error {
-		if f.num != 7 {
+	graphs, err := s.graphFields(func(gf sfield) error {
+		if gf.wire != wireBytes {
 			return nil
 		}
-		if f.wire != wireBytes {
-			return fmt.Errorf("onnxfile: ModelProto: field 7 has wire type %d, want %d", f.wire, wireBytes)
+		switch gf.num {
+		case 5:
+			in, err := s.header(gf.off, gf.n)
+			if err != nil {
+				return err
+			}
+			g.Inits = append(g.Inits, in)
+		case 11, 12:
+			if gf.n > maxValueInfo {
+				return fmt.Errorf("onnxfile: a graph input or output record of %d bytes", gf.n)
+			}
+			b, err := s.at(gf.off, int(gf.n))
+			if err != nil {
+				return err
+			}
+			v, err := parseValueInfo(b)
+			if err != nil {
+				return err
+			}
+			if gf.num == 11 {
+				inputs = append(inputs, v)
+			} else {
+				g.Outputs = append(g.Outputs, v)
+			}
 		}
-		graphs++
-		return s.fields(f.off, f.off+f.n, "GraphProto", func(gf sfield) error {
-			if gf.wire != wireBytes {
-				return nil
-			}
-			switch gf.num {
-			case 5:
-				in, err := s.header(gf.off, gf.n)
-				if err != nil {
-					return err
-				}
-				g.Inits = append(g.Inits, in)
-			case 11, 12:
-				if gf.n > maxValueInfo {
-					return fmt.Errorf("onnxfile: a graph input or output record of %d bytes", gf.n)
-				}
-				b, err := s.at(gf.off, int(gf.n))
-				if err != nil {
-					return err
-				}
-				v, err := parseValueInfo(b)
-				if err != nil {
-					return err
-				}
-				if gf.num == 11 {
-					inputs = append(inputs, v)
-				} else {
-					g.Outputs = append(g.Outputs, v)
-				}
-			}
-			return nil
-		})
+		return nil
 	})
 	if err != nil {
 		return nil, err

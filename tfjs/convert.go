@@ -182,6 +182,23 @@ func (v *value) rank() int {
 	return len(v.shape)
 }
 
+// layout is the layout an op that keeps v's axes reads v in: the one v
+// already has, TF's (nil) for a constant.
+func (v *value) layout() []int {
+	if v.c != nil {
+		return nil
+	}
+	return v.perm
+}
+
+// layoutPerm is layout as a permutation of rank r (TF's is the identity).
+func (v *value) layoutPerm(r int) []int {
+	if p := v.layout(); p != nil {
+		return p
+	}
+	return identityPerm(r)
+}
+
 var nchw = []int{0, 3, 1, 2}
 
 type converter struct {
@@ -885,27 +902,25 @@ func (c *converter) clip(n *Node) (*value, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
-	perm := x.perm
-	if x.c != nil {
-		perm = nil
-	}
-	in, err := c.in(x, perm)
-	if err != nil {
-		return nil, true, err
-	}
-	return c.runtime(c.emit("Clip", n.Name, []string{in, c.scalar(lo), c.scalar(hi)}), x.shape, x.ranked, perm), true, nil
+	y, err := c.clipTo(n.Name, x, lo, hi)
+	return y, true, err
 }
 
-func (c *converter) unary(name, op string, x *value, attrs ...onnxfile.Attribute) (*value, error) {
-	perm := x.perm
-	if x.c != nil {
-		perm = nil
-	}
-	in, err := c.in(x, perm)
+// clipTo emits a Clip of x to [lo, hi] in x's own layout.
+func (c *converter) clipTo(name string, x *value, lo, hi float32) (*value, error) {
+	in, err := c.in(x, x.layout())
 	if err != nil {
 		return nil, err
 	}
-	return c.runtime(c.emit(op, name, []string{in}, attrs...), x.shape, x.ranked, perm), nil
+	return c.runtime(c.emit("Clip", name, []string{in, c.scalar(lo), c.scalar(hi)}), x.shape, x.ranked, x.layout()), nil
+}
+
+func (c *converter) unary(name, op string, x *value, attrs ...onnxfile.Attribute) (*value, error) {
+	in, err := c.in(x, x.layout())
+	if err != nil {
+		return nil, err
+	}
+	return c.runtime(c.emit(op, name, []string{in}, attrs...), x.shape, x.ranked, x.layout()), nil
 }
 
 // broadcastShape is the NumPy broadcast of two TF shapes (-1 unknown).
@@ -1009,15 +1024,7 @@ func (c *converter) activation(n *Node, name, act string, x, alpha *value, leaky
 	case "relu":
 		return c.unary(name, "Relu", x)
 	case "relu6":
-		perm := x.perm
-		if x.c != nil {
-			perm = nil
-		}
-		in, err := c.in(x, perm)
-		if err != nil {
-			return nil, err
-		}
-		return c.runtime(c.emit("Clip", name, []string{in, c.scalar(0), c.scalar(6)}), x.shape, x.ranked, perm), nil
+		return c.clipTo(name, x, 0, 6)
 	case "elu":
 		return c.unary(name, "Elu", x)
 	case "sigmoid":
@@ -1330,10 +1337,7 @@ func (c *converter) pad(n *Node) (*value, error) {
 			return nil, unsupported(n, "paddings %v", p)
 		}
 	}
-	perm := x.perm
-	if x.c != nil || perm == nil {
-		perm = identityPerm(r)
-	}
+	perm := x.layoutPerm(r)
 	pads := make([]int64, 2*r)
 	shape := make([]int64, r)
 	for i := 0; i < r; i++ {
@@ -1346,11 +1350,7 @@ func (c *converter) pad(n *Node) (*value, error) {
 			shape[d] += p[2*d] + p[2*d+1]
 		}
 	}
-	usePerm := x.perm
-	if x.c != nil {
-		usePerm = nil
-	}
-	xin, err := c.in(x, usePerm)
+	xin, err := c.in(x, x.layout())
 	if err != nil {
 		return nil, err
 	}
@@ -1362,7 +1362,7 @@ func (c *converter) pad(n *Node) (*value, error) {
 		}
 		ins = append(ins, c.scalar(cv.c.f[0]))
 	}
-	return c.runtime(c.emit("Pad", n.Name, ins), shape, true, usePerm), nil
+	return c.runtime(c.emit("Pad", n.Name, ins), shape, true, x.layout()), nil
 }
 
 // sameData tells whether a tensor laid out with perm has the same memory
@@ -1470,6 +1470,18 @@ func dropAxes(perm []int, axes map[int]bool) []int {
 	return out
 }
 
+// axesIn returns the layout x is read in (rank r) and where the TF axes
+// sit in it.
+func axesIn(x *value, r int, axes map[int]bool) (perm []int, onnxAxes []int64) {
+	perm = x.layoutPerm(r)
+	for i, d := range perm {
+		if axes[d] {
+			onnxAxes = append(onnxAxes, int64(i))
+		}
+	}
+	return perm, onnxAxes
+}
+
 func (c *converter) squeeze(n *Node) (*value, error) {
 	vs, err := c.inputs(n, 1, 1)
 	if err != nil {
@@ -1506,16 +1518,7 @@ func (c *converter) squeeze(n *Node) (*value, error) {
 	if len(axes) == 0 {
 		return x, nil
 	}
-	perm := x.perm
-	if x.c != nil || perm == nil {
-		perm = identityPerm(r)
-	}
-	var onnxAxes []int64
-	for i, d := range perm {
-		if axes[d] {
-			onnxAxes = append(onnxAxes, int64(i))
-		}
-	}
+	perm, onnxAxes := axesIn(x, r, axes)
 	var shape []int64
 	for d, s := range x.shape {
 		if !axes[d] {
@@ -1525,11 +1528,7 @@ func (c *converter) squeeze(n *Node) (*value, error) {
 	if shape == nil {
 		shape = []int64{}
 	}
-	usePerm := x.perm
-	if x.c != nil {
-		usePerm = nil
-	}
-	xin, err := c.in(x, usePerm)
+	xin, err := c.in(x, x.layout())
 	if err != nil {
 		return nil, err
 	}
@@ -1559,16 +1558,7 @@ func (c *converter) reduce(n *Node, op string) (*value, error) {
 		return x, nil // TF reduces over no axis: the input itself
 	}
 	keep := n.attrBool("keep_dims", false)
-	perm := x.perm
-	if x.c != nil || perm == nil {
-		perm = identityPerm(r)
-	}
-	var onnxAxes []int64
-	for i, d := range perm {
-		if axes[d] {
-			onnxAxes = append(onnxAxes, int64(i))
-		}
-	}
+	perm, onnxAxes := axesIn(x, r, axes)
 	shape := []int64{}
 	for d, s := range x.shape {
 		switch {
@@ -1578,11 +1568,7 @@ func (c *converter) reduce(n *Node, op string) (*value, error) {
 			shape = append(shape, 1)
 		}
 	}
-	usePerm := x.perm
-	if x.c != nil {
-		usePerm = nil
-	}
-	xin, err := c.in(x, usePerm)
+	xin, err := c.in(x, x.layout())
 	if err != nil {
 		return nil, err
 	}
@@ -1609,10 +1595,7 @@ func (c *converter) softmax(n *Node) (*value, error) {
 		return nil, err
 	}
 	x := vs[0]
-	perm := x.perm
-	if x.c != nil {
-		perm = nil
-	}
+	perm := x.layout()
 	axis := int64(-1)
 	if r := x.rank(); r == 0 {
 		return nil, unsupported(n, "scalar input")

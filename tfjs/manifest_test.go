@@ -179,27 +179,6 @@ func TestPorts(t *testing.T) {
 	}
 }
 
-func TestFloat16(t *testing.T) {
-	for _, c := range []struct {
-		h    uint16
-		want float32
-	}{
-		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x3555, 0.33325195},
-		{0x0001, float32(math.Ldexp(1, -24))}, {0x03ff, float32(1023 * math.Ldexp(1, -24))},
-		{0x0400, float32(math.Ldexp(1, -14))}, {0x7c00, float32(math.Inf(1))}, {0xfc00, float32(math.Inf(-1))},
-	} {
-		if got := float16to32(c.h); got != c.want {
-			t.Errorf("float16 %#04x = %g, want %g", c.h, got, c.want)
-		}
-	}
-	if got := float16to32(0x8000); got != 0 || !math.Signbit(float64(got)) {
-		t.Errorf("float16 0x8000 = %g, want -0", got)
-	}
-	if got := float16to32(0x7e00); !math.IsNaN(float64(got)) {
-		t.Errorf("float16 0x7e00 = %g, want NaN", got)
-	}
-}
-
 func TestDecodeQuantized(t *testing.T) {
 	w := &WeightSpec{Name: "w", Shape: []int64{4}, DType: "float32", Quantization: &Quantization{DType: "uint8", Min: -1, Scale: 0.5}}
 	tt, err := decodeSpec(w, []byte{0, 1, 2, 255})

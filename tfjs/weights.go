@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"faceswap/onnxfile"
 )
 
 // tensor is a decoded constant: float32 weights (also those stored as
@@ -161,7 +163,7 @@ func decodeSpec(w *WeightSpec, b []byte) (*tensor, error) {
 		}
 		t.f = make([]float32, n)
 		for i := range t.f {
-			t.f[i] = float16to32(binary.LittleEndian.Uint16(b[2*i:]))
+			t.f[i] = onnxfile.Float16To32(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 	case q != nil && (q.DType == "uint8" || q.DType == "uint16"):
 		size := int64(1)
@@ -199,27 +201,4 @@ func decodeSpec(w *WeightSpec, b []byte) (*tensor, error) {
 		return nil, fmt.Errorf("tfjs: weight %q: dtype %s is not supported by the converter", w.Name, w.DType)
 	}
 	return t, nil
-}
-
-// float16to32 converts IEEE 754 half-precision bits to float32 exactly,
-// subnormals, infinities and NaNs included.
-func float16to32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		// subnormal: mant * 2^-24
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	default:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"faceswap/imageio"
 	"faceswap/models"
 	"faceswap/onnx"
+	"faceswap/pipeline"
 	"faceswap/selection"
 	"faceswap/tfjs"
 )
@@ -46,11 +46,7 @@ func exitCode(err error) int {
 
 func cmdSetup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("setup", "setup", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	return models.Setup(ctx, models.Options{
@@ -91,39 +87,13 @@ func ortConfig(p models.Paths) onnx.Config {
 	}
 }
 
-type faceJSON struct {
-	Index       int          `json:"index"`
-	Box         [4]float64   `json:"box"`
-	Score       float64      `json:"score"`
-	Gender      string       `json:"gender"`
-	GenderScore float64      `json:"gender_score"`
-	Age         float64      `json:"age"`
-	Keypoints   [][2]float64 `json:"keypoints"`
-}
-
-type detectJSON struct {
-	Width  int        `json:"width"`
-	Height int        `json:"height"`
-	Faces  []faceJSON `json:"faces"`
-}
-
-// round rounds v to the given number of decimals (division keeps the
-// shortest decimal form exact: 135.7, not 135.70000000000002).
-func round(v float64, decimals int) float64 {
-	p := math.Pow(10, float64(decimals))
-	return math.Round(v*p) / p
-}
-
 func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("detect", "detect IMAGE [--order ORDER] [--gender no|female|male] [--annotate OUT.png]", stderr)
 	order := fs.String("order", string(selection.LargeSmall), "face numbering: large-small, small-large, top-bottom, bottom-top, left-right, right-left")
 	gender := fs.String("gender", "no", "keep only faces of this gender: no, female, male")
 	annot := fs.String("annotate", "", "write a PNG with boxes, indices and meshes drawn")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	o, err := selection.ParseOrderField("--order", *order)
@@ -151,27 +121,12 @@ func cmdDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res := detectJSON{Width: img.Rect.Dx(), Height: img.Rect.Dy(), Faces: []faceJSON{}}
-	for i, f := range faces {
-		fj := faceJSON{
-			Index:       i,
-			Box:         [4]float64{round(f.Box.X, 1), round(f.Box.Y, 1), round(f.Box.W, 1), round(f.Box.H, 1)},
-			Score:       round(f.Score, 3),
-			Gender:      string(f.Gender),
-			GenderScore: round(f.GenderScore, 3),
-			Age:         round(f.Age, 1),
-		}
-		for _, k := range f.Keypoints {
-			fj.Keypoints = append(fj.Keypoints, [2]float64{round(k.X, 1), round(k.Y, 1)})
-		}
-		res.Faces = append(res.Faces, fj)
-	}
 	if *annot != "" {
 		if err := writePNG(*annot, annotate.Faces(img, faces)); err != nil {
 			return faceswap.Wrap(http.StatusBadRequest, err, "cannot write the annotated image to %s", *annot)
 		}
 	}
-	return json.NewEncoder(stdout).Encode(res)
+	return json.NewEncoder(stdout).Encode(pipeline.ListFaces(img, faces, true))
 }
 
 // writePNG writes img to path atomically.

@@ -78,11 +78,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	free := fs.Int64("free-credits", 0, "free credits, spent before paid ones")
 	rate := fs.Int("rate-per-minute", 0, "requests per minute for this key (0: the server's default)")
 	admin := fs.Bool("admin", false, "the key may call admin endpoints")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	var bad []string
@@ -132,11 +128,7 @@ func rateText(r int) string {
 
 func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keys list", "keys list", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	db, err := openAccounts()
@@ -177,11 +169,8 @@ func printable(r rune) rune {
 
 func keysDisable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keys disable", "keys disable ID", stderr)
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	db, err := openAccounts()
@@ -211,7 +200,7 @@ func keysCredit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			args[i] = ph
 		}
 	}
-	pos, err := parse(fs, args)
+	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
 	}

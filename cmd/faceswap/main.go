@@ -85,9 +85,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 var errUsage = errors.New("usage")
 
-// parse parses flags that may come before or after positional arguments
-// ("detect IMAGE --order left-right") and returns the positionals.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// parse parses a subcommand's flags and returns its positional arguments,
+// which must be n.
+func parse(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	pos, err := parseAll(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(fs, pos, n); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// parseAll parses flags that may come before or after positional arguments
+// ("detect IMAGE --order left-right"; "--" ends the flags) and returns the
+// positionals.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -67,11 +67,7 @@ func megabytes(n int64) string {
 
 func cmdModelsList(o *optional.Manifest, p models.Paths, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models list", "models list", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	list := o.List(p)
@@ -109,11 +105,8 @@ func cmdModelsList(o *optional.Manifest, p models.Paths, args []string, stdout, 
 func cmdModelsPull(ctx context.Context, o *optional.Manifest, p models.Paths, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models pull", "models pull NAME [--url URL]", stderr)
 	url := fs.String("url", "", "download from this URL (a mirror of the same file) instead of the model's public home")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	_, err = o.Pull(ctx, p, pos[0], optional.PullOptions{URL: *url, Progress: stderr, Log: stdout})
@@ -122,11 +115,8 @@ func cmdModelsPull(ctx context.Context, o *optional.Manifest, p models.Paths, ar
 
 func cmdModelsImport(o *optional.Manifest, p models.Paths, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models import", "models import NAME FILE", stderr)
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 2)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 2); err != nil {
 		return err
 	}
 	s, err := o.Import(p, pos[0], pos[1])
@@ -148,11 +138,7 @@ func cmdModelsImport(o *optional.Manifest, p models.Paths, args []string, stdout
 
 func cmdModelsVerify(o *optional.Manifest, p models.Paths, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models verify", "models verify", stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	list, verr := o.Verify(p)
@@ -179,11 +165,8 @@ func cmdModelsVerify(o *optional.Manifest, p models.Paths, args []string, stdout
 
 func cmdModelsRemove(o *optional.Manifest, p models.Paths, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models rm", "models rm NAME", stderr)
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	removed, err := o.Remove(p, pos[0])
@@ -202,11 +185,8 @@ func cmdModelsRemove(o *optional.Manifest, p models.Paths, args []string, stdout
 func cmdModelsImportTFJS(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models import-tfjs", "models import-tfjs DIR [--out DIR]", stderr)
 	out := fs.String("out", models.Default().ONNXDir(), "folder for the .onnx files")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1); err != nil {
 		return err
 	}
 	_, err = tfjs.ImportDirWith(pos[0], *out, stdout, tfjs.Options{FlexibleSize: models.FlexibleSize})

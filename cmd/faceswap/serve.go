@@ -38,11 +38,7 @@ func serveOrWork(ctx context.Context, name string, args []string, stdout, stderr
 			return nil
 		})
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
+	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	getenv := func(k string) string {

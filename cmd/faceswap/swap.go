@@ -39,11 +39,8 @@ func cmdSwap(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&r.ImageFormat, "image-format", "", "jpeg, png or webp (default: from the -o extension, else jpeg)")
 	fs.IntVar(&r.ImageQuality, "image-quality", 95, "JPEG/WebP quality 10-100")
 	fs.StringVar(&r.SwapModel, "swap-model", swap.Auto, "swap engine: "+strings.Join(append([]string{swap.Auto, "mesh"}, models.Values(models.FieldSwapModel)...), ", "))
-	pos, err := parse(fs, args)
+	_, err := parse(fs, args, 0)
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0); err != nil {
 		return err
 	}
 	if *source == "" || *target == "" || *out == "" {

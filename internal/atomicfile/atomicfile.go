@@ -4,18 +4,43 @@
 package atomicfile
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // Write writes data to path atomically with the given permissions.
 func Write(path string, data []byte, perm os.FileMode) error {
+	_, err := Copy(path, bytes.NewReader(data), perm)
+	return err
+}
+
+// Copy writes what r gives to path atomically with the given permissions
+// and returns the bytes written.
+func Copy(path string, r io.Reader, perm os.FileMode) (int64, error) {
+	tmp, n, err := Temp(path, r, perm)
+	if err != nil {
+		return n, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return n, err
+	}
+	return n, nil
+}
+
+// Temp copies what r gives to a new temporary file beside path (in path's
+// folder, which must exist), synced and with the given permissions, and
+// returns its name and the bytes written, for the caller to rename into
+// place: several files can so be replaced together once all are written.
+// On an error the temporary file is removed.
+func Temp(path string, r io.Reader, perm os.FileMode) (tmp string, n int64, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return "", 0, err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
+	n, err = io.Copy(f, r)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -23,13 +48,11 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, perm)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Chmod(f.Name(), perm)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(f.Name())
+		return "", n, err
 	}
-	return err
+	return f.Name(), n, nil
 }

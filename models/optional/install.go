@@ -3,7 +3,6 @@ package optional
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"faceswap/onnxfile"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +12,9 @@ import (
 	"time"
 
 	"faceswap"
+	"faceswap/internal/atomicfile"
 	"faceswap/models"
+	"faceswap/onnxfile"
 )
 
 // Import installs the ONNX file the user has as the optional model name:
@@ -68,32 +69,14 @@ func (o *Manifest) Import(p models.Paths, name, file string) (Status, error) {
 	return o.status(p, m), nil
 }
 
-// copyInto copies r to a temporary file beside dst, syncs it and renames
-// it to dst, returning the sha256 of what it wrote.
+// copyInto copies r to dst atomically, returning the sha256 of what it
+// wrote.
 func copyInto(dst string, r io.Reader) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
-	if err != nil {
-		return "", err
-	}
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), r)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if _, err := atomicfile.Copy(dst, io.TeeReader(r, h), 0o644); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

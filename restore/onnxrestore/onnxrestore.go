@@ -96,32 +96,10 @@ func (r *Restorer) Name() string { return r.name }
 // Fidelity reports whether the model takes a fidelity weight (CodeFormer).
 func (r *Restorer) Fidelity() bool { return r.fidelity }
 
-// shapeFits reports whether a declared shape accepts want (-1 and 0 are
-// dynamic dimensions).
-func shapeFits(declared, want []int64) bool {
-	if len(declared) != len(want) {
-		return false
-	}
-	for i, d := range declared {
-		if d > 0 && d != want[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func describe(ios []onnx.IO) string {
-	var parts []string
-	for _, io := range ios {
-		parts = append(parts, fmt.Sprintf("%s %s%v", io.Name, io.Type, io.Shape))
-	}
-	return strings.Join(parts, ", ")
-}
-
 func (r *Restorer) check() error {
 	s := r.s
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("restore: %s model %s: %s (inputs: %s; outputs: %s)", r.name, s.Path, fmt.Sprintf(format, args...), describe(s.Inputs), describe(s.Outputs))
+		return fmt.Errorf("restore: %s model %s: %s (%s)", r.name, s.Path, fmt.Sprintf(format, args...), s.Signature())
 	}
 	want := 1
 	if r.fidelity {
@@ -158,7 +136,7 @@ func (r *Restorer) check() error {
 	}
 	for _, in := range s.Inputs {
 		if in.Name == r.in {
-			if in.Type != "float32" || !shapeFits(in.Shape, imageShape) {
+			if !in.Fits("float32", imageShape) {
 				return bad("input %q is %s%v, want float32%v", in.Name, in.Type, in.Shape, imageShape)
 			}
 			continue
@@ -179,13 +157,7 @@ func (r *Restorer) check() error {
 			r.wShape[i] = 1
 		}
 	}
-	for _, out := range s.Outputs {
-		if out.Type == "float32" && shapeFits(out.Shape, imageShape) {
-			r.out = out.Name
-			break
-		}
-	}
-	if r.out == "" {
+	if r.out = onnx.FindFit(s.Outputs, "float32", imageShape); r.out == "" {
 		return bad("no float32 output of shape [1 3 512 512]")
 	}
 	return nil

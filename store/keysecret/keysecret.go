@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"time"
 
 	"faceswap"
 )
@@ -93,3 +94,43 @@ func CheckCreditChange(n int64) error {
 // ErrTooManyCredits is the 400 error for a change that would leave a key
 // holding more than MaxCredits.
 var ErrTooManyCredits = faceswap.Errorf(http.StatusBadRequest, "A key can hold at most %d credits.", int64(MaxCredits))
+
+// Create makes a key for opt, as every store's CreateKey does: it checks
+// opt, draws a secret and an ID, and calls insert with the ID, the
+// secret's hash and the creation time (UTC, whole microseconds, which
+// every store keeps exactly) until insert reports the row stored. An ID or
+// hash collision is astronomically unlikely; on one, insert stores nothing
+// and a new pair is drawn. It returns the secret and the key as stored;
+// store names the store in its own error.
+func Create(store string, opt faceswap.KeyOptions, insert func(id string, hash []byte, created time.Time) (bool, error)) (string, faceswap.Key, error) {
+	if err := CheckOptions(opt); err != nil {
+		return "", faceswap.Key{}, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for range 5 {
+		secret, err := New()
+		if err != nil {
+			return "", faceswap.Key{}, err
+		}
+		id, err := NewID()
+		if err != nil {
+			return "", faceswap.Key{}, err
+		}
+		stored, err := insert(id, Hash(secret), now)
+		if err != nil {
+			return "", faceswap.Key{}, err
+		}
+		if stored {
+			return secret, faceswap.Key{
+				ID:            id,
+				Name:          opt.Name,
+				Credits:       opt.Credits,
+				FreeCredits:   opt.FreeCredits,
+				RatePerMinute: opt.RatePerMinute,
+				Admin:         opt.Admin,
+				CreatedAt:     now,
+			}, nil
+		}
+	}
+	return "", faceswap.Key{}, fmt.Errorf("%s: create key: could not draw an unused id", store)
+}

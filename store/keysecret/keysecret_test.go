@@ -1,9 +1,13 @@
 package keysecret
 
 import (
+	"bytes"
 	"encoding/hex"
+	"errors"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"faceswap"
 )
@@ -73,5 +77,47 @@ func TestChecks(t *testing.T) {
 		if err := CheckCreditChange(n); (err == nil) != ok || (err != nil && faceswap.StatusOf(err) != 400) {
 			t.Errorf("CheckCreditChange(%d) = %v", n, err)
 		}
+	}
+}
+
+func TestCreateRetriesCollisions(t *testing.T) {
+	opt := faceswap.KeyOptions{Name: "n", Credits: 5, FreeCredits: 2, RatePerMinute: 7, Admin: true}
+	var ids []string
+	var hashes [][]byte
+	var times []time.Time
+	secret, k, err := Create("test", opt, func(id string, hash []byte, created time.Time) (bool, error) {
+		ids, hashes, times = append(ids, id), append(hashes, hash), append(times, created)
+		return len(ids) == 3, nil // two collisions, then stored
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 || ids[0] == ids[1] || ids[1] == ids[2] {
+		t.Fatalf("ids drawn %v, want three different", ids)
+	}
+	if k.ID != ids[2] || !bytes.Equal(Hash(secret), hashes[2]) || !k.CreatedAt.Equal(times[2]) {
+		t.Errorf("key %+v with secret %s is not the third insert's (%s)", k, secret, ids[2])
+	}
+	if k.CreatedAt.Location() != time.UTC || k.CreatedAt.Nanosecond()%1000 != 0 {
+		t.Errorf("created %v: want UTC in whole microseconds", k.CreatedAt)
+	}
+	want := faceswap.Key{ID: k.ID, Name: "n", Credits: 5, FreeCredits: 2, RatePerMinute: 7, Admin: true, CreatedAt: k.CreatedAt}
+	if k != want {
+		t.Errorf("key %+v, want %+v", k, want)
+	}
+
+	calls := 0
+	_, _, err = Create("test", opt, func(string, []byte, time.Time) (bool, error) { calls++; return false, nil })
+	if err == nil || !strings.HasPrefix(err.Error(), "test: create key: ") || calls != 5 {
+		t.Errorf("always colliding: %v after %d draws, want the store's error after 5", err, calls)
+	}
+	boom := errors.New("boom")
+	if _, _, err = Create("test", opt, func(string, []byte, time.Time) (bool, error) { return false, boom }); err != boom {
+		t.Errorf("insert failing: %v, want its error", err)
+	}
+	calls = 0
+	_, _, err = Create("test", faceswap.KeyOptions{Credits: -1}, func(string, []byte, time.Time) (bool, error) { calls++; return true, nil })
+	if faceswap.StatusOf(err) != 400 || calls != 0 {
+		t.Errorf("bad options: %v with %d inserts, want a 400 and none", err, calls)
 	}
 }

@@ -19,6 +19,23 @@ type Migration struct {
 	SQL     string
 }
 
+// Apply brings a database up to date: it refuses one whose schema is at a
+// version (newest, nil for none) newer than the last of ms, as a newer
+// faceswap left it, then calls apply with each migration in order (apply
+// skips one the database lists as applied).
+func Apply(ms []Migration, newest *int, apply func(Migration) error) error {
+	if len(ms) > 0 && newest != nil && *newest > ms[len(ms)-1].Version {
+		return fmt.Errorf("the database is at schema version %d, newer than this faceswap knows (%d): use a newer faceswap",
+			*newest, ms[len(ms)-1].Version)
+	}
+	for _, m := range ms {
+		if err := apply(m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
 // Load reads the numbered .sql files of fsys in order. Numbers must be
 // unique; gaps are allowed.
 func Load(fsys fs.FS) ([]Migration, error) {

@@ -84,18 +84,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
-	if len(ms) > 0 && newest != nil && *newest > ms[len(ms)-1].Version {
-		return fmt.Errorf("the database is at schema version %d, newer than this faceswap knows (%d): use a newer faceswap",
-			*newest, ms[len(ms)-1].Version)
-	}
 	// Every migration is checked, not only those above the newest applied:
 	// one numbered into a gap is applied too.
-	for _, m := range ms {
-		if err := apply(ctx, pool, lock, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-	}
-	return nil
+	return migrations.Apply(ms, newest, func(m migrations.Migration) error { return apply(ctx, pool, lock, m) })
 }
 
 var errApplied = errors.New("already applied")

@@ -100,43 +100,16 @@ func scanKey(row pgx.Row, extra ...any) (faceswap.Key, error) {
 // CreateKey makes a key and returns its secret: "fs_" and 32 random base-62
 // characters (see keysecret). Only the secret's SHA-256 is stored.
 func (d *DB) CreateKey(ctx context.Context, opt faceswap.KeyOptions) (string, faceswap.Key, error) {
-	if err := keysecret.CheckOptions(opt); err != nil {
-		return "", faceswap.Key{}, err
-	}
-	// PostgreSQL keeps microseconds: the key returned equals the one read
-	// back.
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	// An ID or hash collision is astronomically unlikely; when one happens
-	// the insert does nothing and we draw again.
-	for range 5 {
-		secret, err := keysecret.New()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
-		id, err := keysecret.NewID()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
+	return keysecret.Create("postgres", opt, func(id string, hash []byte, created time.Time) (bool, error) {
 		tag, err := d.pool.Exec(ctx, `INSERT INTO keys
 			(id, name, secret_hash, credits, free_credits, rate_per_minute, admin, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			id, opt.Name, keysecret.Hash(secret), opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, now)
+			id, opt.Name, hash, opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, created)
 		if err != nil {
-			return "", faceswap.Key{}, fmt.Errorf("postgres: create key: %w", err)
+			return false, fmt.Errorf("postgres: create key: %w", err)
 		}
-		if tag.RowsAffected() == 1 {
-			return secret, faceswap.Key{
-				ID:            id,
-				Name:          opt.Name,
-				Credits:       opt.Credits,
-				FreeCredits:   opt.FreeCredits,
-				RatePerMinute: opt.RatePerMinute,
-				Admin:         opt.Admin,
-				CreatedAt:     now,
-			}, nil
-		}
-	}
-	return "", faceswap.Key{}, errors.New("postgres: create key: could not draw an unused id")
+		return tag.RowsAffected() == 1, nil
+	})
 }
 
 // Authenticate returns the key whose secret this is. The returned Key is

@@ -116,17 +116,21 @@ func (d *DB) StartJob(ctx context.Context, id string) (faceswap.Job, error) {
 
 // FinishJob records the outcome, charging on completion, in one immediate
 // transaction; a finished job is returned unchanged.
-func (d *DB) FinishJob(ctx context.Context, id string, o faceswap.JobOutcome) (j faceswap.Job, err error) {
-	tx, err := d.w.BeginTx(ctx, nil)
+func (d *DB) FinishJob(ctx context.Context, id string, o faceswap.JobOutcome) (faceswap.Job, error) {
+	var j faceswap.Job
+	err := d.inTx(ctx, "finish job "+id, func(tx *sql.Tx) (err error) {
+		j, err = finishTx(ctx, tx, id, o)
+		return err
+	})
 	if err != nil {
-		return faceswap.Job{}, fmt.Errorf("sqlite: finish job %s: %w", id, err)
+		return faceswap.Job{}, err
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+	return j, nil
+}
+
+// finishTx is FinishJob inside tx.
+func finishTx(ctx context.Context, tx *sql.Tx, id string, o faceswap.JobOutcome) (faceswap.Job, error) {
+	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return faceswap.Job{}, faceswap.ErrJobNotFound
 	}
@@ -134,7 +138,7 @@ func (d *DB) FinishJob(ctx context.Context, id string, o faceswap.JobOutcome) (j
 		return faceswap.Job{}, fmt.Errorf("sqlite: finish job %s: %w", id, err)
 	}
 	if j.Status.Finished() {
-		return j, tx.Commit()
+		return j, nil
 	}
 	if o.Completed && o.Cost > 0 {
 		if _, cerr := chargeTx(ctx, tx, j.KeyID, o.Cost, id); cerr != nil {
@@ -156,9 +160,6 @@ func (d *DB) FinishJob(ctx context.Context, id string, o faceswap.JobOutcome) (j
 		cost = ?, error_status = ?, error_message = ?, finished_at = ?, expires_at = ?, input = x'' WHERE id = ?`,
 		string(j.Status), j.ContentType, j.Result, j.FacesSwapped, j.Metrics, j.Cost, j.ErrorStatus, j.ErrorMessage,
 		micros(j.FinishedAt), micros(j.ExpiresAt), id); err != nil {
-		return faceswap.Job{}, fmt.Errorf("sqlite: finish job %s: %w", id, err)
-	}
-	if err = tx.Commit(); err != nil {
 		return faceswap.Job{}, fmt.Errorf("sqlite: finish job %s: %w", id, err)
 	}
 	j.Input = nil

@@ -34,20 +34,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("schema_version: %w", err)
 	}
-	var newest sql.NullInt64
+	var newest *int
 	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_version`).Scan(&newest); err != nil {
 		return fmt.Errorf("schema_version: %w", err)
 	}
-	if len(ms) > 0 && newest.Valid && newest.Int64 > int64(ms[len(ms)-1].Version) {
-		return fmt.Errorf("the database is at schema version %d, newer than this faceswap knows (%d): use a newer faceswap",
-			newest.Int64, ms[len(ms)-1].Version)
-	}
-	for _, m := range ms {
-		if err := apply(ctx, db, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.Name, err)
-		}
-	}
-	return nil
+	return migrations.Apply(ms, newest, func(m migrations.Migration) error { return apply(ctx, db, m) })
 }
 
 func apply(ctx context.Context, db *sql.DB, m migrations.Migration) (err error) {

@@ -150,43 +150,20 @@ func scanKey(s scanner) (faceswap.Key, error) {
 // CreateKey makes a key and returns its secret: "fs_" and 32 random base-62
 // characters (see keysecret). Only the secret's SHA-256 is stored.
 func (d *DB) CreateKey(ctx context.Context, opt faceswap.KeyOptions) (string, faceswap.Key, error) {
-	if err := keysecret.CheckOptions(opt); err != nil {
-		return "", faceswap.Key{}, err
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	// An ID or hash collision is astronomically unlikely; when one happens
-	// the insert does nothing and we draw again.
-	for range 5 {
-		secret, err := keysecret.New()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
-		id, err := keysecret.NewID()
-		if err != nil {
-			return "", faceswap.Key{}, err
-		}
+	return keysecret.Create("sqlite", opt, func(id string, hash []byte, created time.Time) (bool, error) {
 		res, err := d.w.ExecContext(ctx, `INSERT INTO keys
 			(id, name, secret_hash, credits, free_credits, rate_per_minute, disabled, admin, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-			id, opt.Name, keysecret.Hash(secret), opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, now.UnixMicro())
+			id, opt.Name, hash, opt.Credits, opt.FreeCredits, opt.RatePerMinute, opt.Admin, created.UnixMicro())
 		if err != nil {
-			return "", faceswap.Key{}, fmt.Errorf("sqlite: create key: %w", err)
+			return false, fmt.Errorf("sqlite: create key: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return "", faceswap.Key{}, fmt.Errorf("sqlite: create key: %w", err)
-		} else if n == 1 {
-			return secret, faceswap.Key{
-				ID:            id,
-				Name:          opt.Name,
-				Credits:       opt.Credits,
-				FreeCredits:   opt.FreeCredits,
-				RatePerMinute: opt.RatePerMinute,
-				Admin:         opt.Admin,
-				CreatedAt:     now,
-			}, nil
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("sqlite: create key: %w", err)
 		}
-	}
-	return "", faceswap.Key{}, errors.New("sqlite: create key: could not draw an unused id")
+		return n == 1, nil
+	})
 }
 
 // Authenticate returns the key whose secret this is. The returned Key is
@@ -270,37 +247,32 @@ func (d *DB) DisableKey(ctx context.Context, id string) error {
 
 // AddCredits adds n paid credits; a negative n takes them away, down to
 // zero at most. Free credits are left alone.
-func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key, err error) {
+func (d *DB) AddCredits(ctx context.Context, id string, n int64) (faceswap.Key, error) {
 	if err := keysecret.CheckCreditChange(n); err != nil {
 		return faceswap.Key{}, err
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
+	var k faceswap.Key
+	err := d.inTx(ctx, "credit "+id, func(tx *sql.Tx) error {
+		var credits int64
+		err := tx.QueryRowContext(ctx, `SELECT credits FROM keys WHERE id = ?`, id).Scan(&credits)
+		if errors.Is(err, sql.ErrNoRows) {
+			return faceswap.ErrUnknownKey
 		}
-	}()
-	var credits int64
-	err = tx.QueryRowContext(ctx, `SELECT credits FROM keys WHERE id = ?`, id).Scan(&credits)
-	if errors.Is(err, sql.ErrNoRows) {
-		return faceswap.Key{}, faceswap.ErrUnknownKey
-	}
+		if err != nil {
+			return fmt.Errorf("sqlite: credit %s: %w", id, err)
+		}
+		credits = max(0, credits+n) // both within ±MaxCredits: no overflow
+		if credits > MaxCredits {
+			return keysecret.ErrTooManyCredits
+		}
+		k, err = scanKey(tx.QueryRowContext(ctx, `UPDATE keys SET credits = ? WHERE id = ? RETURNING `+keyColumns, credits, id))
+		if err != nil {
+			return fmt.Errorf("sqlite: credit %s: %w", id, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	credits = max(0, credits+n) // both within ±MaxCredits: no overflow
-	if credits > MaxCredits {
-		return faceswap.Key{}, keysecret.ErrTooManyCredits
-	}
-	k, err = scanKey(tx.QueryRowContext(ctx, `UPDATE keys SET credits = ? WHERE id = ? RETURNING `+keyColumns, credits, id))
-	if err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return faceswap.Key{}, fmt.Errorf("sqlite: credit %s: %w", id, err)
+		return faceswap.Key{}, err
 	}
 	return k, nil
 }
@@ -311,29 +283,40 @@ func (d *DB) AddCredits(ctx context.Context, id string, n int64) (k faceswap.Key
 // takes nothing and returns the current balance, so a retried charge never
 // counts twice. Charge does not look at Disabled: Authenticate is the gate,
 // and work done before a key was disabled is still paid for.
-func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string) (remaining int64, err error) {
+func (d *DB) Charge(ctx context.Context, id string, cost int64, requestID string) (int64, error) {
 	if requestID == "" {
 		return 0, errors.New("sqlite: charge: empty request id")
 	}
 	if cost < 0 || cost > MaxCredits {
 		return 0, fmt.Errorf("sqlite: charge: cost %d out of range", cost)
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
+	var remaining int64
+	err := d.inTx(ctx, "charge "+id, func(tx *sql.Tx) (err error) {
+		remaining, err = chargeTx(ctx, tx, id, cost, requestID)
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if remaining, err = chargeTx(ctx, tx, id, cost, requestID); err != nil {
 		return 0, err
 	}
-	if err = tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: charge %s: %w", id, err)
-	}
 	return remaining, nil
+}
+
+// inTx runs fn in one immediate transaction of the writer, committed when fn
+// succeeds and rolled back when it fails. Failing to begin or commit is an
+// error about what ("charge k_…").
+func (d *DB) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
 }
 
 // chargeTx is Charge inside tx (which the caller commits or rolls back).

@@ -42,7 +42,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"strings"
 
 	"faceswap"
 	"faceswap/align"
@@ -138,28 +137,6 @@ func readEmap(path string) ([]float32, error) {
 	return emap, nil
 }
 
-// shapeFits reports whether a declared shape accepts want (-1 and 0 are
-// dynamic dimensions).
-func shapeFits(declared, want []int64) bool {
-	if len(declared) != len(want) {
-		return false
-	}
-	for i, d := range declared {
-		if d > 0 && d != want[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func describe(ios []onnx.IO) string {
-	var parts []string
-	for _, io := range ios {
-		parts = append(parts, fmt.Sprintf("%s %s%v", io.Name, io.Type, io.Shape))
-	}
-	return strings.Join(parts, ", ")
-}
-
 var (
 	imageShape  = []int64{1, 3, faceSize, faceSize}
 	latentShape = []int64{1, latentSize}
@@ -169,7 +146,7 @@ var (
 func (e *Engine) checkSwapper() error {
 	s := e.swapper
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("inswapper: swapper %s: %s (inputs: %s; outputs: %s)", s.Path, fmt.Sprintf(format, args...), describe(s.Inputs), describe(s.Outputs))
+		return fmt.Errorf("inswapper: swapper %s: %s (%s)", s.Path, fmt.Sprintf(format, args...), s.Signature())
 	}
 	if len(s.Inputs) != 2 {
 		return bad("has %d inputs, want 2: target [1 3 128 128] and source [1 512]", len(s.Inputs))
@@ -202,17 +179,11 @@ func (e *Engine) checkSwapper() error {
 		if in.Name == e.targetIn {
 			want = imageShape
 		}
-		if in.Type != "float32" || !shapeFits(in.Shape, want) {
+		if !in.Fits("float32", want) {
 			return bad("input %q is %s%v, want float32%v", in.Name, in.Type, in.Shape, want)
 		}
 	}
-	for _, out := range s.Outputs {
-		if out.Type == "float32" && shapeFits(out.Shape, imageShape) {
-			e.faceO = out.Name
-			break
-		}
-	}
-	if e.faceO == "" {
+	if e.faceO = onnx.FindFit(s.Outputs, "float32", imageShape); e.faceO == "" {
 		return bad("no float32 output of shape [1 3 128 128]")
 	}
 	return nil
@@ -221,19 +192,13 @@ func (e *Engine) checkSwapper() error {
 func (e *Engine) checkArcFace() error {
 	s := e.arcface
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("inswapper: ArcFace %s: %s (inputs: %s; outputs: %s)", s.Path, fmt.Sprintf(format, args...), describe(s.Inputs), describe(s.Outputs))
+		return fmt.Errorf("inswapper: ArcFace %s: %s (%s)", s.Path, fmt.Sprintf(format, args...), s.Signature())
 	}
-	if len(s.Inputs) != 1 || s.Inputs[0].Type != "float32" || !shapeFits(s.Inputs[0].Shape, arcShape) {
+	if len(s.Inputs) != 1 || !s.Inputs[0].Fits("float32", arcShape) {
 		return bad("want one float32 input of shape [1 3 112 112]")
 	}
 	e.arcIn = s.Inputs[0].Name
-	for _, out := range s.Outputs {
-		if out.Type == "float32" && shapeFits(out.Shape, latentShape) {
-			e.arcOut = out.Name
-			break
-		}
-	}
-	if e.arcOut == "" {
+	if e.arcOut = onnx.FindFit(s.Outputs, "float32", latentShape); e.arcOut == "" {
 		return bad("no float32 output of shape [1 512]")
 	}
 	return nil
