@@ -40,33 +40,6 @@ func TestCoverage(t *testing.T) {
 	}
 }
 
-// minFilter against the definition, for every window size and position.
-func TestMinFilter(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for n := 1; n < 40; n++ {
-		in := make([]float32, n)
-		for i := range in {
-			in[i] = float32(r.IntN(256))
-		}
-		for k := 1; k < 2*n+3; k++ {
-			out := make([]float32, n)
-			s := n + k
-			minFilter(in, out, k, make([]float32, s), make([]float32, s), make([]float32, s))
-			for i := range out {
-				want := float32(math.Inf(1))
-				for j := i - k/2; j <= i-k/2+k-1; j++ {
-					if j >= 0 && j < n {
-						want = min(want, in[j])
-					}
-				}
-				if out[i] != want {
-					t.Fatalf("n %d k %d: out[%d] = %g, want %g", n, k, i, out[i], want)
-				}
-			}
-		}
-	}
-}
-
 // erode is the 2-D k×k minimum.
 func TestErode(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -101,48 +74,6 @@ func TestErode(t *testing.T) {
 					}
 				}
 			}
-		}
-	}
-}
-
-// convolve against a direct 2-D sum with reflected borders.
-func TestConvolve(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	w, h := 31, 12
-	p := make([]float32, w*h)
-	for i := range p {
-		if r.IntN(3) > 0 {
-			p[i] = float32(r.IntN(256))
-		}
-	}
-	for y := 0; y < 3; y++ { // zero rows take the shortcut
-		clear(p[y*w : (y+1)*w])
-	}
-	k := gaussianKernel(5, 2)
-	var sum float32
-	for _, v := range k {
-		sum += v
-	}
-	if math.Abs(float64(sum)-1) > 1e-6 || k[0] != k[10] || k[5] <= k[4] {
-		t.Fatalf("kernel %v", k)
-	}
-	got := convolve(p, w, h, k)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			var s float64
-			for j := -5; j <= 5; j++ {
-				for i := -5; i <= 5; i++ {
-					s += float64(k[j+5]) * float64(k[i+5]) * float64(p[reflect101(y+j, h)*w+reflect101(x+i, w)])
-				}
-			}
-			if math.Abs(s-float64(got[y*w+x])) > 1e-3 {
-				t.Fatalf("(%d,%d) = %g, want %g", x, y, got[y*w+x], s)
-			}
-		}
-	}
-	for _, c := range [][3]int{{-1, 5, 1}, {-3, 5, 3}, {5, 5, 3}, {6, 5, 2}, {0, 1, 0}, {-2, 1, 0}, {2, 3, 2}} {
-		if got := reflect101(c[0], c[1]); got != c[2] {
-			t.Errorf("reflect101(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
 		}
 	}
 }

@@ -7,44 +7,6 @@ import (
 	"testing"
 )
 
-// blurByColumns is the direct form of plane.blur: three rounds of a
-// horizontal then a vertical box pass, each column walked on its own.
-func blurByColumns(p *plane, r int) {
-	tmp := make([]float32, max(p.w, p.h)+2*r+2)
-	for pass := 0; pass < 3; pass++ {
-		for y := 0; y < p.h; y++ {
-			boxLine(p.v[y*p.w:(y+1)*p.w], 1, p.w, r, tmp)
-		}
-		for x := 0; x < p.w; x++ {
-			boxLine(p.v[x:], p.w, p.h, r, tmp)
-		}
-	}
-}
-
-func TestBlurMatchesDirectForm(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct {
-		w, h  int
-		sigma float64
-	}{{37, 23, 0.8}, {64, 64, 3}, {5, 90, 6}, {120, 7, 12}, {3, 3, 20}} {
-		p := newPlane(c.w, c.h)
-		for i := range p.v {
-			p.v[i] = rng.Float32() * 100
-		}
-		want := copyPlane(p)
-		r := max(1, int(math.Round((math.Sqrt(4*c.sigma*c.sigma+1)-1)/2)))
-		blurByColumns(want, r)
-		p.blur(c.sigma)
-		var worst float64
-		for i := range p.v {
-			worst = math.Max(worst, math.Abs(float64(p.v[i]-want.v[i])))
-		}
-		if worst > 1e-3 {
-			t.Errorf("%d×%d σ=%g: differs from the direct form by up to %g", c.w, c.h, c.sigma, worst)
-		}
-	}
-}
-
 // erodeByWindows is the direct form of plane.erode: the minimum over each
 // window, zero where the window leaves the plane.
 func erodeByWindows(p *plane, r int) *plane {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"faceswap"
+	"faceswap/filter"
 	"faceswap/resample"
 	"faceswap/swap"
 )
@@ -82,19 +83,19 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 		alphaLow.Pix[3*i+1] = float32(a) / 255 * min(1, share.v[i])
 	}
 	alpha := make([]uint8, w*h)
-	xs := upTaps(w, lo.Rect.Dx(), k)
+	xs := filter.Taps(w, lo.Rect.Dx(), k)
 	lw := lo.Rect.Dx()
 	for y := 0; y < h; y++ {
-		ty := upTap(y, lo.Rect.Dy(), k)
+		ty := filter.TapAt(y, lo.Rect.Dy(), k)
 		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
 		// the four low-resolution rows' offsets and the vertical weight
-		r0, r1, fy := ty.i0*lw, ty.i1*lw, ty.f
+		r0, r1, fy := ty.I0*lw, ty.I1*lw, ty.F
 		for x := 0; x < w; x++ {
 			tx := xs[x]
 			// bilinear weights of the four neighbours
-			w00, w01 := (1-fy)*(1-tx.f), (1-fy)*tx.f
-			w10, w11 := fy*(1-tx.f), fy*tx.f
-			q00, q01, q10, q11 := 3*(r0+tx.i0), 3*(r0+tx.i1), 3*(r1+tx.i0), 3*(r1+tx.i1)
+			w00, w01 := (1-fy)*(1-tx.F), (1-fy)*tx.F
+			w10, w11 := fy*(1-tx.F), fy*tx.F
+			q00, q01, q10, q11 := 3*(r0+tx.I0), 3*(r0+tx.I1), 3*(r1+tx.I0), 3*(r1+tx.I1)
 			at := func(im *resample.Image, c int) float32 {
 				return w00*im.Pix[q00+c] + w01*im.Pix[q01+c] + w10*im.Pix[q10+c] + w11*im.Pix[q11+c]
 			}
@@ -125,32 +126,15 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 }
 
 // reduceBy returns im reduced k times by averaging k×k blocks (the last
-// row and column of blocks average what they have).
+// row and column of blocks average what they have; filter.Plane.Reduce).
 func reduceBy(im *resample.Image, k int) *resample.Image {
-	lw, lh := (im.W+k-1)/k, (im.H+k-1)/k
-	out := resample.New(lw, lh)
-	sum := make([]float32, 3*lw)
-	for by := 0; by < lh; by++ {
-		clear(sum)
-		y0, y1 := by*k, min((by+1)*k, im.H)
-		for y := y0; y < y1; y++ {
-			in := im.Pix[3*im.W*y : 3*im.W*(y+1)]
-			for x := 0; x < im.W; x++ {
-				o := 3 * (x / k)
-				sum[o] += in[3*x]
-				sum[o+1] += in[3*x+1]
-				sum[o+2] += in[3*x+2]
-			}
-		}
-		for bx := 0; bx < lw; bx++ {
-			n := float32((min((bx+1)*k, im.W) - bx*k) * (y1 - y0))
-			o := 3 * (by*lw + bx)
-			out.Pix[o] = sum[3*bx] / n
-			out.Pix[o+1] = sum[3*bx+1] / n
-			out.Pix[o+2] = sum[3*bx+2] / n
-		}
-	}
-	return out
+	r := rgb(im).Reduce(k)
+	return &resample.Image{W: r.W, H: r.H, Pix: r.Pix}
+}
+
+// rgb is im as a filter.Plane: the same samples, three channels.
+func rgb(im *resample.Image) filter.Plane {
+	return filter.Plane{W: im.W, H: im.H, C: 3, Pix: im.Pix}
 }
 
 // toNRGBA rounds im to an 8-bit opaque image at the origin.

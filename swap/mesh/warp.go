@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"faceswap"
+	"faceswap/filter"
 	"faceswap/resample"
 )
 
@@ -56,7 +57,7 @@ func (s *source) reduced(ratio float64) *source {
 	}
 	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale}
 	for ratio >= 2 && out.img.W > 8 && out.img.H > 8 {
-		out.img = halve(out.img)
+		out.img = reduceBy(out.img, 2)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above
 		out.ox += 0.5 * out.scale
 		out.oy += 0.5 * out.scale
@@ -67,68 +68,7 @@ func (s *source) reduced(ratio float64) *source {
 		if out.img == s.img {
 			out.img = &resample.Image{W: s.img.W, H: s.img.H, Pix: append([]float32(nil), s.img.Pix...)}
 		}
-		gaussian(out.img, 0.4*math.Sqrt(ratio*ratio-1))
-	}
-	return out
-}
-
-// gaussian blurs a 3-channel image in place with a sampled Gaussian of
-// standard deviation sigma (pixels), edges repeated.
-func gaussian(im *resample.Image, sigma float64) {
-	if sigma < 0.2 {
-		return
-	}
-	r := int(math.Ceil(3 * sigma))
-	k := make([]float32, 2*r+1)
-	var sum float32
-	for i := range k {
-		d := float64(i - r)
-		k[i] = float32(math.Exp(-d * d / (2 * sigma * sigma)))
-		sum += k[i]
-	}
-	for i := range k {
-		k[i] /= sum
-	}
-	tmp := make([]float32, len(im.Pix))
-	for y := 0; y < im.H; y++ {
-		for x := 0; x < im.W; x++ {
-			var a, b, c float32
-			for i, kv := range k {
-				o := 3 * (y*im.W + min(max(x+i-r, 0), im.W-1))
-				a += kv * im.Pix[o]
-				b += kv * im.Pix[o+1]
-				c += kv * im.Pix[o+2]
-			}
-			o := 3 * (y*im.W + x)
-			tmp[o], tmp[o+1], tmp[o+2] = a, b, c
-		}
-	}
-	for y := 0; y < im.H; y++ {
-		for x := 0; x < im.W; x++ {
-			var a, b, c float32
-			for i, kv := range k {
-				o := 3 * (min(max(y+i-r, 0), im.H-1)*im.W + x)
-				a += kv * tmp[o]
-				b += kv * tmp[o+1]
-				c += kv * tmp[o+2]
-			}
-			o := 3 * (y*im.W + x)
-			im.Pix[o], im.Pix[o+1], im.Pix[o+2] = a, b, c
-		}
-	}
-}
-
-func halve(im *resample.Image) *resample.Image {
-	w, h := im.W/2, im.H/2
-	out := resample.New(w, h)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			for c := 0; c < 3; c++ {
-				a := im.Pix[3*((2*y)*im.W+2*x)+c] + im.Pix[3*((2*y)*im.W+2*x+1)+c]
-				b := im.Pix[3*((2*y+1)*im.W+2*x)+c] + im.Pix[3*((2*y+1)*im.W+2*x+1)+c]
-				out.Pix[3*(y*w+x)+c] = (a + b) / 4
-			}
-		}
+		rgb(out.img).Gaussian(0.4*math.Sqrt(ratio*ratio-1), filter.Clamp)
 	}
 	return out
 }
