@@ -197,12 +197,14 @@ func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3
 }
 
 // keptFeatures says which of the target's features stay: its eye openings
-// where eye openness differs (a squint or a closed eye against open ones),
-// both when either does, and its mouth interior when open; otherwise the
-// source's eyes carry identity. Eye by eye, a smiling woman given Santa's
-// face kept her own blue squinting eye beside his brown wide-open one.
+// when its eyes' openness differs from the source's (a squint or closed
+// eyes against open ones: similarOpenness), both or neither, and its mouth
+// interior when open; otherwise the source's eyes carry identity. Eye by
+// eye, a smiling woman given Santa's face kept her own blue squinting eye
+// beside his brown wide-open one, and a three-quarter target's far eye,
+// narrow from the turn, counted as a squint.
 func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
-	eyes := !similarOpenness(S, T, true) || !similarOpenness(S, T, false)
+	eyes := !similarOpenness(S, T)
 	return eyes, eyes, mouthOpen(T)
 }
 
@@ -400,25 +402,21 @@ func (p *plane) add(q *plane) {
 	}
 }
 
-// similarOpenness reports whether the target's right (or left) eye is about
-// as open as the source's eyes: the ratio of lid gap to eye width differs by
-// a factor of 0.6 to 1.67. The source is measured on its more visible (wider) eye,
-// since a turned face's far eye looks narrow and would count as a squint.
-func similarOpenness(s, t []faceswap.Point3, right bool) bool {
+// similarOpenness reports whether the target's eyes are about as open as
+// the source's: the ratio of lid gap to eye width differs by a factor of
+// 0.6 to 1.67. Each face is measured on its more visible (wider) eye: a
+// turned face's far eye looks narrow and would count as a squint.
+func similarOpenness(s, t []faceswap.Point3) bool {
 	type eye struct{ top, bottom, outer, inner int }
 	re, le := eye{rightEyeTop, rightEyeBottom, 33, 133}, eye{leftEyeTop, leftEyeBottom, 263, 362}
-	open := func(m []faceswap.Point3, e eye) float64 {
+	open := func(m []faceswap.Point3) float64 {
+		e := re
+		if dist(m[le.outer], m[le.inner]) > dist(m[re.outer], m[re.inner]) {
+			e = le
+		}
 		return dist(m[e.top], m[e.bottom]) / max(dist(m[e.outer], m[e.inner]), 1e-6)
 	}
-	se := re
-	if dist(s[le.outer], s[le.inner]) > dist(s[re.outer], s[re.inner]) {
-		se = le
-	}
-	te := le
-	if right {
-		te = re
-	}
-	r := open(s, se) / max(open(t, te), 1e-6)
+	r := open(s) / max(open(t), 1e-6)
 	return r > 0.6 && r < 1.67
 }
 
