@@ -51,9 +51,10 @@ func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options
 	for i, p := range shaped {
 		rects[i], widths[i] = regionOf(dst, p.Target.Mesh)
 	}
+	crops := sourceCrops(src, shaped)
 	run := func(idx []int, opt swap.Options) {
 		for _, i := range idx {
-			regions[i] = swap.Union(moved[i], e.swapOne(dst, src, shaped[i], rects[i], widths[i], opt))
+			regions[i] = swap.Union(moved[i], e.swapOne(dst, src, crops[i], shaped[i], rects[i], widths[i], opt))
 		}
 	}
 	if opt.Beside != nil && len(pairs) > 1 {
@@ -131,21 +132,47 @@ func dist(a, b faceswap.Point3) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) }
 // faceWidth is the distance across the oval at the cheekbones.
 func faceWidth(m []faceswap.Point3) float64 { return dist(m[234], m[454]) }
 
-// swapOne swaps p's source face into dst inside r, the target face's
-// region (regionOf), whose width is fw: at full resolution, or for a face
-// wider than workWidth on the region reduced (swapReduced).
-func (e *Engine) swapOne(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
+// sourceCrops cuts each pair's source face (cropSource) once, however
+// many pairs share it (one source into five faces took its crop, and the
+// search for wire frames in it, five times); nil for a pair without a
+// full mesh.
+func sourceCrops(src *image.NRGBA, pairs []swap.Pair) []*source {
+	type key struct {
+		a, b faceswap.Point3
+		box  faceswap.Rect
+	}
+	crops := make([]*source, len(pairs))
+	seen := map[key]*source{}
+	for i, p := range pairs {
+		S := p.Source.Mesh
+		if len(S) != faceswap.MeshPoints || len(p.Target.Mesh) != faceswap.MeshPoints {
+			continue
+		}
+		k := key{S[0], S[1], p.Source.Box}
+		if seen[k] == nil {
+			seen[k] = cropSource(src, S)
+		}
+		crops[i] = seen[k]
+	}
+	return crops
+}
+
+// swapOne swaps p's source face, cut from src as crop, into dst inside r,
+// the target face's region (regionOf), whose width is fw: at full
+// resolution, or for a face wider than workWidth on the region reduced
+// (swapReduced).
+func (e *Engine) swapOne(dst, src *image.NRGBA, crop *source, p swap.Pair, r image.Rectangle, fw float64, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
-	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints {
+	if len(T) != faceswap.MeshPoints || len(S) != faceswap.MeshPoints || crop == nil {
 		return swap.Region{}
 	}
 	if r.Dx() < 2 || r.Dy() < 2 {
 		return swap.Region{}
 	}
 	if k := int(math.Ceil(fw / workWidth)); k >= 2 {
-		return e.swapReduced(dst, src, p, r, fw, k, opt)
+		return e.swapReduced(dst, src, crop, p, r, fw, k, opt)
 	}
-	reg, _ := e.swapAt(dst, src, nil, p, r, fw, opt)
+	reg, _ := e.swapAt(dst, src, crop, p, r, fw, opt)
 	return reg
 }
 

@@ -31,7 +31,7 @@ const workWidth = 256
 // alpha is 0 that is the target exactly, and those pixels are not written.
 // The source's detail is added as lightness alone on a grey target, so a
 // grey photo stays grey.
-func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectangle, fw float64, k int, opt swap.Options) swap.Region {
+func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r image.Rectangle, fw float64, k int, opt swap.Options) swap.Region {
 	T, S := p.Target.Mesh, p.Source.Mesh
 	w, h := r.Dx(), r.Dy()
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
@@ -39,7 +39,6 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, p swap.Pair, r image.Rectang
 	// The source warped at full resolution, for its fine detail: beside
 	// the reduced swap when a second goroutine is lent (neither reads what
 	// the other writes).
-	crop := cropSource(src, S)
 	var wp warped
 	var warpedLow *resample.Image
 	full := func() {

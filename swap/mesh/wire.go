@@ -1,10 +1,12 @@
 package mesh
 
 import (
+	"image"
 	"math"
 
 	"faceswap"
 	"faceswap/landmark"
+	"faceswap/resample"
 )
 
 // Thin wire frames (gold, steel) are close to the skin's colour:
@@ -68,28 +70,32 @@ const (
 // the window around the eyes where rims can be is looked at.
 func wireFrames(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, lenses *plane, ok bool) {
 	marks, lenses = newPlane(l.w, l.h), newPlane(l.w, l.h)
-	re, le := landmark.EyeCenters(m)
-	reach := (wireOuter + wireShift) * fw
-	x0 := max(0, int(math.Min(re.X, le.X)-ox-reach))
-	y0 := max(0, int(math.Min(re.Y, le.Y)-oy-reach))
-	x1 := min(l.w, int(math.Ceil(math.Max(re.X, le.X)-ox+reach)))
-	y1 := min(l.h, int(math.Ceil(math.Max(re.Y, le.Y)-oy+reach)))
-	if x1-x0 < 8 || y1-y0 < 8 {
+	r := rimWindow(m, fw).Sub(image.Pt(int(math.Floor(ox)), int(math.Floor(oy)))).Intersect(image.Rect(0, 0, l.w, l.h))
+	if r.Dx() < 8 || r.Dy() < 8 {
 		return marks, lenses, false
 	}
-	win := newPlane(x1-x0, y1-y0)
-	for y := y0; y < y1; y++ {
-		copy(win.v[(y-y0)*win.w:(y-y0+1)*win.w], l.v[y*l.w+x0:y*l.w+x1])
+	win := newPlane(r.Dx(), r.Dy())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(win.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w], l.v[y*l.w+r.Min.X:y*l.w+r.Max.X])
 	}
-	wm, wl, ok := wireFramesIn(win, m, ox+float64(x0), oy+float64(y0), fw)
+	wm, wl, ok := wireFramesIn(win, m, ox+float64(r.Min.X), oy+float64(r.Min.Y), fw)
 	if !ok {
 		return marks, lenses, false
 	}
-	for y := y0; y < y1; y++ {
-		copy(marks.v[y*l.w+x0:y*l.w+x1], wm.v[(y-y0)*win.w:(y-y0+1)*win.w])
-		copy(lenses.v[y*l.w+x0:y*l.w+x1], wl.v[(y-y0)*win.w:(y-y0+1)*win.w])
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(marks.v[y*l.w+r.Min.X:y*l.w+r.Max.X], wm.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w])
+		copy(lenses.v[y*l.w+r.Min.X:y*l.w+r.Max.X], wl.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w])
 	}
 	return marks, lenses, true
+}
+
+// rimWindow is where the rims of glasses on the face of mesh m (fw wide)
+// can be: the eyes' box widened by how far a rim reaches from its eye.
+func rimWindow(m []faceswap.Point3, fw float64) image.Rectangle {
+	re, le := landmark.EyeCenters(m)
+	reach := (wireOuter + wireShift) * fw
+	return image.Rect(int(math.Min(re.X, le.X)-reach), int(math.Min(re.Y, le.Y)-reach),
+		int(math.Ceil(math.Max(re.X, le.X)+reach)), int(math.Ceil(math.Max(re.Y, le.Y)+reach)))
 }
 
 // wireFramesIn is wireFrames on a window l of the picture at ox, oy; it
@@ -123,17 +129,21 @@ func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, len
 			strength.v[i] = -1
 		}
 	}
-	// the wire itself, not the shadow beside it: lines at most half as wide
-	narrow := l.thinLines(max(1, lr/2), wireContrast)
-	narrow.mul(lines)
 	marks, lenses = newPlane(l.w, l.h), newPlane(l.w, l.h)
 	var centres [2]faceswap.Point
+	var paths [2][]int
 	for k, e := range []faceswap.Point{re, le} {
 		c, path, score := rim(strength, lines, e.X-ox, e.Y-oy, fw)
 		if score < wireRound {
 			return marks, lenses, false
 		}
-		centres[k] = c
+		centres[k], paths[k] = c, path
+	}
+	// the wire itself, not the shadow beside it: lines at most half as wide
+	narrow := l.thinLines(max(1, lr/2), wireContrast)
+	narrow.mul(lines)
+	for k, c := range centres {
+		path := paths[k]
 		inside(lenses, c, path)
 		for j, r := range path {
 			a := 2 * math.Pi * float64(j) / wireAngles
@@ -276,36 +286,48 @@ func (c *source) unwire(m []faceswap.Point3) {
 	if fw < wireLeast {
 		return
 	}
-	// at most wireWidth wide: the rims' search costs the square of it
-	f := max(1, int(math.Ceil(fw/wireWidth)))
-	small := c.img
-	if f > 1 {
-		small = reduceBy(c.img, f)
-	}
-	local := make([]faceswap.Point3, len(m))
-	for i, p := range m {
-		local[i] = faceswap.Point3{X: (p.X - c.ox) / c.scale / float64(f), Y: (p.Y - c.oy) / c.scale / float64(f), Z: p.Z}
-	}
-	sl, _, _ := toLab(small)
-	marks, lenses, ok := wireFrames(sl, local, 0, 0, fw/float64(f))
-	if !ok {
-		return
-	}
-	if f > 1 {
-		marks = marks.upsampleTo(c.img.W, c.img.H, f)
-		lenses = lenses.upsampleTo(c.img.W, c.img.H, f)
-	}
-	for i, v := range marks.v {
-		marks.v[i] = 0
-		if v > 0.25 {
-			marks.v[i] = 1
-		}
-	}
-	l, a, b := toLab(c.img)
+	// only the window round the eyes where rims can be, at most wireWidth
+	// wide: the rims' search costs the square of it
 	full := make([]faceswap.Point3, len(m))
 	for i, p := range m {
 		full[i] = faceswap.Point3{X: (p.X - c.ox) / c.scale, Y: (p.Y - c.oy) / c.scale, Z: p.Z}
 	}
+	win := rimWindow(full, fw).Intersect(image.Rect(0, 0, c.img.W, c.img.H))
+	if win.Dx() < 8 || win.Dy() < 8 {
+		return
+	}
+	f := max(1, int(math.Ceil(fw/wireWidth)))
+	small := resample.New(win.Dx(), win.Dy())
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		copy(small.Pix[3*(y-win.Min.Y)*small.W:3*(y-win.Min.Y+1)*small.W], c.img.Pix[3*(y*c.img.W+win.Min.X):3*(y*c.img.W+win.Max.X)])
+	}
+	if f > 1 {
+		small = reduceBy(small, f)
+	}
+	local := make([]faceswap.Point3, len(m))
+	for i, p := range full {
+		local[i] = faceswap.Point3{X: (p.X - float64(win.Min.X)) / float64(f), Y: (p.Y - float64(win.Min.Y)) / float64(f), Z: p.Z}
+	}
+	sl, _, _ := toLab(small)
+	wm, wl, ok := wireFramesIn(sl, local, 0, 0, fw/float64(f))
+	if !ok {
+		return
+	}
+	if f > 1 {
+		wm = wm.upsampleTo(win.Dx(), win.Dy(), f)
+		wl = wl.upsampleTo(win.Dx(), win.Dy(), f)
+	}
+	marks, lenses := newPlane(c.img.W, c.img.H), newPlane(c.img.W, c.img.H)
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		for x := win.Min.X; x < win.Max.X; x++ {
+			o, i := y*c.img.W+x, (y-win.Min.Y)*win.Dx()+x-win.Min.X
+			if wm.v[i] > 0.25 {
+				marks.v[o] = 1
+			}
+			lenses.v[o] = wl.v[i]
+		}
+	}
+	l, a, b := toLab(c.img)
 	g := regionsOf(c.img.W, c.img.H, full, 0, 0)
 	all := newPlane(c.img.W, c.img.H)
 	for i := range all.v {
