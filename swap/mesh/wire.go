@@ -353,7 +353,7 @@ func (c *source) unwire(m []faceswap.Point3) {
 // lensGlare marks (1) the glare on each lens (lenses: inside the rims, of
 // the face with mesh m): pixels off the eyes, lighter than the lens's
 // median by wireGlare and by wireGlareSpread of its spread, and paler
-// (wireGlareChroma).
+// (wireGlareChroma), with their fading edges.
 func lensGlare(l, a, b, lenses, eyes *plane, m []faceswap.Point3) *plane {
 	out := newPlane(l.w, l.h)
 	re, le := landmark.EyeCenters(m)
@@ -370,10 +370,25 @@ func lensGlare(l, a, b, lenses, eyes *plane, m []faceswap.Point3) *plane {
 		}
 		ml, sl := robustStats(l, lens)
 		mc, _ := robustStats(chroma, lens)
+		// glare fades out at its edges: what is half as far from the
+		// lens's median and no more coloured than it, touching the glare,
+		// is glare too (its rim was left as a pale halo)
+		lift := math.Max(wireGlare, wireGlareSpread*sl)
+		strong, weak := newPlane(l.w, l.h), newPlane(l.w, l.h)
 		for i, v := range lens.v {
-			if v > 0 && float64(l.v[i]) > ml+math.Max(wireGlare, wireGlareSpread*sl) && float64(chroma.v[i]) < wireGlareChroma*mc {
-				out.v[i] = 1
+			if v == 0 {
+				continue
 			}
+			d, c := float64(l.v[i])-ml, float64(chroma.v[i])
+			if d > lift && c < wireGlareChroma*mc {
+				strong.v[i] = 1
+			}
+			if d > lift/2 && c < mc {
+				weak.v[i] = 1
+			}
+		}
+		for i, v := range weak.connected(func(i int) bool { return strong.v[i] > 0 }).v {
+			out.v[i] = max(out.v[i], v)
 		}
 	}
 	return out
