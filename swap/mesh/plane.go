@@ -136,11 +136,10 @@ func (p *plane) minOver(r int) *plane {
 // more than c lighter than what an opening leaves (the morphological line
 // detection used on hairs over skin).
 func (p *plane) thinLines(r int, c float32) *plane {
-	closed := p.maxOver(r).minOver(r)
-	opened := p.minOver(r).maxOver(r)
-	out := newPlane(p.w, p.h)
-	for i, v := range p.v {
-		if closed.v[i]-v > c || v-opened.v[i] > c {
+	out := p.lineContrast(r)
+	for i, v := range out.v {
+		out.v[i] = 0
+		if v > c {
 			out.v[i] = 1
 		}
 	}

@@ -63,32 +63,6 @@ const (
 	wireLeast = 80
 )
 
-// wireFrames marks (1) the frames of thin-wire glasses on the face of mesh
-// m in lightness l (a region at ox, oy; the face fw wide): the rim round
-// each lens (rim) and the thin lines between the two rims (the bridge).
-// ok is false, and nothing is marked, unless both lenses are ringed. Only
-// the window around the eyes where rims can be is looked at.
-func wireFrames(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, lenses *plane, ok bool) {
-	marks, lenses = newPlane(l.w, l.h), newPlane(l.w, l.h)
-	r := rimWindow(m, fw).Sub(image.Pt(int(math.Floor(ox)), int(math.Floor(oy)))).Intersect(image.Rect(0, 0, l.w, l.h))
-	if r.Dx() < 8 || r.Dy() < 8 {
-		return marks, lenses, false
-	}
-	win := newPlane(r.Dx(), r.Dy())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copy(win.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w], l.v[y*l.w+r.Min.X:y*l.w+r.Max.X])
-	}
-	wm, wl, ok := wireFramesIn(win, m, ox+float64(r.Min.X), oy+float64(r.Min.Y), fw)
-	if !ok {
-		return marks, lenses, false
-	}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copy(marks.v[y*l.w+r.Min.X:y*l.w+r.Max.X], wm.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w])
-		copy(lenses.v[y*l.w+r.Min.X:y*l.w+r.Max.X], wl.v[(y-r.Min.Y)*win.w:(y-r.Min.Y+1)*win.w])
-	}
-	return marks, lenses, true
-}
-
 // rimWindow is where the rims of glasses on the face of mesh m (fw wide)
 // can be: the eyes' box widened by how far a rim reaches from its eye.
 func rimWindow(m []faceswap.Point3, fw float64) image.Rectangle {
@@ -98,9 +72,14 @@ func rimWindow(m []faceswap.Point3, fw float64) image.Rectangle {
 		int(math.Ceil(math.Max(re.X, le.X)+reach)), int(math.Ceil(math.Max(re.Y, le.Y)+reach)))
 }
 
-// wireFramesIn is wireFrames on a window l of the picture at ox, oy; it
-// also marks the lenses (inside the rims).
-func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, lenses *plane, ok bool) {
+// wireFramesIn marks (1) the frames of thin-wire glasses on the face of
+// mesh m in lightness l (a window of the picture at ox, oy; the face fw
+// wide): the rim round each lens (rim) and the thin lines between and just
+// beyond the two rims (the bridge, the temples' start), and the lenses
+// (inside the rims). ok is false, and nothing is marked, unless both lenses
+// are ringed: each rim on thin lines in at least round of its directions
+// (wireRound).
+func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw, round float64) (marks, lenses *plane, ok bool) {
 	// where rims may be: inside the oval, off the eye openings and the
 	// brows
 	re, le := landmark.EyeCenters(m)
@@ -134,7 +113,7 @@ func wireFramesIn(l *plane, m []faceswap.Point3, ox, oy, fw float64) (marks, len
 	var paths [2][]int
 	for k, e := range []faceswap.Point{re, le} {
 		c, path, score := rim(strength, lines, e.X-ox, e.Y-oy, fw)
-		if score < wireRound {
+		if score < round {
 			return marks, lenses, false
 		}
 		centres[k], paths[k] = c, path
@@ -275,79 +254,91 @@ func rim(strength, lines *plane, ex, ey, fw float64) (centre faceswap.Point, pat
 	return centre, path, float64(best) / wireAngles
 }
 
-// unwire paints the frames of thin-wire glasses (wireFrames) and the glare
+// unwire paints the frames of thin-wire glasses (findWire) and the glare
 // of their lenses (lensGlare) out of the source crop c, whose face has
 // mesh m, with the skin around them and its grain (paintOver), before the
 // face is warped. Frames whose colour is far from skin are left to
 // removeFrames, and a face narrower than wireLeast as it is (its frames
 // are a pixel wide, gone in the blend).
 func (c *source) unwire(m []faceswap.Point3) {
-	fw := faceWidth(m) / c.scale
-	if fw < wireLeast {
-		return
-	}
-	// only the window round the eyes where rims can be, at most wireWidth
-	// wide: the rims' search costs the square of it
-	full := make([]faceswap.Point3, len(m))
-	for i, p := range m {
-		full[i] = faceswap.Point3{X: (p.X - c.ox) / c.scale, Y: (p.Y - c.oy) / c.scale, Z: p.Z}
-	}
-	win := rimWindow(full, fw).Intersect(image.Rect(0, 0, c.img.W, c.img.H))
-	if win.Dx() < 8 || win.Dy() < 8 {
-		return
-	}
-	f := max(1, int(math.Ceil(fw/wireWidth)))
-	small := resample.New(win.Dx(), win.Dy())
-	for y := win.Min.Y; y < win.Max.Y; y++ {
-		copy(small.Pix[3*(y-win.Min.Y)*small.W:3*(y-win.Min.Y+1)*small.W], c.img.Pix[3*(y*c.img.W+win.Min.X):3*(y*c.img.W+win.Max.X)])
-	}
-	if f > 1 {
-		small = reduceBy(small, f)
-	}
+	// the crop's own pixels: it is cut at full scale (cropSource)
 	local := make([]faceswap.Point3, len(m))
-	for i, p := range full {
-		local[i] = faceswap.Point3{X: (p.X - float64(win.Min.X)) / float64(f), Y: (p.Y - float64(win.Min.Y)) / float64(f), Z: p.Z}
+	for i, p := range m {
+		local[i] = faceswap.Point3{X: p.X - c.ox, Y: p.Y - c.oy, Z: p.Z}
 	}
-	sl, _, _ := toLab(small)
-	wm, wl, ok := wireFramesIn(sl, local, 0, 0, fw/float64(f))
+	fw := faceWidth(m)
+	marks, lenses, ok := findWire(c.img, local, fw, wireRound)
 	if !ok {
 		return
 	}
-	if f > 1 {
-		wm = wm.upsampleTo(win.Dx(), win.Dy(), f)
-		wl = wl.upsampleTo(win.Dx(), win.Dy(), f)
-	}
-	marks, lenses := newPlane(c.img.W, c.img.H), newPlane(c.img.W, c.img.H)
-	for y := win.Min.Y; y < win.Max.Y; y++ {
-		for x := win.Min.X; x < win.Max.X; x++ {
-			o, i := y*c.img.W+x, (y-win.Min.Y)*win.Dx()+x-win.Min.X
-			if wm.v[i] > 0.25 {
-				marks.v[o] = 1
-			}
-			lenses.v[o] = wl.v[i]
-		}
-	}
 	l, a, b := toLab(c.img)
-	g := regionsOf(c.img.W, c.img.H, full, 0, 0)
+	g := regionsOf(c.img.W, c.img.H, local, 0, 0)
 	all := newPlane(c.img.W, c.img.H)
 	for i := range all.v {
 		all.v[i] = 1
 	}
-	cheeks := cheekBand(full, sharedSkin(g, all, fw), 0, 0)
+	cheeks := cheekBand(local, sharedSkin(g, all, fw), 0, 0)
 	skin := skinOf(l, a, b, cheeks)
-	if bridgeMarked(c.img.W, c.img.H, full, 0, 0, fw, func(i int) float64 { return skin.far(l.v[i], a.v[i], b.v[i], true) }) {
+	if bridgeMarked(c.img.W, c.img.H, local, 0, 0, fw, func(i int) float64 { return skin.far(l.v[i], a.v[i], b.v[i], true) }) {
 		// frames of a colour far from skin: removeFrames finds them whole
 		// on the warped face (a thick frame's core is no thin line)
 		return
 	}
 	// the glare of a lens: far lighter than the rest of that lens, and
 	// colourless
-	glare := lensGlare(l, a, b, lenses, g.eyes, full)
+	glare := lensGlare(l, a, b, lenses, g.eyes, local)
 	glare = glare.maxOver(max(1, int(math.Round(framesEdge*fw))))
 	// a pixel more than the wire: the paint's soft edge covers the rest
 	marks = marks.maxOver(1)
 	marks.add(glare)
 	paintOver(c.img, [3]*plane{l, a, b}, marks, skin, fw, max(1, wireGrain*fw))
+}
+
+// findWire is wireFramesIn for the face of mesh m (in img's pixels, fw
+// wide) in img: only the window round the eyes where rims can be
+// (rimWindow), reduced to at most wireWidth, is searched, and the marks and
+// lenses come back at img's size. A face narrower than wireLeast is not
+// searched (its frames are a pixel wide, gone in the blend).
+func findWire(img *resample.Image, m []faceswap.Point3, fw, round float64) (marks, lenses *plane, ok bool) {
+	if fw < wireLeast {
+		return nil, nil, false
+	}
+	win := rimWindow(m, fw).Intersect(image.Rect(0, 0, img.W, img.H))
+	if win.Dx() < 8 || win.Dy() < 8 {
+		return nil, nil, false
+	}
+	f := max(1, int(math.Ceil(fw/wireWidth)))
+	small := resample.New(win.Dx(), win.Dy())
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		copy(small.Pix[3*(y-win.Min.Y)*small.W:3*(y-win.Min.Y+1)*small.W], img.Pix[3*(y*img.W+win.Min.X):3*(y*img.W+win.Max.X)])
+	}
+	if f > 1 {
+		small = reduceBy(small, f)
+	}
+	local := make([]faceswap.Point3, len(m))
+	for i, p := range m {
+		local[i] = faceswap.Point3{X: (p.X - float64(win.Min.X)) / float64(f), Y: (p.Y - float64(win.Min.Y)) / float64(f), Z: p.Z}
+	}
+	sl, _, _ := toLab(small)
+	wm, wl, ok := wireFramesIn(sl, local, 0, 0, fw/float64(f), round)
+	if !ok {
+		return nil, nil, false
+	}
+	if f > 1 {
+		wm = wm.upsampleTo(win.Dx(), win.Dy(), f)
+		wl = wl.upsampleTo(win.Dx(), win.Dy(), f)
+	}
+	marks, lenses = newPlane(img.W, img.H), newPlane(img.W, img.H)
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		for x := win.Min.X; x < win.Max.X; x++ {
+			o, i := y*img.W+x, (y-win.Min.Y)*win.Dx()+x-win.Min.X
+			if wm.v[i] > 0.25 {
+				marks.v[o] = 1
+			}
+			lenses.v[o] = wl.v[i]
+		}
+	}
+	return marks, lenses, true
 }
 
 // lensGlare marks (1) the glare on each lens (lenses: inside the rims, of
@@ -358,15 +349,17 @@ func lensGlare(l, a, b, lenses, eyes *plane, m []faceswap.Point3) *plane {
 	out := newPlane(l.w, l.h)
 	re, le := landmark.EyeCenters(m)
 	mid := (re.X + le.X) / 2
+	chroma := newPlane(l.w, l.h)
+	for i := range chroma.v {
+		chroma.v[i] = float32(math.Hypot(float64(a.v[i]), float64(b.v[i])))
+	}
 	for side := 0; side < 2; side++ {
 		lens := newPlane(l.w, l.h)
-		chroma := newPlane(l.w, l.h)
 		for i, v := range lenses.v {
 			x := float64(i%l.w) + 0.5
 			if v > 0.5 && eyes.v[i] == 0 && (x < mid) == (side == 0) {
 				lens.v[i] = 1
 			}
-			chroma.v[i] = float32(math.Hypot(float64(a.v[i]), float64(b.v[i])))
 		}
 		ml, sl := robustStats(l, lens)
 		mc, _ := robustStats(chroma, lens)
