@@ -243,12 +243,13 @@ func (p *Pipeline) check(r *Request) (*checked, error) {
 // Run performs the request on a core of p.CPU, waiting its turn for one
 // after the fields are checked (Result.Queued says how long it waited).
 func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
-	if p.CPU == nil {
-		return p.RunOn(ctx, nil, r)
-	}
 	// a request with bad fields fails at once, without waiting
-	if err := p.Check(r); err != nil {
+	c, err := p.check(r)
+	if err != nil {
 		return nil, err
+	}
+	if p.CPU == nil {
+		return p.run(ctx, nil, r, c)
 	}
 	start := time.Now()
 	core, err := p.CPU.Acquire(ctx)
@@ -257,7 +258,7 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 	}
 	defer core.Release()
 	queued := time.Since(start)
-	res, err := p.RunOn(ctx, core, r)
+	res, err := p.run(ctx, core, r, c)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +272,15 @@ func (p *Pipeline) Run(ctx context.Context, r *Request) (*Result, error) {
 // borrows it for work beside its own. A nil core runs the request on the
 // caller's goroutine alone.
 func (p *Pipeline) RunOn(ctx context.Context, core *cpu.Core, r *Request) (*Result, error) {
+	c, err := p.check(r)
+	if err != nil {
+		return nil, err
+	}
+	return p.run(ctx, core, r, c)
+}
+
+// run is RunOn with the request's fields checked (c).
+func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *checked) (*Result, error) {
 	res := &Result{}
 	t := time.Now()
 	stage := func(name string) {
@@ -278,10 +288,7 @@ func (p *Pipeline) RunOn(ctx context.Context, core *cpu.Core, r *Request) (*Resu
 		res.Stages = append(res.Stages, Stage{name, now.Sub(t)})
 		t = now
 	}
-	c, err := p.check(r)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	// With a second core (an idle one lent by the scheduler), the source
 	// image is decoded and analysed beside the target, and faces apart are
 	// swapped side by side; alone, one after the other.
