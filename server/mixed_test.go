@@ -85,8 +85,8 @@ func countedPipeline(tb testing.TB, l *load, pause time.Duration) *pipeline.Pipe
 	return &pl
 }
 
-// TestMixedLoadWithinCores: with sync requests and async jobs arriving
-// together on a server of 2 workers and 2 async workers, sync and async
+// TestMixedLoadWithinCores: with sync requests arriving while async jobs
+// run, on a server of 2 workers and 2 async workers, sync and async
 // swaps run side by side, yet never more of them at once than the 2
 // configured cores (counted in the engines), and the scheduler never lent
 // more cores than it has (borrowed ones included). Each was the real
@@ -96,19 +96,16 @@ func TestMixedLoadWithinCores(t *testing.T) {
 	l := &load{}
 	s := start(t, func(c *server.Config) { c.Workers, c.AsyncWorkers, c.Queue = cores, 2, 64 },
 		server.Deps{Pipeline: countedPipeline(t, l, 400*time.Millisecond)})
-	key, _ := s.key(faceswap.KeyOptions{Credits: 100})
+	key, _ := s.key(faceswap.KeyOptions{Credits: 1000})
 	const each = 6
-	var wg sync.WaitGroup
+	// the jobs reach the workers through the queue, later than sync
+	// requests reach the pool: sync swaps keep coming (at least each of
+	// them) until every job has finished, so that the two kinds meet
+	var jobs, senders sync.WaitGroup
 	for range each {
-		wg.Add(2)
+		jobs.Add(1)
 		go func() {
-			defer wg.Done()
-			if r := s.swap(key, with(small(t), "swap_model", "sync-mesh")); r.StatusCode != 200 {
-				t.Errorf("sync swap: %d %s", r.StatusCode, r.body)
-			}
-		}()
-		go func() {
-			defer wg.Done()
+			defer jobs.Done()
 			id, r := s.submit(key, with(small(t), "swap_model", "async-mesh"))
 			if r.StatusCode != 200 {
 				t.Errorf("submit: %d %s", r.StatusCode, r.body)
@@ -119,7 +116,28 @@ func TestMixedLoadWithinCores(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	jobsDone := make(chan struct{})
+	go func() { jobs.Wait(); close(jobsDone) }()
+	for range cores {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-jobsDone:
+					if n >= each/cores {
+						return
+					}
+				default:
+				}
+				if r := s.swap(key, with(small(t), "swap_model", "sync-mesh")); r.StatusCode != 200 {
+					t.Errorf("sync swap: %d %s", r.StatusCode, r.body)
+					return
+				}
+			}
+		}()
+	}
+	senders.Wait()
 	st := s.m.CPU.Stats()
 	t.Logf("most swaps at once %d, sync and async together %v; scheduler %+v", l.most, l.together, st)
 	if l.most > cores || st.Peak > cores {
