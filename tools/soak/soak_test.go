@@ -58,3 +58,20 @@ func TestShortSoakAndCrash(t *testing.T) {
 		t.Error("the ledger does not match the 200s received after a kill")
 	}
 }
+
+// TestCompare: a charge without its 200 is the kill's window only while
+// there are no more of them than answers the kills cut off; a 200 without
+// a charge is always a problem.
+func TestCompare(t *testing.T) {
+	l := ledger{ids: map[string]bool{"a": true, "b": true, "c": true}, charged: 3, balance: startCredits - 3}
+	got := map[string]bool{"a": true}
+	if p, w := compare(l, got, 2); len(p) != 0 || w != 2 {
+		t.Errorf("two cut off: problems %v, window %d; want none and 2", p, w)
+	}
+	if p, w := compare(l, got, 1); len(p) != 2 || w != 0 {
+		t.Errorf("one cut off: problems %v, window %d; want 2 and 0", p, w)
+	}
+	if p, _ := compare(l, map[string]bool{"a": true, "b": true, "c": true, "d": true}, 5); len(p) != 1 {
+		t.Errorf("a 200 without a charge: problems %v, want 1", p)
+	}
+}
