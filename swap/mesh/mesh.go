@@ -18,6 +18,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"sync"
 
 	"faceswap"
 	"faceswap/resample"
@@ -43,15 +44,27 @@ func (*Engine) Name() string { return "mesh" }
 func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options) ([]swap.Region, error) {
 	// 1. each target face takes its new shape, one after the other, so
 	// that every swap below sees the picture as moved whether the swaps
-	// run in turn or side by side
-	shaped, moved := reshapeAll(dst, src, pairs, opt)
+	// run in turn or side by side. The source faces are cut meanwhile
+	// (that reads only src) on the lent goroutine, which then takes half
+	// of a large region's reshape.
+	var crops []*source
+	ropt, waitCrops := opt, func() {}
+	if opt.Beside != nil {
+		waitCrops = sync.OnceFunc(opt.Beside(func() { crops = sourceCrops(src, pairs) }))
+		ropt.Beside = func(fn func()) func() {
+			return opt.Beside(func() { waitCrops(); fn() })
+		}
+	} else {
+		crops = sourceCrops(src, pairs)
+	}
+	shaped, moved := reshapeAll(dst, src, pairs, ropt)
+	waitCrops()
 	// 2. the swaps
 	regions := make([]swap.Region, len(pairs))
 	rects, widths := make([]image.Rectangle, len(pairs)), make([]float64, len(pairs))
 	for i, p := range shaped {
 		rects[i], widths[i] = regionOf(dst, p.Target.Mesh)
 	}
-	crops := sourceCrops(src, shaped)
 	run := func(idx []int, opt swap.Options) {
 		for _, i := range idx {
 			regions[i] = swap.Union(moved[i], e.swapOne(dst, src, crops[i], shaped[i], rects[i], widths[i], opt))

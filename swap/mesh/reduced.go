@@ -84,42 +84,53 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 	alpha := make([]uint8, w*h)
 	xs := filter.Taps(w, lo.Rect.Dx(), k)
 	lw := lo.Rect.Dx()
-	for y := 0; y < h; y++ {
-		ty := filter.TapAt(y, lo.Rect.Dy(), k)
-		row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
-		// the four low-resolution rows' offsets and the vertical weight
-		r0, r1, fy := ty.I0*lw, ty.I1*lw, ty.F
-		for x := 0; x < w; x++ {
-			tx := xs[x]
-			// bilinear weights of the four neighbours
-			w00, w01 := (1-fy)*(1-tx.F), (1-fy)*tx.F
-			w10, w11 := fy*(1-tx.F), fy*tx.F
-			q00, q01, q10, q11 := 3*(r0+tx.I0), 3*(r0+tx.I1), 3*(r1+tx.I0), 3*(r1+tx.I1)
-			at := func(im *resample.Image, c int) float32 {
-				return w00*im.Pix[q00+c] + w01*im.Pix[q01+c] + w10*im.Pix[q10+c] + w11*im.Pix[q11+c]
-			}
-			a := at(alphaLow, 0)
-			a8 := uint8(min(1, max(0, a))*255 + 0.5)
-			if a8 == 0 {
-				continue
-			}
-			alpha[y*w+x] = a8
-			af := float32(a8) / 255
-			mf := min(af, max(0, at(alphaLow, 1)))
-			o := 3 * (y*w + x)
-			var d [3]float32
-			for c := 0; c < 3; c++ {
-				d[c] = wp.img.Pix[o+c] - at(warpedLow, c)
-			}
-			if grey {
-				l := 0.299*d[0] + 0.587*d[1] + 0.114*d[2]
-				d = [3]float32{l, l, l}
-			}
-			for c := 0; c < 3; c++ {
-				v := at(after, c) + mf*d[c] + (1-mf)*(target.Pix[o+c]-at(before, c))
-				row[4*x+c] = resample.Clamp8(v)
+	compose := func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			ty := filter.TapAt(y, lo.Rect.Dy(), k)
+			row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
+			// the four low-resolution rows' offsets and the vertical weight
+			r0, r1, fy := ty.I0*lw, ty.I1*lw, ty.F
+			for x := 0; x < w; x++ {
+				tx := xs[x]
+				// bilinear weights of the four neighbours
+				w00, w01 := (1-fy)*(1-tx.F), (1-fy)*tx.F
+				w10, w11 := fy*(1-tx.F), fy*tx.F
+				q00, q01, q10, q11 := 3*(r0+tx.I0), 3*(r0+tx.I1), 3*(r1+tx.I0), 3*(r1+tx.I1)
+				at := func(im *resample.Image, c int) float32 {
+					return w00*im.Pix[q00+c] + w01*im.Pix[q01+c] + w10*im.Pix[q10+c] + w11*im.Pix[q11+c]
+				}
+				a := at(alphaLow, 0)
+				a8 := uint8(min(1, max(0, a))*255 + 0.5)
+				if a8 == 0 {
+					continue
+				}
+				alpha[y*w+x] = a8
+				af := float32(a8) / 255
+				mf := min(af, max(0, at(alphaLow, 1)))
+				o := 3 * (y*w + x)
+				var d [3]float32
+				for c := 0; c < 3; c++ {
+					d[c] = wp.img.Pix[o+c] - at(warpedLow, c)
+				}
+				if grey {
+					l := 0.299*d[0] + 0.587*d[1] + 0.114*d[2]
+					d = [3]float32{l, l, l}
+				}
+				for c := 0; c < 3; c++ {
+					v := at(after, c) + mf*d[c] + (1-mf)*(target.Pix[o+c]-at(before, c))
+					row[4*x+c] = resample.Clamp8(v)
+				}
 			}
 		}
+	}
+	// each pixel reads only what is done and writes itself: the lent
+	// goroutine takes the lower half
+	if opt.Beside != nil {
+		wait := opt.Beside(func() { compose(h/2, h) })
+		compose(0, h/2)
+		wait()
+	} else {
+		compose(0, h)
 	}
 	return swap.Region{Bounds: r, Alpha: alpha}
 }

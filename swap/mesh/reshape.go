@@ -308,51 +308,7 @@ func reshapeTarget(dst *image.NRGBA, T, N []faceswap.Point3, others [][]faceswap
 	w, h := r.Dx(), r.Dy()
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 	// where each pixel (centre) comes from, in region coordinates; NaN: unset
-	mapX, mapY := make([]float64, w*h), make([]float64, w*h)
-	for i := range mapX {
-		mapX[i] = math.NaN()
-	}
-	zbuf := make([]float64, w*h)
-	for i := range zbuf {
-		zbuf[i] = math.Inf(1)
-	}
-	for _, tr := range triangles {
-		a, b, c := int(tr[0]), int(tr[1]), int(tr[2])
-		if cross(N, a, b, c) > -1e-6 {
-			continue
-		}
-		nx0, ny0 := N[a].X-ox, N[a].Y-oy
-		nx1, ny1 := N[b].X-ox, N[b].Y-oy
-		nx2, ny2 := N[c].X-ox, N[c].Y-oy
-		z := (N[a].Z + N[b].Z + N[c].Z) / 3
-		minX := max(0, int(math.Floor(min(nx0, nx1, nx2))))
-		maxX := min(w-1, int(math.Ceil(max(nx0, nx1, nx2))))
-		minY := max(0, int(math.Floor(min(ny0, ny1, ny2))))
-		maxY := min(h-1, int(math.Ceil(max(ny0, ny1, ny2))))
-		den := (ny1-ny2)*(nx0-nx2) + (nx2-nx1)*(ny0-ny2)
-		if den == 0 {
-			continue
-		}
-		for y := minY; y <= maxY; y++ {
-			py := float64(y) + 0.5
-			for x := minX; x <= maxX; x++ {
-				px := float64(x) + 0.5
-				l0 := ((ny1-ny2)*(px-nx2) + (nx2-nx1)*(py-ny2)) / den
-				l1 := ((ny2-ny0)*(px-nx2) + (nx0-nx2)*(py-ny2)) / den
-				l2 := 1 - l0 - l1
-				if l0 < -1e-4 || l1 < -1e-4 || l2 < -1e-4 {
-					continue
-				}
-				o := y*w + x
-				if z >= zbuf[o] {
-					continue
-				}
-				zbuf[o] = z
-				mapX[o] = l0*(T[a].X-ox) + l1*(T[b].X-ox) + l2*(T[c].X-ox)
-				mapY[o] = l0*(T[a].Y-oy) + l1*(T[b].Y-oy) + l2*(T[c].Y-oy)
-			}
-		}
-	}
+	mapX, mapY, zbuf := make([]float64, w*h), make([]float64, w*h), make([]float64, w*h)
 	// outside the drawn face: the outline's moves, weighted by inverse
 	// squared distance, faded out over the ring (computed on a coarse grid)
 	ovX, ovY := make([]float64, len(faceOval)), make([]float64, len(faceOval))
@@ -445,8 +401,53 @@ func reshapeTarget(dst *image.NRGBA, T, N []faceswap.Point3, others [][]faceswap
 	if k != resample.Bicubic {
 		src = resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	}
+	// draw the face's triangles into rows ry0..ry1−1 of the map (a
+	// triangle's pixels each tested in the same order whatever the rows)
+	drawRows := func(ry0, ry1 int) {
+		for i := ry0 * w; i < ry1*w; i++ {
+			mapX[i], zbuf[i] = math.NaN(), math.Inf(1)
+		}
+		for _, tr := range triangles {
+			a, b, c := int(tr[0]), int(tr[1]), int(tr[2])
+			if cross(N, a, b, c) > -1e-6 {
+				continue
+			}
+			nx0, ny0 := N[a].X-ox, N[a].Y-oy
+			nx1, ny1 := N[b].X-ox, N[b].Y-oy
+			nx2, ny2 := N[c].X-ox, N[c].Y-oy
+			z := (N[a].Z + N[b].Z + N[c].Z) / 3
+			minX := max(0, int(math.Floor(min(nx0, nx1, nx2))))
+			maxX := min(w-1, int(math.Ceil(max(nx0, nx1, nx2))))
+			minY := max(ry0, int(math.Floor(min(ny0, ny1, ny2))))
+			maxY := min(ry1-1, int(math.Ceil(max(ny0, ny1, ny2))))
+			den := (ny1-ny2)*(nx0-nx2) + (nx2-nx1)*(ny0-ny2)
+			if den == 0 {
+				continue
+			}
+			for y := minY; y <= maxY; y++ {
+				py := float64(y) + 0.5
+				for x := minX; x <= maxX; x++ {
+					px := float64(x) + 0.5
+					l0 := ((ny1-ny2)*(px-nx2) + (nx2-nx1)*(py-ny2)) / den
+					l1 := ((ny2-ny0)*(px-nx2) + (nx0-nx2)*(py-ny2)) / den
+					l2 := 1 - l0 - l1
+					if l0 < -1e-4 || l1 < -1e-4 || l2 < -1e-4 {
+						continue
+					}
+					o := y*w + x
+					if z >= zbuf[o] {
+						continue
+					}
+					zbuf[o] = z
+					mapX[o] = l0*(T[a].X-ox) + l1*(T[b].X-ox) + l2*(T[c].X-ox)
+					mapY[o] = l0*(T[a].Y-oy) + l1*(T[b].Y-oy) + l2*(T[c].Y-oy)
+				}
+			}
+		}
+	}
 	alpha := make([]uint8, w*h)
 	rows := func(y0, y1 int) (moved bool) {
+		drawRows(y0, y1)
 		for y := y0; y < y1; y++ {
 			row := dst.Pix[(r.Min.Y-dst.Rect.Min.Y+y)*dst.Stride+(r.Min.X-dst.Rect.Min.X)*4:]
 			for x := 0; x < w; x++ {
