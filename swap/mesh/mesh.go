@@ -8,10 +8,12 @@
 // skin, gives it the target's colour and low-frequency shading in L*a*b*
 // and its own detail sharpened to the target's crispness, keeps the
 // target's eye openings and (when open) mouth interior so gaze and
-// expression stay the target's, drops pixels that are not skin in either
-// face (hair over the forehead, a straw, the target's own glasses), and
-// blends it in with a multi-band blend under a soft mask that follows the
-// face oval; what the mask drops is the target's in every band.
+// expression stay the target's (its whole eyes, lids too, when the
+// source's are too small or too turned to draw well), drops pixels that
+// are not skin in either face (hair over the forehead, a straw, the
+// target's own glasses), and blends it in with a multi-band blend under a
+// soft mask that follows the face oval; what the mask drops is the
+// target's in every band.
 package mesh
 
 import (
@@ -284,7 +286,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	for i, v := range tgtFrames.v {
 		notSkin.v[i] = max(notSkin.v[i], v)
 	}
-	mask := blendMask(wp, target, g, notSkin, keptOf(g, S, T, ox, oy, fw), T, ox, oy, fw)
+	mask := blendMask(wp, target, g, notSkin, keptOf(g, p, T, ox, oy, fw), T, ox, oy, fw)
 
 	// 5. multi-band blend, then composite under the mask's support so that
 	// nothing outside it changes
@@ -337,16 +339,30 @@ func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
 }
 
 // keptOf marks (1, softened) which of the target's features stay
-// (keptFeatures): its eye openings and its open mouth.
-func keptOf(g faceRegions, S, T []faceswap.Point3, ox, oy, fw float64) *plane {
-	keepRight, keepLeft, keepMouth := keptFeatures(S, T)
+// (keptFeatures): its eye openings and its open mouth; and when the
+// source's eyes cannot be drawn well (sourceEyesPoor), both of the target's
+// eyes with their lids. T is the target's mesh in the swap's pixels (p's
+// may be at another scale).
+func keptOf(g faceRegions, p swap.Pair, T []faceswap.Point3, ox, oy, fw float64) *plane {
+	keepRight, keepLeft, keepMouth := keptFeatures(p.Source.Mesh, T)
+	poor := sourceEyesPoor(p, T)
+	keepRight, keepLeft = keepRight || poor, keepLeft || poor
 	keep := newPlane(g.w, g.h)
+	eyes := newPlane(g.w, g.h)
 	if keepRight {
-		keep.add(polygon(g.w, g.h, T, rightEye, ox, oy))
+		eyes.add(polygon(g.w, g.h, T, rightEye, ox, oy))
 	}
 	if keepLeft {
-		keep.add(polygon(g.w, g.h, T, leftEye, ox, oy))
+		eyes.add(polygon(g.w, g.h, T, leftEye, ox, oy))
 	}
+	if poor {
+		// the lids and lashes too, which the source's smear as much
+		eyes.blur(eyeLids * fw)
+		for i, v := range eyes.v {
+			eyes.v[i] = min(1, 3*v)
+		}
+	}
+	keep.add(eyes)
 	if keepMouth {
 		keep.add(g.mouth)
 	}
@@ -440,6 +456,57 @@ func (p *plane) add(q *plane) {
 	for i := range p.v {
 		p.v[i] = min(1, p.v[i]+q.v[i])
 	}
+}
+
+// When the source's eyes would be drawn from too little (sourceEyesPoor),
+// the target's stay, lids included.
+const (
+	// eyeEnlargeMax and eyeMinWidth: the source's wider eye enlarged more
+	// than eyeEnlargeMax times onto the target's while it is narrower than
+	// eyeMinWidth pixels, too few to draw an eye with lids, lashes and an
+	// iris at that size. The class photo's 6-px eyes (11 times enlarged)
+	// and a 115-px portrait's 7-px eyes behind glasses (9 times) gave the
+	// smiling woman blurred grey patches for eyes, and a soft 60-px face's
+	// 12-px eyes (5.6 times) two red smudges; a sharp 25-px eye enlarged
+	// 6.4 times (the frontal man's portrait into the crying baby) still
+	// looks like an eye, and the Apollo crew's 9.5-px eyes enlarged 3 times
+	// into the office photo still carry their identity.
+	eyeEnlargeMax = 3.5
+	eyeMinWidth   = 12.5
+	// eyeStretchMax: either eye stretched more than this from the source
+	// onto the target, against the stretch of the face's height (which a
+	// turn hardly changes). A source turned away or tilted far back shows
+	// an eye narrow that the target shows wide: the bearded man's
+	// three-quarter view (1.95) and the black-and-white near profile (2.2)
+	// gave a frontal man two dark smudges for eyes, and the woman with her
+	// head tilted back (1.57, her mesh's far eye on her nose) the smiling
+	// woman an upturned eye and a white smear for the other.
+	eyeStretchMax = 1.5
+	// eyeLids is how far round the eye openings the target then stays (a
+	// fraction of the face width, the width of a blur the mask is raised
+	// to 1 under).
+	eyeLids = 0.03
+)
+
+// sourceEyesPoor reports whether the source's eyes cannot be drawn well on
+// the target (eyeEnlargeMax, eyeStretchMax), so that the target's are
+// kept: real eyes with the target's gaze rather than a smear. It costs the
+// swap some of the source's identity. T is p's target mesh as the swap
+// sees it (a reduced swap's is smaller than p.Target.Box says).
+func sourceEyesPoor(p swap.Pair, T []faceswap.Point3) bool {
+	S := p.Source.Mesh
+	x0, _, x1, _ := bounds(T)
+	scale := 1.0
+	if p.Target.Box.W > 0 && x1 > x0 {
+		scale = p.Target.Box.W / (x1 - x0)
+	}
+	sr, sl := dist(S[33], S[133]), dist(S[263], S[362])
+	tr, tl := dist(T[33], T[133]), dist(T[263], T[362])
+	const tiny = 1e-6
+	enlarge := max(tr, tl) * scale / max(sr, sl, tiny)
+	height := dist(S[10], S[152]) / max(dist(T[10], T[152]), tiny)
+	stretch := max(tr/max(sr, tiny), tl/max(sl, tiny)) * height
+	return (enlarge > eyeEnlargeMax && max(sr, sl) < eyeMinWidth) || stretch > eyeStretchMax
 }
 
 // similarOpenness reports whether the target's eyes are about as open as

@@ -1158,3 +1158,62 @@ func TestEyesStayTogether(t *testing.T) {
 		t.Errorf("one eye is the target's and the other the source's (mean changes %.1f and %.1f)", right, left)
 	}
 }
+
+// TestPoorSourceEyesStay: where the source's eyes would be drawn from too
+// little, the target keeps its own, lids included: a three-quarter view's
+// eyes stretched to a frontal face's (1.95 times against the face) and a
+// 115-px portrait's enlarged 9 times both gave the target dark or grey
+// smudges for eyes (sourceEyesPoor). A frontal source of about the
+// target's size still gives its eyes, and so does a sharp one enlarged six
+// times.
+func TestPoorSourceEyesStay(t *testing.T) {
+	hard := func(name string) func(t *testing.T) *image.NRGBA {
+		return func(t *testing.T) *image.NRGBA { return testenv.Load(t, filepath.Join(testenv.HardDir(t), name)) }
+	}
+	img := func(name string) func(t *testing.T) *image.NRGBA {
+		return func(t *testing.T) *image.NRGBA { return photo(t, name) }
+	}
+	for _, c := range []struct {
+		name     string
+		src, dst func(t *testing.T) *image.NRGBA
+		kept     bool
+	}{
+		{"three-quarter source", hard("three_quarter_view_man_beard.jpg"), img("portrait_man_frontal_luciano.png"), true},
+		{"tiny source", img("portrait_man_frontal_tiny_115px.png"), img("portrait_woman_frontal_smiling.png"), true},
+		{"frontal source", img("portrait_man_frontal_luciano.png"), img("portrait_woman_frontal_astronaut_collins.png"), false},
+		{"sharp source enlarged 6 times", img("portrait_man_frontal_luciano.png"), hard("child_baby_crying_mouth_open.jpeg"), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := c.src(t)
+			orig, out, pairs, _ := swappedImages(t, src, c.dst(t), 1, resample.Bilinear)
+			shaped, sp := moved(orig, src, pairs)
+			m := sp[0].Target.Mesh
+			r, _ := regionOf(out, m)
+			var sum, n float64
+			for _, idx := range [][]int{rightEye, leftEye} {
+				eye := polygon(r.Dx(), r.Dy(), m, idx, float64(r.Min.X), float64(r.Min.Y))
+				eye.erode(1)
+				for i, v := range eye.v {
+					if v < 1 {
+						continue
+					}
+					x, y := r.Min.X+i%r.Dx(), r.Min.Y+i/r.Dx()
+					a, b := out.NRGBAAt(x, y), shaped.NRGBAAt(x, y)
+					sum += float64(absDiff(a.R, b.R) + absDiff(a.G, b.G) + absDiff(a.B, b.B))
+					n += 3
+				}
+			}
+			if n < 30 {
+				t.Fatalf("only %v pixels in the eyes", n/3)
+			}
+			change := sum / n
+			t.Logf("mean change over the target's eyes: %.1f levels", change)
+			if c.kept && change > 4 {
+				t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
+			}
+			if !c.kept && change < 10 {
+				t.Errorf("the target's eyes were kept (mean change %.1f levels), want the source's", change)
+			}
+		})
+	}
+}
