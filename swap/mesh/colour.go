@@ -230,17 +230,16 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 	ga := math.Max(0.8, math.Min(1.25, sta/ssa))
 	gb := math.Max(0.8, math.Min(1.25, stb/ssb))
 	skinChroma := math.Max(math.Hypot(msa, msb), 1)
-	if ssa < 1 && ssb < 1 && math.Hypot(msa, msb) < 2 {
-		// an achromatic (grey) source: all of it takes the target's skin
-		// colour, since no pixel shows how skin-coloured it is
-		skinChroma = 0
-	}
+	// an achromatic (grey) source: no pixel shows how skin-coloured it is,
+	// so it takes the target's colour where it lands (greyColour)
+	greySource := ssa < 1 && ssb < 1 && math.Hypot(msa, msb) < 2
 	if sta < 1 && stb < 1 && math.Hypot(mta, mtb) < 2 {
 		// an achromatic (grey) target: the face takes no colour at all
 		for i := range wa.v {
 			wa.v[i], wb.v[i] = float32(mta), float32(mtb)
 		}
 		skinChroma = math.Inf(1)
+		greySource = false
 	}
 	for i := range wa.v {
 		a, b := float64(wa.v[i]), float64(wb.v[i])
@@ -274,7 +273,31 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 		wl.v[i] = v
 	}
 	matchBands(wl, tl, skin)
+	if greySource {
+		greyColour(wl, wa, wb, tgt, fw)
+	}
 	fromLab(wl, wa, wb, warpedImg)
+}
+
+// greyColour colours a grey source's face, lightness wl, with the
+// target's colour at the same place (a* and b* set in wa, wb): its skin's,
+// its lips', the whites of its eyes', smoothed over 1% of the face width
+// fw. Where the face is darker than the target there, the chroma falls
+// with L*+16 (proportional to the cube root of luminance, as a* and b*
+// are): the same colour in less light. Given the target's mean skin colour
+// everywhere, a dark-skinned black-and-white source's stubble and shadowed
+// eye sockets came out as saturated brown patches on a light face, and its
+// teeth and the whites of its eyes skin-coloured.
+func greyColour(wl, wa, wb *plane, tgt [3]*plane, fw float64) {
+	s := max(1, 0.01*fw)
+	tl, ta, tb := copyPlane(tgt[0]), copyPlane(tgt[1]), copyPlane(tgt[2])
+	for _, p := range []*plane{tl, ta, tb} {
+		p.blur(s)
+	}
+	for i := range wl.v {
+		f := min(1, max(0, (wl.v[i]+16)/max(tl.v[i]+16, 1)))
+		wa.v[i], wb.v[i] = f*ta.v[i], f*tb.v[i]
+	}
 }
 
 // relightWeight is the share of the relit shading for a face fw pixels wide.

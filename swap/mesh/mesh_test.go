@@ -1217,3 +1217,57 @@ func TestPoorSourceEyesStay(t *testing.T) {
 		})
 	}
 }
+
+// TestGreySourceTakesTargetColour: a black-and-white source swapped into a
+// colour photo takes the target's colour where it lands, in less light
+// less chroma, so its darker patches read as shade, not brown paint. The
+// dark-skinned young man's black-and-white portrait into the frontal man's
+// colour portrait: over the face, where the result is darker than the
+// target's skin by more than 10 L*, its chroma per unit of L*+16 (the
+// same colour in less light keeps it) was 1.37 times the target skin's when
+// the whole face took the skin's mean colour, 1.08 with greyColour.
+func TestGreySourceTakesTargetColour(t *testing.T) {
+	src := testenv.Load(t, filepath.Join(testenv.HardDir(t), "bw_dark_skin_young_man_cap_eyes_downcast.jpg"))
+	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
+	_, sp := moved(orig, src, pairs)
+	m := sp[0].Target.Mesh
+	r, fw := regionOf(out, m)
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	g := regionsOf(r.Dx(), r.Dy(), m, ox, oy)
+	g.oval.erode(int(0.08 * fw))
+	lab := func(img *image.NRGBA) (l, a, b *plane) {
+		return toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+	}
+	tl, ta, tb := lab(orig)
+	rl, ra, rb := lab(out)
+	var tsum, tn float64
+	for i, v := range g.oval.v {
+		if v == 1 {
+			tsum += float64(tl.v[i])
+			tn++
+		}
+	}
+	meanL := tsum / tn
+	sat := func(l, a, b float32) float64 { return math.Hypot(float64(a), float64(b)) / (float64(l) + 16) }
+	var ts, rs, dn float64
+	tn = 0
+	for i, v := range g.oval.v {
+		if v < 1 {
+			continue
+		}
+		ts += sat(tl.v[i], ta.v[i], tb.v[i])
+		tn++
+		if float64(rl.v[i]) < meanL-10 {
+			rs += sat(rl.v[i], ra.v[i], rb.v[i])
+			dn++
+		}
+	}
+	if dn < 50 {
+		t.Fatalf("only %v pixels of the result darker than the target's skin", dn)
+	}
+	ratio := (rs / dn) / (ts / tn)
+	t.Logf("%.0f dark pixels: chroma per L*+16 %.2f times the target skin's", dn, ratio)
+	if ratio > 1.25 {
+		t.Errorf("the result's darker patches are %.2f times as saturated as the target's skin: brown paint, not shade", ratio)
+	}
+}
