@@ -38,10 +38,18 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 
 	// The source warped at full resolution, for its fine detail: beside
 	// the reduced swap when a second goroutine is lent (neither reads what
-	// the other writes).
+	// the other writes), after it has made the source's copy at the reduced
+	// swap's scale, which that swap waits for.
+	s := 1 / float64(k)
 	var wp warped
 	var warpedLow *resample.Image
+	var lowCrop *source
+	lowReady := make(chan struct{})
 	full := func() {
+		func() {
+			defer close(lowReady)
+			lowCrop = crop.reduced(faceWidth(S) / (fw * s))
+		}()
 		wp = warp(r, T, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, false)
 		fill(wp.img, target, wp.cover)
 		warpedLow = reduceBy(wp.img, k)
@@ -59,13 +67,16 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 	before := resample.FromNRGBA(lo) // lowT rounded, as the swap sees it
 	lp := p
 	lp.Target.Mesh = make([]faceswap.Point3, len(T))
-	s := 1 / float64(k)
 	for i, q := range T {
 		lp.Target.Mesh[i] = faceswap.Point3{X: (q.X - float64(r.Min.X)) * s, Y: (q.Y - float64(r.Min.Y)) * s, Z: q.Z * s}
 	}
 	alone := opt
 	alone.Beside = nil
-	low, share := e.swapAt(lo, src, crop, lp, lo.Rect, fw*s, alone)
+	<-lowReady
+	if lowCrop == nil { // (its making panicked: wait raises that below)
+		lowCrop = crop
+	}
+	low, share := e.swapAt(lo, src, lowCrop, lp, lo.Rect, fw*s, alone)
 	wait()
 	if low.Alpha == nil {
 		return swap.Region{}

@@ -3,6 +3,7 @@ package mesh
 import (
 	"image"
 	"math"
+	"sync/atomic"
 
 	"faceswap"
 	"faceswap/resample"
@@ -487,15 +488,27 @@ func reshapeTarget(dst *image.NRGBA, T, N []faceswap.Point3, others [][]faceswap
 		}
 		return moved
 	}
-	// every pixel reads the copy and writes only itself: a lent core takes
-	// the lower half of a large region, the result the same
+	// every pixel reads the copy and writes only itself: on a large region
+	// a lent goroutine takes bands of rows as the request's does, each the
+	// next not taken (it may join late, busy cutting the source first),
+	// and the result is the same
 	var moved bool
 	if beside != nil && w*h >= 1<<17 {
-		var lower bool
-		wait := beside(func() { lower = rows(h/2, h) })
-		moved = rows(0, h/2)
+		const bands = 16
+		var next atomic.Int32
+		take := func() (moved bool) {
+			for b := int(next.Add(1)) - 1; b < bands; b = int(next.Add(1)) - 1 {
+				if rows(b*h/bands, (b+1)*h/bands) {
+					moved = true
+				}
+			}
+			return moved
+		}
+		var lent bool
+		wait := beside(func() { lent = take() })
+		moved = take()
 		wait()
-		moved = moved || lower
+		moved = moved || lent
 	} else {
 		moved = rows(0, h)
 	}

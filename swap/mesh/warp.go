@@ -16,6 +16,7 @@ type source struct {
 	img    *resample.Image
 	ox, oy float64 // source-image position of img's pixel (0,0) centre, in index coordinates
 	scale  float64 // source-image pixels per img pixel (a power of two)
+	ratio  float64 // the ratio reduced made it for (0: the full-scale crop)
 }
 
 // cropSource is the source face's neighbourhood (the mesh bounds plus a
@@ -49,13 +50,13 @@ func cropSource(src *image.NRGBA, mesh []faceswap.Point3) *source {
 // find it closer to the target's own face (margin −0.06) and for its
 // re-detected mesh to move 4.9% of the interocular distance; from a copy
 // at 1.58×, other things equal, +0.05 and 3.2%. It returns s itself when
-// there is nothing to reduce, else a new source (s is not changed), so one
-// crop serves several target scales.
+// there is nothing to reduce or s was made for this ratio, else a new
+// source (s is not changed), so one crop serves several target scales.
 func (s *source) reduced(ratio float64) *source {
-	if ratio <= 1 {
+	if ratio <= 1 || s.ratio == ratio {
 		return s
 	}
-	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale}
+	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale, ratio: ratio}
 	for ratio >= 2 && out.img.W > 8 && out.img.H > 8 {
 		out.img = reduceBy(out.img, 2)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above
