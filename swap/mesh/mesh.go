@@ -599,6 +599,7 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 		var ml, sl, ma, sa, mb, sb float64
 		var tex *plane
 		var texRef float64
+		var lipA, lipSA, lipB, lipSB float64 // the source's lips' colour
 		if src {
 			ma, sa = robustStats(a, cheeks)
 			mb, sb = robustStats(b, cheeks)
@@ -616,6 +617,9 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 			}
 			ml, sl = robustStats(l, lit)
 			sl, sa, sb = max(sl, 6), max(sa, 2.5), max(sb, 2.5)
+			lipA, lipSA = robustStats(a, lips)
+			lipB, lipSB = robustStats(b, lips)
+			lipSA, lipSB = max(lipSA, 3), max(lipSB, 3)
 			tex = copyPlane(l)
 			tex.blur(1)
 			for i := range tex.v {
@@ -646,6 +650,11 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 				continue
 			}
 			if features.v[i] > 0.05 {
+				// on the lips, the source's things more colourful than
+				// its lips and its skin both (a straw between them)
+				if src && mouthArea.v[i] > 0.05 && foreignOnLips(float64(a.v[i]), float64(b.v[i]), ma, sa, mb, sb, lipA, lipSA, lipB, lipSB) {
+					firm.v[i] = 1
+				}
 				// on the lips and brows only what cannot be lip or brow:
 				// the source's white moustache or brows, or its teeth where
 				// the target's lips are (lighter than its skin, by its
@@ -726,6 +735,21 @@ func hairLike(warped *resample.Image, tgtLab [3]*plane, skin, cheeks, oval, eyes
 		out.v[i] = max(out.v[i], min(1, 2*white.v[i]))
 	}
 	return out
+}
+
+// foreignOnLips reports whether a source pixel of colour a, b on its lips
+// is something held between them (a straw, a sweet): more than firmChroma
+// spreads from both the skin's colour (ma, sa, mb, sb) and the lips'
+// (lipA, lipSA, lipB, lipSB), and more colourful than the lips by more
+// than twice their spread. The lips' own darker or paler parts, the teeth
+// and the mouth's dark inside are less colourful than the lips and stay.
+// The drinking woman's red straw otherwise came out as a red bar between
+// the lips of every face she went into.
+func foreignOnLips(a, b, ma, sa, mb, sb, lipA, lipSA, lipB, lipSB float64) bool {
+	if math.Hypot((a-ma)/sa, (b-mb)/sb) <= firmChroma || math.Hypot((a-lipA)/lipSA, (b-lipB)/lipSB) <= firmChroma {
+		return false
+	}
+	return math.Hypot(a, b) > math.Hypot(lipA, lipB)+2*math.Hypot(lipSA, lipSB)
 }
 
 // whiteClose is the radius (a fraction of the face width) of the closing

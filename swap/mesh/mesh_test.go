@@ -785,6 +785,9 @@ func TestSourceFringeLeavesNoBand(t *testing.T) {
 	}
 }
 
+// strawRed is an a* that the red straw has and no lips of the test photos.
+const strawRed = 35
+
 // TestSourceStrawAndGlassesStayOut: the clear-glasses woman drinks through
 // a straw, a thin red line from her lips down over her chin, and her frames
 // are thin brown lines around her eyes. Neither is skin; marked but blurred
@@ -793,6 +796,8 @@ func TestSourceFringeLeavesNoBand(t *testing.T) {
 //   - straw: below the target's lips, the share of strongly red pixels
 //     (a* > 30: the straw; skin and lips in this light stay under it) stays
 //     the target's;
+//   - between the lips: on the result's lips, the share of pixels with an
+//     a* above strawRed stays within 5 points of the target's own;
 //   - glasses: around the target's eyes (within a quarter of the face's
 //     width, its eyes and brows left aside), the share of pixels on thin
 //     lines far darker or lighter than their surroundings stays about the
@@ -854,6 +859,31 @@ func TestSourceStrawAndGlassesStayOut(t *testing.T) {
 		t.Logf("strongly red share below the lips: target %.4f, result %.4f", before, after)
 		if after > before+0.002 {
 			t.Errorf("the source's straw came through: %.2f%% of the chin is straw-red against the target's %.2f%%", 100*after, 100*before)
+		}
+	})
+
+	t.Run("between the lips", func(t *testing.T) {
+		// the result's lips, where the swap moved them, against the
+		// target's own
+		lipsOf := func(T []faceswap.Point3) *plane {
+			lips := polygon(w, h, T, outerLips, ox, oy)
+			return lips.maxOver(int(math.Ceil(0.01 * fw)))
+		}
+		red := func(_, a *plane) *plane {
+			m := newPlane(w, h)
+			for i, v := range a.v {
+				if v > strawRed {
+					m.v[i] = 1
+				}
+			}
+			return m
+		}
+		before, after := share(t, target, lipsOf(T0), 100, red), share(t, out, lipsOf(T), 100, red)
+		t.Logf("a* above %v on the lips: target %.4f, result %.4f", strawRed, before, after)
+		// painted on, the straw took 17% of the lips (a bar between
+		// them); kept out, 3% (a few pixels on the line between them)
+		if after > before+0.05 {
+			t.Errorf("the source's straw came through between the lips: %.2f%% of them straw-red against the target's %.2f%%", 100*after, 100*before)
 		}
 	})
 
