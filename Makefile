@@ -10,7 +10,7 @@ export CGO_ENABLED ?= 1
 # The model cache folder, shared by set-up, the binary and the tests.
 export FACESWAP_HOME ?= $(HOME)/.cache/faceswap
 
-.PHONY: all build setup test-deps run test check test-without-shared vet nocgo fuzz bench bench-micro profile soak reference samples quality detect-eval load clean
+.PHONY: all build setup test-deps run test check test-without-shared vet nocgo fuzz bench bench-micro profile soak reference samples quality quality-control detect-eval load clean
 
 all: build
 
@@ -118,6 +118,11 @@ load: setup
 # writes QUALITY.md, and results and contact sheets into out/quality/.
 quality: setup
 	$(GO) run ./tools/quality -bin $(BIN)
+
+# quality-control: the same pairs swapped by the evaluator's naive paste
+# (its positive control; the binary only detects), into out/quality-control/.
+quality-control: setup
+	$(GO) run ./tools/quality -bin $(BIN) -control
 
 # detect-eval: bin/faceswap detect on every photo of ../shared/testdata's
 # manifests (boxes matched by IoU >= 0.4 where given, else counts) and on

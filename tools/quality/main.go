@@ -55,6 +55,11 @@ type Set struct {
 type config struct {
 	bin, out, md, testdata, eval, run, set string
 	second                                 bool
+	// control swaps with the evaluator's own naive paste
+	// (tools/naive-swap.mjs) instead of the binary, which then only
+	// detects: the positive control, to tell what a swap that carries
+	// everything of the source scores on the same pairs
+	control bool
 }
 
 func main() {
@@ -67,7 +72,18 @@ func main() {
 	flag.StringVar(&c.set, "pairs", filepath.Join("tools", "quality", "pairs.json"), "the set of pairs")
 	flag.StringVar(&c.run, "run", "", "only pairs whose name matches this regular expression (the report is then not written)")
 	flag.BoolVar(&c.second, "second-opinion", true, "also judge identity with the evaluator's second model")
+	flag.BoolVar(&c.control, "control", false, "swap with the evaluator's naive paste (its positive control) instead of the binary; results and report go to out/quality-control/ unless -out and -md say otherwise")
 	flag.Parse()
+	if c.control {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["out"] {
+			c.out = filepath.Join("out", "quality-control")
+		}
+		if !set["md"] {
+			c.md = filepath.Join(c.out, "QUALITY.md")
+		}
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintf(os.Stderr, "quality: %v\n", err)
 		os.Exit(2)
@@ -123,6 +139,16 @@ func run(c config) error {
 		return nil
 	}
 	rep := report{set: set, rows: rows, took: time.Since(start), evalDir: evalDir, cmd: "make quality"}
+	if c.control {
+		rep.cmd = "go run ./tools/quality -control"
+		rep.swapper = "the evaluator's naive paste (`tools/naive-swap.mjs`: similarity-aligned, tone-matched, PNG; its positive control, not this project's engine)"
+		rep.out = c.out + string(filepath.Separator)
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, c.out); err == nil {
+				rep.out = rel + "/"
+			}
+		}
+	}
 	if err := os.WriteFile(c.md, []byte(rep.markdown()), 0o644); err != nil {
 		return err
 	}
@@ -218,6 +244,9 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, c.bin, "swap", "--source", src, "--target", tgt, "-o", result,
 		"--input-faces-index", input, "--source-faces-index", sidx, "--detection-face-order", order)
+	if c.control {
+		cmd = controlSwap(ctx, c, evalDir, p, src, tgt, result)
+	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
 	err := cmd.Run()
@@ -262,6 +291,27 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 		}
 		pairs = mapped
 	}
+}
+
+// controlSwap is the command that swaps pair p with the evaluator's naive
+// paste, its faces numbered as the API's (input and source indices paired
+// in order, one source index serving every input); the evaluator's own
+// numbering is the same on every pair of pairs.json but the crowd.
+func controlSwap(ctx context.Context, c config, evalDir string, p Pair, src, tgt, result string) *exec.Cmd {
+	in := strings.Split(orDefault(p.Input, "0"), ",")
+	si := strings.Split(orDefault(p.SourceIndex, "0"), ",")
+	var parts []string
+	for k, t := range in {
+		s := si[0]
+		if k < len(si) {
+			s = si[k]
+		}
+		parts = append(parts, strings.TrimSpace(t)+":"+strings.TrimSpace(s))
+	}
+	cmd := exec.CommandContext(ctx, "node", "tools/naive-swap.mjs", "--source", src, "--target", tgt,
+		"--pairs", strings.Join(parts, ","), "--order", orDefault(p.Order, "large-small"), "--out", result)
+	cmd.Dir = evalDir
+	return cmd
 }
 
 // score runs the evaluator on one result and reads its JSON into into.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,28 @@ func TestExplain(t *testing.T) {
 	}
 	if r.pass() {
 		t.Error("a failing row passed")
+	}
+}
+
+// TestControlSwapPairs: the naive paste is given the API's pairs, one
+// source index serving every input when only one is given.
+func TestControlSwapPairs(t *testing.T) {
+	for _, tc := range []struct {
+		p    Pair
+		want string
+	}{
+		{Pair{}, "0:0"},
+		{Pair{Input: "0,1,2", SourceIndex: "0,1,2"}, "0:0,1:1,2:2"},
+		{Pair{Input: "0, 1,2,3", SourceIndex: "0"}, "0:0,1:0,2:0,3:0"},
+		{Pair{Input: "2", SourceIndex: "1", Order: "left-right"}, "2:1"},
+	} {
+		cmd := controlSwap(context.Background(), config{}, "/eval", tc.p, "s.jpg", "t.jpg", "r.png")
+		args := strings.Join(cmd.Args, " ")
+		if !strings.Contains(args, " --pairs "+tc.want+" ") || cmd.Dir != "/eval" {
+			t.Errorf("%+v: %q in %s, want --pairs %s", tc.p, args, cmd.Dir, tc.want)
+		}
+		if want := " --order " + orDefault(tc.p.Order, "large-small") + " "; !strings.Contains(args, want) {
+			t.Errorf("%+v: %q lacks%s", tc.p, args, want)
+		}
 	}
 }

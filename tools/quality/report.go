@@ -176,6 +176,9 @@ type report struct {
 	took    time.Duration
 	evalDir string
 	cmd     string
+	// swapper says what swapped the pairs, and out where the results
+	// are, when not the binary and out/quality (the -control run)
+	swapper, out string
 }
 
 func (rep report) counts() (pass, faces, facesPass int) {
@@ -246,8 +249,12 @@ func (rep report) markdown() string {
 	fmt.Fprintf(&b, "Written by `%s` (tools/quality) on %s at commit %s, pairs.json version %d, %s/%s, in %s. Each pair is swapped by\n",
 		rep.cmd, time.Now().UTC().Format("2006-01-02 15:04 UTC"), strings.TrimSpace(string(commit)), rep.set.Version,
 		runtime.GOOS, runtime.GOARCH, rep.took.Round(time.Second))
-	fmt.Fprintf(&b, "`bin/faceswap swap` (default engine, PNG output) and judged by the independent evaluator of `../shared/eval`\n")
-	fmt.Fprintf(&b, "(%s) with `--second-opinion`. Results, the evaluator's JSON and its contact sheets are in `out/quality/` (not\n", evalVersion(rep.rows))
+	swapper, out := "`bin/faceswap swap` (default engine, PNG output)", "out/quality/"
+	if rep.swapper != "" {
+		swapper, out = rep.swapper, rep.out
+	}
+	fmt.Fprintf(&b, "%s and judged by the independent evaluator of `../shared/eval`\n", swapper)
+	fmt.Fprintf(&b, "(%s) with `--second-opinion`. Results, the evaluator's JSON and its contact sheets are in `%s` (not\n", evalVersion(rep.rows), out)
 	fmt.Fprintf(&b, "committed). A pair passes when every swapped face passes every gating check of the evaluator (identity, the second\n")
 	fmt.Fprintf(&b, "opinion's identity, nme, expression with teeth, dL, lowfreq, dchroma, seam, tone_neck) and every face not swapped\n")
 	fmt.Fprintf(&b, "stays untouched (psnr >= 30 dB). The numbers are necessary, not sufficient: look at the contact sheets.\n\n")
