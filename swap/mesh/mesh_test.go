@@ -1157,32 +1157,39 @@ func TestSourceWhiteBrowsStayOut(t *testing.T) {
 	}
 }
 
+// eyeChange is the mean change, in levels over R, G and B, from before to
+// after inside the eyes (the polygons eyes of mesh m, eroded by erode
+// pixels); it fails the test on fewer than 10 pixels.
+func eyeChange(t *testing.T, before, after *image.NRGBA, m []faceswap.Point3, erode int, eyes ...[]int) float64 {
+	t.Helper()
+	r, _ := regionOf(after, m)
+	var sum, n float64
+	for _, idx := range eyes {
+		eye := polygon(r.Dx(), r.Dy(), m, idx, float64(r.Min.X), float64(r.Min.Y))
+		eye.erode(erode)
+		for i, v := range eye.v {
+			if v < 1 {
+				continue
+			}
+			x, y := r.Min.X+i%r.Dx(), r.Min.Y+i/r.Dx()
+			a, b := after.NRGBAAt(x, y), before.NRGBAAt(x, y)
+			sum += float64(absDiff(a.R, b.R) + absDiff(a.G, b.G) + absDiff(a.B, b.B))
+			n += 3
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %v pixels in the eyes", n/3)
+	}
+	return sum / n
+}
+
 // TestEyesStayTogether: where one of the target's eyes is kept (its
 // openness differs from the source's), so is the other. Decided eye by
 // eye, the smiling woman given Santa's face kept her own blue squinting
 // eye beside his brown wide-open one.
 func TestEyesStayTogether(t *testing.T) {
 	shaped, out, m := santaIntoSmile(t)
-	r, _ := regionOf(out, m)
-	changed := func(idx []int) float64 {
-		eye := polygon(r.Dx(), r.Dy(), m, idx, float64(r.Min.X), float64(r.Min.Y))
-		eye.erode(2)
-		var sum, n float64
-		for i, v := range eye.v {
-			if v < 1 {
-				continue
-			}
-			x, y := r.Min.X+i%r.Dx(), r.Min.Y+i/r.Dx()
-			a, b := out.NRGBAAt(x, y), shaped.NRGBAAt(x, y)
-			sum += float64(absDiff(a.R, b.R) + absDiff(a.G, b.G) + absDiff(a.B, b.B))
-			n += 3
-		}
-		if n < 30 {
-			t.Fatalf("only %v pixels in an eye", n/3)
-		}
-		return sum / n
-	}
-	right, left := changed(rightEye), changed(leftEye)
+	right, left := eyeChange(t, shaped, out, m, 2, rightEye), eyeChange(t, shaped, out, m, 2, leftEye)
 	t.Logf("mean change in the eyes: right %.1f, left %.1f", right, left)
 	if (right < 25) != (left < 25) {
 		t.Errorf("one eye is the target's and the other the source's (mean changes %.1f and %.1f)", right, left)
@@ -1218,25 +1225,7 @@ func TestPoorSourceEyesStay(t *testing.T) {
 			orig, out, pairs, _ := swappedImages(t, src, c.dst(t), 1, resample.Bilinear)
 			shaped, sp := moved(orig, src, pairs)
 			m := sp[0].Target.Mesh
-			r, _ := regionOf(out, m)
-			var sum, n float64
-			for _, idx := range [][]int{rightEye, leftEye} {
-				eye := polygon(r.Dx(), r.Dy(), m, idx, float64(r.Min.X), float64(r.Min.Y))
-				eye.erode(1)
-				for i, v := range eye.v {
-					if v < 1 {
-						continue
-					}
-					x, y := r.Min.X+i%r.Dx(), r.Min.Y+i/r.Dx()
-					a, b := out.NRGBAAt(x, y), shaped.NRGBAAt(x, y)
-					sum += float64(absDiff(a.R, b.R) + absDiff(a.G, b.G) + absDiff(a.B, b.B))
-					n += 3
-				}
-			}
-			if n < 30 {
-				t.Fatalf("only %v pixels in the eyes", n/3)
-			}
-			change := sum / n
+			change := eyeChange(t, shaped, out, m, 1, rightEye, leftEye)
 			t.Logf("mean change over the target's eyes: %.1f levels", change)
 			if c.kept && change > 4 {
 				t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
