@@ -377,7 +377,7 @@ func newClient(url, key string) *client {
 // process, and returns the report.
 func run(bin string, vs []*variant, n int, dur time.Duration, readyRuns int) (*Report, error) {
 	began := time.Now()
-	rep := &Report{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commit: commit(), Machine: machine(), LoadBefore: loadavg()}
+	rep := &Report{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), Commit: commitOf(bin), Machine: machine(), LoadBefore: loadavg()}
 	dir, err := os.MkdirTemp("", "faceswap-bench-")
 	if err != nil {
 		return nil, err
@@ -1142,6 +1142,20 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// commitOf is the commit the report names for the binary bin: the
+// checkout's (commit) when bin is this checkout's bin/faceswap, else the
+// checkout's marked as not the binary's (a binary built elsewhere, e.g. an
+// older commit's measured against this one, was labelled with this one).
+func commitOf(bin string) string {
+	c := commit()
+	own, err1 := filepath.Abs(filepath.Join("bin", "faceswap"))
+	abs, err2 := filepath.Abs(bin)
+	if err1 == nil && err2 == nil && own == abs {
+		return c
+	}
+	return c + " (the checkout's; the binary measured is " + bin + ")"
 }
 
 func commit() string {

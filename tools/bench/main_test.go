@@ -114,3 +114,14 @@ func TestRecordAndReplay(t *testing.T) {
 		t.Errorf("replay: %d runs in %v, error %v", after-before, d, err)
 	}
 }
+
+// TestCommitOfOtherBinary: a binary other than this checkout's is not
+// labelled with the checkout's commit as if it were its own.
+func TestCommitOfOtherBinary(t *testing.T) {
+	if got, want := commitOf(filepath.Join("bin", "faceswap")), commit(); got != want {
+		t.Errorf("this checkout's binary: %q, want %q", got, want)
+	}
+	if got := commitOf("/tmp/old/faceswap"); !strings.Contains(got, "the binary measured is /tmp/old/faceswap") {
+		t.Errorf("another binary: %q", got)
+	}
+}
