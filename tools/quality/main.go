@@ -244,32 +244,31 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, c.bin, "swap", "--source", src, "--target", tgt, "-o", result,
 		"--input-faces-index", input, "--source-faces-index", sidx, "--detection-face-order", order)
+	var ds, dt detected
+	var want [][2]int
+	var err error
 	if c.control {
-		cmd = controlSwap(ctx, c, evalDir, p, src, tgt, result)
+		// the naive paste is given the pairs in our numbering, found first
+		if ds, dt, want, err = ourPairs(c.bin, src, tgt, input, sidx, order); err != nil {
+			r.err = err.Error()
+			return r
+		}
+		cmd = controlSwap(ctx, evalDir, src, tgt, result, order, want)
 	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	r.swapWall = time.Since(t0)
 	r.swapLine = strings.TrimSpace(stdout.String())
 	if err != nil {
 		r.err = fmt.Sprintf("swap failed: %s", firstLine(stderr.String(), err))
 		return r
 	}
-	ds, err := detect(c.bin, src, order)
-	if err != nil {
-		r.err = err.Error()
-		return r
-	}
-	dt, err := detect(c.bin, tgt, order)
-	if err != nil {
-		r.err = err.Error()
-		return r
-	}
-	want, err := apiPairs(input, sidx, len(dt.Faces), len(ds.Faces))
-	if err != nil {
-		r.err = err.Error()
-		return r
+	if !c.control {
+		if ds, dt, want, err = ourPairs(c.bin, src, tgt, input, sidx, order); err != nil {
+			r.err = err.Error()
+			return r
+		}
 	}
 	// The evaluator numbers faces with its own detector; where its numbering
 	// differs from ours, score again with its indices of the faces we swapped
@@ -293,23 +292,25 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 	}
 }
 
-// controlSwap is the command that swaps pair p with the evaluator's naive
-// paste, its faces numbered as the API's (input and source indices paired
-// in order, one source index serving every input); the evaluator's own
-// numbering is the same on every pair of pairs.json but the crowd.
-func controlSwap(ctx context.Context, c config, evalDir string, p Pair, src, tgt, result string) *exec.Cmd {
-	in := strings.Split(orDefault(p.Input, "0"), ",")
-	si := strings.Split(orDefault(p.SourceIndex, "0"), ",")
-	var parts []string
-	for k, t := range in {
-		s := si[0]
-		if k < len(si) {
-			s = si[k]
-		}
-		parts = append(parts, strings.TrimSpace(t)+":"+strings.TrimSpace(s))
+// ourPairs detects the faces of src and tgt with the binary and pairs them
+// as the API does (apiPairs).
+func ourPairs(bin, src, tgt, input, sidx, order string) (ds, dt detected, want [][2]int, err error) {
+	if ds, err = detect(bin, src, order); err != nil {
+		return
 	}
+	if dt, err = detect(bin, tgt, order); err != nil {
+		return
+	}
+	want, err = apiPairs(input, sidx, len(dt.Faces), len(ds.Faces))
+	return
+}
+
+// controlSwap is the command that swaps pairs (in our numbering, which is
+// the evaluator's on every pair of pairs.json but the crowd) with the
+// evaluator's naive paste.
+func controlSwap(ctx context.Context, evalDir, src, tgt, result, order string, pairs [][2]int) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "node", "tools/naive-swap.mjs", "--source", src, "--target", tgt,
-		"--pairs", strings.Join(parts, ","), "--order", orDefault(p.Order, "large-small"), "--out", result)
+		"--pairs", pairsArg(pairs), "--order", order, "--out", result)
 	cmd.Dir = evalDir
 	return cmd
 }

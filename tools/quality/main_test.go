@@ -89,7 +89,11 @@ func TestControlSwapPairs(t *testing.T) {
 		{Pair{Input: "0, 1,2,3", SourceIndex: "0"}, "0:0,1:0,2:0,3:0"},
 		{Pair{Input: "2", SourceIndex: "1", Order: "left-right"}, "2:1"},
 	} {
-		cmd := controlSwap(context.Background(), config{}, "/eval", tc.p, "s.jpg", "t.jpg", "r.png")
+		pairs, err := apiPairs(orDefault(tc.p.Input, "0"), orDefault(tc.p.SourceIndex, "0"), 4, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := controlSwap(context.Background(), "/eval", "s.jpg", "t.jpg", "r.png", orDefault(tc.p.Order, "large-small"), pairs)
 		args := strings.Join(cmd.Args, " ")
 		if !strings.Contains(args, " --pairs "+tc.want+" ") || cmd.Dir != "/eval" {
 			t.Errorf("%+v: %q in %s, want --pairs %s", tc.p, args, cmd.Dir, tc.want)
