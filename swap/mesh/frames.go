@@ -18,6 +18,13 @@ const (
 	// framesReach is how far around the eyes frames are looked for (a
 	// fraction of the face width).
 	framesReach = 0.2
+	// framesGrowReach is how far around the eyes marks grow along a
+	// frame (weak pixels): large frames on a narrower face put their
+	// lower rims farther below the eyes than framesReach, where the
+	// straw-drinking woman's rim came through as a dark arc across the
+	// cheek. Only growth reaches that far: a dark spot on the cheek, not
+	// joined to a frame, is not one.
+	framesGrowReach = 0.3
 	// framesSpare is how far around the eye openings, and twice that
 	// around the brows, nothing is taken for a frame (lashes, lids, the
 	// brows' ends that the mesh's outline of them misses: a fraction of
@@ -50,14 +57,15 @@ const (
 )
 
 // glassesZones mark where a pair of glasses' frames may cross the face of
-// mesh m (in a w×h region at ox, oy): within framesReach of the eyes and
-// over the top of the nose, inside the oval, outside the eye openings and
-// the brows (wide); strict also keeps framesSpare away from the openings
-// and twice that from the brows.
+// mesh m (in a w×h region at ox, oy): within framesGrowReach of the eyes
+// and over the top of the nose, inside the oval, outside the eye openings
+// and the brows (wide); strict only within framesReach, and framesSpare
+// away from the openings and twice that from the brows.
 func glassesZones(w, h int, m []faceswap.Point3, ox, oy, fw float64) (strict, wide *plane) {
 	eyes := polygon(w, h, m, rightEye, ox, oy)
 	eyes.add(polygon(w, h, m, leftEye, ox, oy))
 	reach := eyes.maxOver(max(1, int(framesReach*fw)))
+	reachWide := eyes.maxOver(max(1, int(framesGrowReach*fw)))
 	openings := eyes.maxOver(max(1, int(math.Ceil(framesSpare*fw))))
 	brows := polygon(w, h, m, rightBrow, ox, oy)
 	brows.add(polygon(w, h, m, leftBrow, ox, oy))
@@ -71,11 +79,12 @@ func glassesZones(w, h int, m []faceswap.Point3, ox, oy, fw float64) (strict, wi
 			if oval.v[i] == 0 || eyes.v[i] > 0 || brows.v[i] > 0 {
 				continue
 			}
-			if reach.v[i] > 0 || math.Hypot(float64(x)+0.5-bx, float64(y)+0.5-by) < 0.08*fw {
+			onBridge := math.Hypot(float64(x)+0.5-bx, float64(y)+0.5-by) < 0.08*fw
+			if reachWide.v[i] > 0 || onBridge {
 				wide.v[i] = 1
-				if openings.v[i] == 0 && browsWide.v[i] == 0 {
-					strict.v[i] = 1
-				}
+			}
+			if (reach.v[i] > 0 || onBridge) && openings.v[i] == 0 && browsWide.v[i] == 0 {
+				strict.v[i] = 1
 			}
 		}
 	}

@@ -1290,3 +1290,58 @@ func TestGreySourceTakesTargetColour(t *testing.T) {
 		t.Errorf("the result's darker patches are %.2f times as saturated as the target's skin: brown paint, not shade", ratio)
 	}
 }
+
+// TestSourceFrameRimStaysOut: the woman with the straw wears large
+// frames whose lower rims, on the man's narrower face, land farther below
+// the eyes than a fifth of the face's width, where frames were not
+// followed: the rim under her right eye came through as a dark arc across
+// his cheek. On the cheeks (from a tenth to two fifths of the face's width
+// below the eyes, outside the nose), the share of pixels on dark thin
+// lines (12 L* darker than a closing fills in) that the target does not
+// have within two pixels was 1.05%; it stays under 0.4%.
+func TestSourceFrameRimStaysOut(t *testing.T) {
+	src := testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
+	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
+	shaped, sp := moved(orig, src, pairs)
+	m := sp[0].Target.Mesh
+	r, fw := regionOf(out, m)
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	w, h := r.Dx(), r.Dy()
+	eyes := polygon(w, h, m, rightEye, ox, oy)
+	eyes.add(polygon(w, h, m, leftEye, ox, oy))
+	near, far := eyes.maxOver(int(0.1*fw)), eyes.maxOver(int(0.4*fw))
+	nose := polygon(w, h, m, []int{168, 351, 358, 327, 2, 98, 129, 122}, ox, oy).maxOver(int(0.03 * fw))
+	oval := polygon(w, h, m, faceOval, ox, oy)
+	oval.erode(int(0.03 * fw))
+	eyeBottom := math.Max(m[rightEyeBottom].Y, m[leftEyeBottom].Y) - oy
+	lineR := int(math.Round(lineHalfWidth * fw))
+	dark := func(img *image.NRGBA) *plane {
+		l, _, _ := toLab(resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)))
+		closed := l.maxOver(lineR).minOver(lineR)
+		out := newPlane(w, h)
+		for i := range out.v {
+			if closed.v[i]-l.v[i] > 12 {
+				out.v[i] = 1
+			}
+		}
+		return out
+	}
+	before, after := dark(shaped).maxOver(2), dark(out)
+	var n, k float64
+	for i := range after.v {
+		if far.v[i] == 0 || near.v[i] > 0 || nose.v[i] > 0 || oval.v[i] < 1 || float64(i/w) < eyeBottom {
+			continue
+		}
+		n++
+		if after.v[i] > 0 && before.v[i] == 0 {
+			k++
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %.0f pixels on the cheeks", n)
+	}
+	t.Logf("new dark lines on the cheeks: %.0f of %.0f pixels (%.2f%%)", k, n, 100*k/n)
+	if k/n > 0.004 {
+		t.Errorf("%.2f%% of the cheeks are on dark lines the target does not have: the frames' lower rim came through", 100*k/n)
+	}
+}
