@@ -1246,11 +1246,7 @@ func TestPoorSourceEyesStay(t *testing.T) {
 // same colour in less light keeps it) was 1.37 times the target skin's when
 // the whole face took the skin's mean colour, 1.08 with greyColour.
 func TestGreySourceTakesTargetColour(t *testing.T) {
-	src := testenv.Load(t, filepath.Join(testenv.HardDir(t), "bw_dark_skin_young_man_cap_eyes_downcast.jpg"))
-	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
-	_, sp := moved(orig, src, pairs)
-	m := sp[0].Target.Mesh
-	r, fw := regionOf(out, m)
+	orig, _, out, m, r, fw := hardIntoLuciano(t, "bw_dark_skin_young_man_cap_eyes_downcast.jpg")
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 	g := regionsOf(r.Dx(), r.Dy(), m, ox, oy)
 	g.oval.erode(int(0.08 * fw))
@@ -1300,11 +1296,7 @@ func TestGreySourceTakesTargetColour(t *testing.T) {
 // lines (12 L* darker than a closing fills in) that the target does not
 // have within two pixels was 1.05%; it stays under 0.4%.
 func TestSourceFrameRimStaysOut(t *testing.T) {
-	src := testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
-	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
-	shaped, sp := moved(orig, src, pairs)
-	m := sp[0].Target.Mesh
-	r, fw := regionOf(out, m)
+	_, shaped, out, m, r, fw := hardIntoLuciano(t, "glasses_clear_woman_drinking_straw.jpg")
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 	w, h := r.Dx(), r.Dy()
 	eyes := polygon(w, h, m, rightEye, ox, oy)
@@ -1344,4 +1336,18 @@ func TestSourceFrameRimStaysOut(t *testing.T) {
 	if k/n > 0.004 {
 		t.Errorf("%.2f%% of the cheeks are on dark lines the target does not have: the frames' lower rim came through", 100*k/n)
 	}
+}
+
+// hardIntoLuciano swaps the hard photo name into the frontal man's
+// portrait and returns the target as it was and given the source's shape
+// (what the result is compared with), the result, the new target mesh and
+// its region and face width.
+func hardIntoLuciano(t *testing.T, name string) (orig, shaped, out *image.NRGBA, m []faceswap.Point3, r image.Rectangle, fw float64) {
+	t.Helper()
+	src := testenv.Load(t, filepath.Join(testenv.HardDir(t), name))
+	orig, out, pairs, _ := swappedImages(t, src, photo(t, "portrait_man_frontal_luciano.png"), 1, resample.Bilinear)
+	shaped, sp := moved(orig, src, pairs)
+	m = sp[0].Target.Mesh
+	r, fw = regionOf(out, m)
+	return orig, shaped, out, m, r, fw
 }
