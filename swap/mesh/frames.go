@@ -355,29 +355,53 @@ func paintOver(img *resample.Image, lab [3]*plane, marks *plane, skin skinStats,
 	if grain > 0 {
 		detail = grainOf(l, soft, grain, max(2, int(math.Round(wireGrainShift*fw))))
 	}
+	// the fill: the kept skin's mean around each pixel at four doubling
+	// scales, the finer where enough skin is near, each blended into the
+	// coarser by how much (taken scale by scale, "first with enough skin",
+	// the scales' fills met at hard edges: a pale patch under the straw
+	// woman's frame)
 	done := newPlane(img.W, img.H)
-	sigma := max(1, 1.5*math.Ceil(framesLine*fw))
-	for pass := 0; pass < 4; pass++ {
+	var fill [3]*plane
+	sigma := max(1, 1.5*math.Ceil(framesLine*fw)) * 8
+	for pass := 3; pass >= 0; pass-- {
 		den := copyPlane(keep)
 		den.blur(sigma)
-		nums := make([]*plane, 3)
 		for k, p := range []*plane{l, a, b} {
-			nums[k] = copyPlane(p)
-			nums[k].mul(keep)
-			nums[k].blur(sigma)
+			num := copyPlane(p)
+			num.mul(keep)
+			num.blur(sigma)
+			if fill[k] == nil {
+				fill[k] = newPlane(img.W, img.H)
+			}
+			for i, v := range soft.v {
+				if v == 0 || den.v[i] <= 1e-4 {
+					continue
+				}
+				f := num.v[i] / den.v[i]
+				w := float32(1)
+				if pass < 3 && done.v[i] > 0 {
+					w = min(1, max(0, (den.v[i]-0.05)/0.25))
+				}
+				fill[k].v[i] += w * (f - fill[k].v[i])
+			}
 		}
 		for i, v := range soft.v {
-			if v > 0 && done.v[i] == 0 && (den.v[i] > 0.1 || pass == 3 && den.v[i] > 1e-4) {
-				l.v[i] += v * (nums[0].v[i]/den.v[i] - l.v[i])
-				a.v[i] += v * (nums[1].v[i]/den.v[i] - a.v[i])
-				b.v[i] += v * (nums[2].v[i]/den.v[i] - b.v[i])
-				if detail != nil {
-					l.v[i] += v * detail.v[i]
-				}
+			if v > 0 && den.v[i] > 1e-4 {
 				done.v[i] = 1
 			}
 		}
-		sigma *= 2
+		sigma /= 2
+	}
+	for i, v := range soft.v {
+		if v == 0 || done.v[i] == 0 {
+			continue
+		}
+		l.v[i] += v * (fill[0].v[i] - l.v[i])
+		a.v[i] += v * (fill[1].v[i] - a.v[i])
+		b.v[i] += v * (fill[2].v[i] - b.v[i])
+		if detail != nil {
+			l.v[i] += v * detail.v[i]
+		}
 	}
 	// only the marked pixels change (a round trip through L*a*b* is not
 	// exact to the last bit)
