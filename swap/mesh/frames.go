@@ -361,33 +361,32 @@ func paintOver(img *resample.Image, lab [3]*plane, marks *plane, skin skinStats,
 	// the scales' fills met at hard edges: a pale patch under the straw
 	// woman's frame)
 	done := newPlane(img.W, img.H)
-	var fill [3]*plane
+	fill := [3]*plane{newPlane(img.W, img.H), newPlane(img.W, img.H), newPlane(img.W, img.H)}
 	sigma := max(1, 1.5*math.Ceil(framesLine*fw)) * 8
 	for pass := 3; pass >= 0; pass-- {
 		den := copyPlane(keep)
 		den.blur(sigma)
+		// how much of this scale's fill a pixel takes: all of it where no
+		// coarser scale reached, else by how much skin is near
+		w := newPlane(img.W, img.H)
+		for i, v := range soft.v {
+			if v == 0 || den.v[i] <= 1e-4 {
+				continue
+			}
+			w.v[i] = 1
+			if done.v[i] > 0 {
+				w.v[i] = min(1, max(0, (den.v[i]-0.05)/0.25))
+			}
+			done.v[i] = 1
+		}
 		for k, p := range []*plane{l, a, b} {
 			num := copyPlane(p)
 			num.mul(keep)
 			num.blur(sigma)
-			if fill[k] == nil {
-				fill[k] = newPlane(img.W, img.H)
-			}
-			for i, v := range soft.v {
-				if v == 0 || den.v[i] <= 1e-4 {
-					continue
+			for i, wi := range w.v {
+				if wi > 0 {
+					fill[k].v[i] += wi * (num.v[i]/den.v[i] - fill[k].v[i])
 				}
-				f := num.v[i] / den.v[i]
-				w := float32(1)
-				if pass < 3 && done.v[i] > 0 {
-					w = min(1, max(0, (den.v[i]-0.05)/0.25))
-				}
-				fill[k].v[i] += w * (f - fill[k].v[i])
-			}
-		}
-		for i, v := range soft.v {
-			if v > 0 && den.v[i] > 1e-4 {
-				done.v[i] = 1
 			}
 		}
 		sigma /= 2

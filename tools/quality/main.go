@@ -244,15 +244,13 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, c.bin, "swap", "--source", src, "--target", tgt, "-o", result,
 		"--input-faces-index", input, "--source-faces-index", sidx, "--detection-face-order", order)
-	var ds, dt detected
-	var want [][2]int
-	var err error
+	// the pairs in our numbering, found first: the naive paste is given them
+	ds, dt, want, err := ourPairs(c.bin, src, tgt, input, sidx, order)
+	if err != nil {
+		r.err = err.Error()
+		return r
+	}
 	if c.control {
-		// the naive paste is given the pairs in our numbering, found first
-		if ds, dt, want, err = ourPairs(c.bin, src, tgt, input, sidx, order); err != nil {
-			r.err = err.Error()
-			return r
-		}
 		cmd = controlSwap(ctx, evalDir, src, tgt, result, order, want)
 	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -263,12 +261,6 @@ func swapAndScore(c config, evalDir string, p Pair) row {
 	if err != nil {
 		r.err = fmt.Sprintf("swap failed: %s", firstLine(stderr.String(), err))
 		return r
-	}
-	if !c.control {
-		if ds, dt, want, err = ourPairs(c.bin, src, tgt, input, sidx, order); err != nil {
-			r.err = err.Error()
-			return r
-		}
 	}
 	// The evaluator numbers faces with its own detector; where its numbering
 	// differs from ours, score again with its indices of the faces we swapped
