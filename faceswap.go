@@ -14,6 +14,9 @@ type Point struct{ X, Y float64 }
 // smaller Z being nearer the camera.
 type Point3 struct{ X, Y, Z float64 }
 
+// Circle is a circle in image pixels: centre X, Y and radius R.
+type Circle struct{ X, Y, R float64 }
+
 // Rect is an axis-aligned box in image pixels.
 type Rect struct{ X, Y, W, H float64 }
 
@@ -62,12 +65,15 @@ const MeshPoints = 468
 
 // Face is one detected face with everything analysis found about it.
 type Face struct {
-	Box         Rect     // detector box, clipped to nothing (may cross the border)
-	Score       float64  // detector confidence 0..1
-	Keypoints   [5]Point // LeftEye, RightEye, Nose, MouthLeft, MouthRight
-	Mesh        []Point3 // MeshPoints vertices in image pixels; nil when not computed
-	MeshScore   float64  // face-presence confidence of the mesh model 0..1
-	Gender      Gender   // GenderUnknown when not computed
-	GenderScore float64  // confidence of Gender 0.5..1
-	Age         float64  // years; 0 when not computed
+	Box       Rect     // detector box, clipped to nothing (may cross the border)
+	Score     float64  // detector confidence 0..1
+	Keypoints [5]Point // LeftEye, RightEye, Nose, MouthLeft, MouthRight
+	Mesh      []Point3 // MeshPoints vertices in image pixels; nil when not computed
+	MeshScore float64  // face-presence confidence of the mesh model 0..1
+	// Irises are the irises of the subject's right eye (image left) and
+	// left eye in image pixels; zero when not computed.
+	Irises      [2]Circle
+	Gender      Gender  // GenderUnknown when not computed
+	GenderScore float64 // confidence of Gender 0.5..1
+	Age         float64 // years; 0 when not computed
 }

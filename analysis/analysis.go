@@ -2,7 +2,8 @@
 // pipeline needs about it: the detector proposes candidates over several
 // scales, the face mesh confirms each (its face-presence score rejects
 // false boxes) and places 468 points, duplicates are merged on the mesh
-// boxes, and the attribute model adds gender and age.
+// boxes, and the attribute model adds gender and age. The iris model finds
+// the irises of the faces a swap uses (Irises), on those alone.
 package analysis
 
 import (
@@ -63,6 +64,7 @@ type Models struct {
 	Detector  string // BlazeFace (blazeface-back.onnx)
 	Mesh      string // FaceMesh (facemesh.onnx)
 	Attribute string // FaceRes (faceres.onnx); empty: no gender or age
+	Iris      string // iris landmarks (iris.onnx); empty: no iris centres
 }
 
 // Analyzer runs analysis. It is safe for concurrent use.
@@ -71,6 +73,7 @@ type Analyzer struct {
 	det  detect.Detector
 	mesh *landmark.FaceMesh
 	attr *attribute.FaceRes
+	iris *landmark.Iris
 	// sessions are the loaded models, for run-time statistics.
 	sessions []*onnx.Session
 }
@@ -103,6 +106,15 @@ func New(rt *onnx.Runtime, m Models, cfg Config) (*Analyzer, error) {
 		}
 		a.sessions = append(a.sessions, s)
 		if a.attr, err = attribute.NewFaceRes(s); err != nil {
+			return nil, err
+		}
+	}
+	if m.Iris != "" {
+		if s, err = rt.Load(m.Iris); err != nil {
+			return nil, err
+		}
+		a.sessions = append(a.sessions, s)
+		if a.iris, err = landmark.NewIris(s); err != nil {
 			return nil, err
 		}
 	}
@@ -194,6 +206,28 @@ func (a *Analyzer) analyze(img *image.NRGBA, opt Options) ([]found, error) {
 		}
 	}
 	return faces, nil
+}
+
+// Irises finds the irises of faces of img (their Irises), in one batch. It
+// does nothing when the analyzer has no iris model: each 64-px eye crop
+// costs about 2.3 ms on one core, so it runs on the faces a swap uses
+// rather than on every face found.
+func (a *Analyzer) Irises(img *image.NRGBA, faces []*faceswap.Face) error {
+	if a.iris == nil || len(faces) == 0 {
+		return nil
+	}
+	meshes := make([][]faceswap.Point3, len(faces))
+	for i, f := range faces {
+		meshes[i] = f.Mesh
+	}
+	irises, err := a.iris.Run(raster.NewPyramid(img), meshes)
+	if err != nil {
+		return err
+	}
+	for i, f := range faces {
+		f.Irises = irises[i]
+	}
+	return nil
 }
 
 // dedup keeps, of faces whose mesh boxes overlap by more than iou, where

@@ -30,9 +30,9 @@ var (
 func analyzer(t testing.TB) *Analyzer {
 	t.Helper()
 	rt := testenv.Runtime(t)
-	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	anOnce.Do(func() {
-		an, anErr = New(rt, Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, Config{})
+		an, anErr = New(rt, Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres"), Iris: p.ONNX("iris")}, Config{})
 	})
 	if anErr != nil {
 		t.Fatal(anErr)
@@ -220,6 +220,13 @@ func checkMeshEyes(t *testing.T, a *Analyzer, name string, img *image.NRGBA) int
 	if err != nil {
 		t.Fatal(err)
 	}
+	fs := make([]*faceswap.Face, len(found))
+	for i := range found {
+		fs[i] = &found[i].face
+	}
+	if err := a.Irises(img, fs); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, f := range found {
 		l, r := landmark.EyeCenters(f.face.Mesh)
@@ -236,6 +243,15 @@ func checkMeshEyes(t *testing.T, a *Analyzer, name string, img *image.NRGBA) int
 			if d > 0.15*c.Box.W {
 				t.Errorf("%s: face at %.0f,%.0f: mesh eye %d is %.1f px (%.0f%%) from the detector's (box width %.0f)",
 					name, c.Box.X, c.Box.Y, k, d, 100*d/c.Box.W, c.Box.W)
+			}
+			// the iris lies in the eye, between its corners
+			corners := [2][2]int{{33, 133}, {263, 362}}[k]
+			o, in, ir := f.face.Mesh[corners[0]], f.face.Mesh[corners[1]], f.face.Irises[k]
+			w := math.Hypot(in.X-o.X, in.Y-o.Y)
+			mid := faceswap.Point{X: (o.X + in.X) / 2, Y: (o.Y + in.Y) / 2}
+			if d := math.Hypot(ir.X-mid.X, ir.Y-mid.Y); d > 0.3*w || ir.R <= 0.1*w || ir.R > 0.4*w {
+				t.Errorf("%s: face at %.0f,%.0f: iris %d at %.1f,%.1f r %.1f is %.1f px from the middle of an eye %.1f px wide",
+					name, c.Box.X, c.Box.Y, k, ir.X, ir.Y, ir.R, d, w)
 			}
 		}
 	}

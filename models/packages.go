@@ -47,7 +47,7 @@ var TFJSModels = []string{
 	"gear",
 	"gender",
 	"mobilefacenet",
-	"iris",
+	Iris,
 }
 
 // FlexibleSize names the TF.js models the importer converts with symbolic

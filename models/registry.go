@@ -62,6 +62,7 @@ const (
 	BlazeFace = "blazeface-back" // the analysis's face detector
 	FaceMesh  = "facemesh"
 	FaceRes   = "faceres"
+	Iris      = "iris"
 	Inswapper = "inswapper_128"
 	ArcFace   = "w600k_r50" // the identity embedding Inswapper takes
 )

@@ -37,8 +37,8 @@ func Open(p models.Paths, oc onnx.Config) (*Pipeline, *onnx.Runtime, error) {
 
 // open is Open, leaving the runtime open on an error.
 func open(p models.Paths, oc onnx.Config) (*Pipeline, *onnx.Runtime, error) {
-	m := analysis.Models{Detector: p.ONNX(models.BlazeFace), Mesh: p.ONNX(models.FaceMesh), Attribute: p.ONNX(models.FaceRes)}
-	if err := p.Require(oc.LibraryPath, m.Detector, m.Mesh, m.Attribute); err != nil {
+	m := analysis.Models{Detector: p.ONNX(models.BlazeFace), Mesh: p.ONNX(models.FaceMesh), Attribute: p.ONNX(models.FaceRes), Iris: p.ONNX(models.Iris)}
+	if err := p.Require(oc.LibraryPath, m.Detector, m.Mesh, m.Attribute, m.Iris); err != nil {
 		return nil, nil, err
 	}
 	rt, err := onnx.Open(oc)

@@ -341,6 +341,9 @@ func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *check
 	if err != nil {
 		return nil, err
 	}
+	if err := p.irises(src, dst, pairs); err != nil {
+		return nil, err
+	}
 	sp := make([]swap.Pair, len(pairs))
 	res.Faces = make([]FaceOutcome, len(pairs))
 	for i, pr := range pairs {
@@ -445,6 +448,32 @@ func (p *Pipeline) CheckImages(r *Request) error {
 		if _, err := imageio.DecodeConfig(in.data, p.limits()); err != nil {
 			return faceswap.InField(in.field, err)
 		}
+	}
+	return nil
+}
+
+// irises finds the irises of the faces the pairs use, each face once (a
+// source given to several targets is one face), so the engine can compare
+// how much of each eye shows.
+func (p *Pipeline) irises(src, dst *image.NRGBA, pairs []selection.Pair) error {
+	first := map[int]int{} // a source face's index → the first pair that has it
+	var srcFaces []*faceswap.Face
+	dstFaces := make([]*faceswap.Face, len(pairs))
+	for i := range pairs {
+		dstFaces[i] = &pairs[i].Target
+		if _, ok := first[pairs[i].SourceIndex]; !ok {
+			first[pairs[i].SourceIndex] = i
+			srcFaces = append(srcFaces, &pairs[i].Source)
+		}
+	}
+	if err := p.Analyzer.Irises(src, srcFaces); err != nil {
+		return err
+	}
+	if err := p.Analyzer.Irises(dst, dstFaces); err != nil {
+		return err
+	}
+	for i := range pairs {
+		pairs[i].Source.Irises = pairs[first[pairs[i].SourceIndex]].Source.Irises
 	}
 	return nil
 }

@@ -27,9 +27,9 @@ var (
 func pipe(t testing.TB) *Pipeline {
 	t.Helper()
 	rt := testenv.Runtime(t)
-	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	plOnce.Do(func() {
-		an, err := analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
+		an, err := analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres"), Iris: p.ONNX("iris")}, analysis.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,5 +239,46 @@ func TestUseDetector(t *testing.T) {
 	err = q.UseDetector(rt, models.Paths{Home: home}, "YOLOv5l")
 	if faceswap.StatusOf(err) != 404 || !strings.Contains(faceswap.PublicMessage(err), `faceswap models pull YOLOv5l`) {
 		t.Errorf("missing detector: %v", err)
+	}
+}
+
+// TestIrisesOfPairs: before the swap, every face the pairs use gets its
+// irises (the engine compares how much of each eye shows), a source given
+// to several targets the same ones in every pair.
+func TestIrisesOfPairs(t *testing.T) {
+	p := pipe(t)
+	src := testenv.Load(t, testenv.Photo(t, testenv.Portrait))
+	dst := testenv.Load(t, testenv.Photo(t, testenv.Group5))
+	sf, err := p.Analyzer.Analyze(src, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, err := p.Analyzer.Analyze(dst, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := selection.Pairs(sf, df, selection.Request{TargetIndices: []int{0, 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range pairs {
+		if pr.Source.Irises != ([2]faceswap.Circle{}) || pr.Target.Irises != ([2]faceswap.Circle{}) {
+			t.Fatal("analysis gave irises before the pairs were chosen")
+		}
+	}
+	if err := p.irises(src, dst, pairs); err != nil {
+		t.Fatal(err)
+	}
+	for i, pr := range pairs {
+		for _, f := range []faceswap.Face{pr.Source, pr.Target} {
+			for e, c := range f.Irises {
+				if b := f.Box; c.R <= 0 || c.X < b.X || c.X > b.X+b.W || c.Y < b.Y || c.Y > b.Y+b.H {
+					t.Errorf("pair %d: iris %d %+v, want one inside the face box %+v", i, e, c, f.Box)
+				}
+			}
+		}
+		if pr.Source.Irises != pairs[0].Source.Irises {
+			t.Errorf("pair %d: the source's irises %+v, pair 0's %+v", i, pr.Source.Irises, pairs[0].Source.Irises)
+		}
 	}
 }

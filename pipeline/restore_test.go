@@ -288,12 +288,12 @@ func TestRestoreFacesAndLandmarks(t *testing.T) {
 // tempHome is a models folder with the set-up's analysis models (links to
 // the real ones) and nothing optional.
 func tempHome(t *testing.T) (models.Paths, onnx.Config) {
-	set := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	set := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, "onnx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{models.BlazeFace, models.FaceMesh, models.FaceRes} {
+	for _, m := range []string{models.BlazeFace, models.FaceMesh, models.FaceRes, models.Iris} {
 		if err := os.Symlink(set.ONNX(m), filepath.Join(home, "onnx", m+".onnx")); err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func TestAsyncWorkerKilled(t *testing.T) {
 		t.Skip("starts three processes and waits for a rescue (about a minute); skipped in -short mode")
 	}
 	dbURL := testDatabaseURL(t)
-	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx").Home
+	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx", "onnx/"+models.Iris+".onnx").Home
 	bin := buildFaceswap(t)
 	env := append(nodeEnv(home, dbURL, "", t.TempDir()),
 		"FACESWAP_JOB_TIMEOUT=8s",       // one run of a job

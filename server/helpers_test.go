@@ -42,7 +42,7 @@ var (
 // (through OpenPipeline, as the serve command does).
 func sharedPipeline(t testing.TB) *pipeline.Pipeline {
 	t.Helper()
-	p := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx")
+	p := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx", "onnx/"+models.Iris+".onnx")
 	plOnce.Do(func() {
 		shared, _, plErr = pipeline.Open(p, onnx.Config{LibraryPath: p.ORTLibrary()})
 	})

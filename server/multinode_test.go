@@ -44,7 +44,7 @@ func TestThreeNodes(t *testing.T) {
 		t.Skip("starts three server processes and runs 45 swaps; skipped in -short mode")
 	}
 	dbURL, redisURL := testDatabaseURL(t), testRedisURL(t)
-	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx").Home
+	home := testenv.Models(t, "onnx/"+models.BlazeFace+".onnx", "onnx/"+models.FaceMesh+".onnx", "onnx/"+models.FaceRes+".onnx", "onnx/"+models.Iris+".onnx").Home
 	swapBody, err := json.Marshal(small(t))
 	if err != nil {
 		t.Fatal(err)

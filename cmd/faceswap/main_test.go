@@ -266,8 +266,8 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// analysisModels are the files detect needs besides ONNX Runtime.
-var analysisModels = []string{"onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx"}
+// analysisModels are the files detect and swap need besides ONNX Runtime.
+var analysisModels = []string{"onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx"}
 
 // output is the documented JSON of detect, decoded strictly.
 type output struct {

@@ -80,7 +80,7 @@ func (l *lockedBuffer) String() string {
 // serves a swap for a key made in its database, and shuts down cleanly
 // when its context ends.
 func TestServe(t *testing.T) {
-	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	// Any photos with one face each will do: those every set-up machine has.
 	source, target := testenv.PhotoBytes(t, testenv.Tiny), testenv.PhotoBytes(t, testenv.Portrait2)
 	db := filepath.Join(t.TempDir(), "keys.db")

@@ -825,7 +825,7 @@ func TestFitRealDetectors(t *testing.T) {
 // they are other kinds of network (NHWC face mesh, detector and attribute
 // models), which the shapes tell apart.
 func TestFitRefusesCacheModels(t *testing.T) {
-	files := []string{"onnx/facemesh.onnx", "onnx/blazeface-back.onnx", "onnx/faceres.onnx"}
+	files := []string{"onnx/facemesh.onnx", "onnx/blazeface-back.onnx", "onnx/faceres.onnx", "onnx/iris.onnx"}
 	p := testenv.Models(t, files...)
 	o := optional.Default()
 	for _, f := range files {

@@ -31,10 +31,10 @@ var (
 func analyzer(t testing.TB) *analysis.Analyzer {
 	t.Helper()
 	rt := testenv.Runtime(t)
-	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	p := testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	anOnce.Do(func() {
 		var err error
-		an, err = analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres")}, analysis.Config{})
+		an, err = analysis.New(rt, analysis.Models{Detector: p.ONNX("blazeface-back"), Mesh: p.ONNX("facemesh"), Attribute: p.ONNX("faceres"), Iris: p.ONNX("iris")}, analysis.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,8 +72,16 @@ func grey(img *image.NRGBA) *image.NRGBA {
 
 func faces(t testing.TB, img *image.NRGBA) []faceswap.Face {
 	t.Helper()
-	f, err := analyzer(t).Analyze(img, analysis.Options{})
+	a := analyzer(t)
+	f, err := a.Analyze(img, analysis.Options{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	ptrs := make([]*faceswap.Face, len(f))
+	for i := range f {
+		ptrs[i] = &f[i]
+	}
+	if err := a.Irises(img, ptrs); err != nil {
 		t.Fatal(err)
 	}
 	return f

@@ -22,7 +22,7 @@ func TestShortSoakAndCrash(t *testing.T) {
 		t.Skip("runs a server for about 40 s")
 	}
 	photos := testenv.Photos(t)
-	testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx")
+	testenv.Models(t, "onnx/blazeface-back.onnx", "onnx/facemesh.onnx", "onnx/faceres.onnx", "onnx/iris.onnx")
 	bin := filepath.Join(t.TempDir(), "faceswap")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/faceswap")
 	cmd.Dir = testenv.RepoRoot()
