@@ -345,6 +345,9 @@ func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
 // may be at another scale).
 func keptOf(g faceRegions, p swap.Pair, T []faceswap.Point3, ox, oy, fw float64) *plane {
 	keepRight, keepLeft, keepMouth := keptFeatures(p.Source.Mesh, T)
+	if !similarIrisShow(p.Source, p.Target) {
+		keepRight, keepLeft = true, true
+	}
 	poor := sourceEyesPoor(p, T)
 	keepRight, keepLeft = keepRight || poor, keepLeft || poor
 	keep := newPlane(g.w, g.h)
@@ -525,6 +528,60 @@ func similarOpenness(s, t []faceswap.Point3) bool {
 	}
 	r := open(s) / max(open(t), 1e-6)
 	return r > 0.6 && r < 1.67
+}
+
+// irisShowMax is the factor by which the source's and the target's lid
+// gaps, measured in iris diameters, may differ before the target's eye
+// openings stay (similarIrisShow); irisSizeMin and irisSizeMax bound the
+// iris diameter over the eye's width for an iris fit to be trusted.
+const (
+	irisShowMax = 1.5
+	irisSizeMin = 0.25
+	irisSizeMax = 0.65
+)
+
+// similarIrisShow reports whether the source's eyes show about as much of
+// their irises as the target's: the lid gap over the iris diameter, on the
+// more visible eye, differs by less than a factor of irisShowMax. The lid
+// gap over the eye's width (similarOpenness) misses a wide, startled stare
+// on a man frowning down at a table (0.35 against 0.31), where the irises
+// tell them apart (Santa's lids stand 1.2 iris diameters apart, the office
+// man's 0.5): drawn into the narrower opening, the source's eye becomes a
+// white-rimmed stare. It also holds when either face's irises were not
+// found or their fit is implausible.
+func similarIrisShow(s, t faceswap.Face) bool {
+	rs, okS := irisShow(s)
+	rt, okT := irisShow(t)
+	if !okS || !okT {
+		return true
+	}
+	r := rs / rt
+	return r < irisShowMax && r > 1/irisShowMax
+}
+
+// irisShow returns the lid gap over the iris diameter of f's more visible
+// (wider) eye, and whether it could be measured.
+func irisShow(f faceswap.Face) (float64, bool) {
+	m := f.Mesh
+	if len(m) != faceswap.MeshPoints {
+		return 0, false
+	}
+	type eye struct{ top, bottom, outer, inner int }
+	es := [2]eye{{rightEyeTop, rightEyeBottom, 33, 133}, {leftEyeTop, leftEyeBottom, 263, 362}}
+	k := 0
+	if dist(m[es[1].outer], m[es[1].inner]) > dist(m[es[0].outer], m[es[0].inner]) {
+		k = 1
+	}
+	e, ir := es[k], f.Irises[k]
+	w := dist(m[e.outer], m[e.inner])
+	if ir.R <= 0 || w <= 0 || 2*ir.R/w < irisSizeMin || 2*ir.R/w > irisSizeMax {
+		return 0, false
+	}
+	// the gap across the eye: perpendicular to the line through its
+	// corners (a lowered head's lid points stand apart along it too)
+	o, in, tp, bt := m[e.outer], m[e.inner], m[e.top], m[e.bottom]
+	gap := math.Abs((in.X-o.X)*(bt.Y-tp.Y)-(in.Y-o.Y)*(bt.X-tp.X)) / w
+	return gap / (2 * ir.R), true
 }
 
 // Foreign things on the source, which hairLike marks firmly: pixels whose

@@ -1416,3 +1416,50 @@ func TestFramePaintIsSmooth(t *testing.T) {
 		t.Errorf("the painted frames have a step of %.1f L* inside: a patch of another scale's fill", steepest)
 	}
 }
+
+// TestStartledSourceKeepsTargetGaze: where the source shows far more of its
+// irises than the target (similarIrisShow), the target keeps its own eye
+// openings. Santa's startled stare (his lids 1.2 iris diameters apart)
+// drawn into the office man frowning down at the table (0.5) gave the man
+// white-rimmed, staring eyes, though by lid gap over eye width the two are
+// alike (0.35 against 0.31). A source whose eyes show about as much as the
+// target's still gives its eyes.
+func TestStartledSourceKeepsTargetGaze(t *testing.T) {
+	hard := func(name string) *image.NRGBA { return testenv.Load(t, filepath.Join(testenv.HardDir(t), name)) }
+	for _, c := range []struct {
+		name     string
+		src, dst *image.NRGBA
+		x        float64 // the target face's box is the one nearest this x
+		kept     bool
+	}{
+		{"startled into frowning", photo(t, "portrait_man_glasses_beard_santa.jpg"), photo(t, "group5_office_meeting.jpg"), 623, true},
+		{"calm into calm", photo(t, "portrait_man_frontal_luciano.png"), hard("windblown_hair_woman_smile_teeth.jpg"), 350, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sf, tf := faces(t, c.src), faces(t, c.dst)
+			if len(sf) == 0 || len(tf) == 0 {
+				t.Fatalf("source: %d faces, target: %d", len(sf), len(tf))
+			}
+			target := tf[0]
+			for _, f := range tf {
+				if math.Abs(f.Box.X-c.x) < math.Abs(target.Box.X-c.x) {
+					target = f
+				}
+			}
+			pairs := []swap.Pair{{Source: sf[0], Target: target}}
+			out := clone(c.dst)
+			if _, err := New().Swap(out, c.src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+				t.Fatal(err)
+			}
+			shaped, sp := moved(c.dst, c.src, pairs)
+			change := eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye)
+			t.Logf("mean change over the target's eye openings: %.1f levels", change)
+			if c.kept && change > 6 {
+				t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
+			}
+			if !c.kept && change < 10 {
+				t.Errorf("the target's eyes were kept (mean change %.1f levels), want the source's", change)
+			}
+		})
+	}
+}
