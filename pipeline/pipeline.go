@@ -341,7 +341,7 @@ func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *check
 	if err != nil {
 		return nil, err
 	}
-	if err := p.irises(src, dst, pairs); err != nil {
+	if err := p.irises(src, dst, pairs, release != nil); err != nil {
 		return nil, err
 	}
 	sp := make([]swap.Pair, len(pairs))
@@ -454,8 +454,9 @@ func (p *Pipeline) CheckImages(r *Request) error {
 
 // irises finds the irises of the faces the pairs use, each face once (a
 // source given to several targets is one face), so the engine can compare
-// how much of each eye shows.
-func (p *Pipeline) irises(src, dst *image.NRGBA, pairs []selection.Pair) error {
+// how much of each eye shows. With the helper granted, the source's run
+// beside the target's.
+func (p *Pipeline) irises(src, dst *image.NRGBA, pairs []selection.Pair, helper bool) error {
 	first := map[int]int{} // a source face's index → the first pair that has it
 	var srcFaces []*faceswap.Face
 	dstFaces := make([]*faceswap.Face, len(pairs))
@@ -466,11 +467,22 @@ func (p *Pipeline) irises(src, dst *image.NRGBA, pairs []selection.Pair) error {
 			srcFaces = append(srcFaces, &pairs[i].Source)
 		}
 	}
-	if err := p.Analyzer.Irises(src, srcFaces); err != nil {
-		return err
-	}
-	if err := p.Analyzer.Irises(dst, dstFaces); err != nil {
-		return err
+	if helper {
+		wait := beside(func() error { return p.Analyzer.Irises(src, srcFaces) })
+		derr := p.Analyzer.Irises(dst, dstFaces)
+		if err := wait(); err != nil {
+			return err
+		}
+		if derr != nil {
+			return derr
+		}
+	} else {
+		if err := p.Analyzer.Irises(src, srcFaces); err != nil {
+			return err
+		}
+		if err := p.Analyzer.Irises(dst, dstFaces); err != nil {
+			return err
+		}
 	}
 	for i := range pairs {
 		pairs[i].Source.Irises = pairs[first[pairs[i].SourceIndex]].Source.Irises

@@ -244,7 +244,8 @@ func TestUseDetector(t *testing.T) {
 
 // TestIrisesOfPairs: before the swap, every face the pairs use gets its
 // irises (the engine compares how much of each eye shows), a source given
-// to several targets the same ones in every pair.
+// to several targets the same ones in every pair, the same whether the
+// source's run beside the target's or not.
 func TestIrisesOfPairs(t *testing.T) {
 	p := pipe(t)
 	src := testenv.Load(t, testenv.Photo(t, testenv.Portrait))
@@ -266,8 +267,17 @@ func TestIrisesOfPairs(t *testing.T) {
 			t.Fatal("analysis gave irises before the pairs were chosen")
 		}
 	}
-	if err := p.irises(src, dst, pairs); err != nil {
+	beside := append([]selection.Pair(nil), pairs...)
+	if err := p.irises(src, dst, pairs, false); err != nil {
 		t.Fatal(err)
+	}
+	if err := p.irises(src, dst, beside, true); err != nil {
+		t.Fatal(err)
+	}
+	for i := range pairs {
+		if pairs[i].Source.Irises != beside[i].Source.Irises || pairs[i].Target.Irises != beside[i].Target.Irises {
+			t.Errorf("pair %d: irises %+v / %+v serially, %+v / %+v side by side", i, pairs[i].Source.Irises, pairs[i].Target.Irises, beside[i].Source.Irises, beside[i].Target.Irises)
+		}
 	}
 	for i, pr := range pairs {
 		for _, f := range []faceswap.Face{pr.Source, pr.Target} {
