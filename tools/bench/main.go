@@ -822,8 +822,9 @@ func (r *rig) pipelineTimes(v *variant, req *pipeline.Request) ([]float64, *pipe
 }
 
 // modelRuns records the model runs of each image's analysis, as Run makes
-// them (default fields: no gender filter, so no attribute model), and
-// checks that they are all the runs the whole request makes.
+// them (default fields: no gender filter, so no attribute model), adds the
+// request's iris runs (one per image, on the paired faces), and checks that
+// they are all the runs the whole request makes.
 func (r *rig) modelRuns(v *variant, req *pipeline.Request) (src, dst []modelRun, all int, err error) {
 	srcImg, _, err := imageio.Decode(v.src, r.pl.Limits)
 	if err != nil {
@@ -846,8 +847,18 @@ func (r *rig) modelRuns(v *variant, req *pipeline.Request) (src, dst []modelRun,
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	if len(whole) != len(src)+len(dst) {
-		return nil, nil, 0, fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d", v.id(), len(whole), len(src), len(dst))
+	// after the two analyses the request finds the irises of the paired
+	// faces: one run on the source image, then one on the target
+	extra := len(whole) - len(src) - len(dst)
+	if extra < 0 || extra > 2 {
+		return nil, nil, 0, fmt.Errorf("%s: the request made %d model runs, its two analyses %d and %d (and up to 2 iris runs)", v.id(), len(whole), len(src), len(dst))
+	}
+	iris := whole[len(src)+len(dst):]
+	if len(iris) > 0 {
+		src = append(src, iris[0])
+	}
+	if len(iris) > 1 {
+		dst = append(dst, iris[1])
 	}
 	return src, dst, len(whole), nil
 }
