@@ -1191,6 +1191,20 @@ func eyeChange(t *testing.T, before, after *image.NRGBA, m []faceswap.Point3, er
 	return sum / n
 }
 
+// wantEyesKept checks the mean change over the target's eyes (eyeChange):
+// at most keptMax levels where its eyes must stay, at least 10 where the
+// source's must be drawn.
+func wantEyesKept(t *testing.T, change float64, kept bool, keptMax float64) {
+	t.Helper()
+	t.Logf("mean change over the target's eyes: %.1f levels", change)
+	if kept && change > keptMax {
+		t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
+	}
+	if !kept && change < 10 {
+		t.Errorf("the target's eyes were kept (mean change %.1f levels), want the source's", change)
+	}
+}
+
 // TestEyesStayTogether: where one of the target's eyes is kept (its
 // openness differs from the source's), so is the other. Decided eye by
 // eye, the smiling woman given Santa's face kept her own blue squinting
@@ -1233,14 +1247,7 @@ func TestPoorSourceEyesStay(t *testing.T) {
 			orig, out, pairs, _ := swappedImages(t, src, c.dst(t), 1, resample.Bilinear)
 			shaped, sp := moved(orig, src, pairs)
 			m := sp[0].Target.Mesh
-			change := eyeChange(t, shaped, out, m, 1, rightEye, leftEye)
-			t.Logf("mean change over the target's eyes: %.1f levels", change)
-			if c.kept && change > 4 {
-				t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
-			}
-			if !c.kept && change < 10 {
-				t.Errorf("the target's eyes were kept (mean change %.1f levels), want the source's", change)
-			}
+			wantEyesKept(t, eyeChange(t, shaped, out, m, 1, rightEye, leftEye), c.kept, 4)
 		})
 	}
 }
@@ -1452,14 +1459,7 @@ func TestStartledSourceKeepsTargetGaze(t *testing.T) {
 				t.Fatal(err)
 			}
 			shaped, sp := moved(c.dst, c.src, pairs)
-			change := eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye)
-			t.Logf("mean change over the target's eye openings: %.1f levels", change)
-			if c.kept && change > 6 {
-				t.Errorf("the source's eyes were drawn (mean change %.1f levels), want the target's kept", change)
-			}
-			if !c.kept && change < 10 {
-				t.Errorf("the target's eyes were kept (mean change %.1f levels), want the source's", change)
-			}
+			wantEyesKept(t, eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye), c.kept, 6)
 		})
 	}
 }
