@@ -1441,6 +1441,7 @@ func TestStartledSourceKeepsTargetGaze(t *testing.T) {
 	}{
 		{"startled into frowning", photo(t, "portrait_man_glasses_beard_santa.jpg"), photo(t, "group5_office_meeting.jpg"), 623, true},
 		{"calm into calm", photo(t, "portrait_man_frontal_luciano.png"), hard("windblown_hair_woman_smile_teeth.jpg"), 350, false},
+		{"startled into a large face", photo(t, "portrait_man_glasses_beard_santa.jpg"), hard("dim_warm_indoor_light_woman.jpg"), 318, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sf, tf := faces(t, c.src), faces(t, c.dst)

@@ -70,6 +70,9 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 	for i, q := range T {
 		lp.Target.Mesh[i] = faceswap.Point3{X: (q.X - float64(r.Min.X)) * s, Y: (q.Y - float64(r.Min.Y)) * s, Z: q.Z * s}
 	}
+	for k, c := range p.Target.Irises {
+		lp.Target.Irises[k] = faceswap.Circle{X: (c.X - float64(r.Min.X)) * s, Y: (c.Y - float64(r.Min.Y)) * s, R: c.R * s}
+	}
 	alone := opt
 	alone.Beside = nil
 	<-lowReady
