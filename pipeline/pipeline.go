@@ -467,22 +467,20 @@ func (p *Pipeline) irises(src, dst *image.NRGBA, pairs []selection.Pair, helper 
 			srcFaces = append(srcFaces, &pairs[i].Source)
 		}
 	}
+	srcRun := func() error { return p.Analyzer.Irises(src, srcFaces) }
+	var wait func() error
 	if helper {
-		wait := beside(func() error { return p.Analyzer.Irises(src, srcFaces) })
-		derr := p.Analyzer.Irises(dst, dstFaces)
-		if err := wait(); err != nil {
-			return err
-		}
-		if derr != nil {
-			return derr
-		}
+		wait = beside(srcRun)
 	} else {
-		if err := p.Analyzer.Irises(src, srcFaces); err != nil {
-			return err
-		}
-		if err := p.Analyzer.Irises(dst, dstFaces); err != nil {
-			return err
-		}
+		err := srcRun()
+		wait = func() error { return err }
+	}
+	derr := p.Analyzer.Irises(dst, dstFaces)
+	if err := wait(); err != nil {
+		return err
+	}
+	if derr != nil {
+		return derr
 	}
 	for i := range pairs {
 		pairs[i].Source.Irises = pairs[first[pairs[i].SourceIndex]].Source.Irises

@@ -240,13 +240,14 @@ func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3
 
 // keptFeatures says which of the target's features stay: its eye openings
 // when its eyes' openness differs from the source's (a squint or closed
-// eyes against open ones: similarOpenness), both or neither, and its mouth
-// interior when open; otherwise the source's eyes carry identity. Eye by
-// eye, a smiling woman given Santa's face kept her own blue squinting eye
-// beside his brown wide-open one, and a three-quarter target's far eye,
-// narrow from the turn, counted as a squint.
-func keptFeatures(S, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
-	eyes := !similarOpenness(S, T)
+// eyes against open ones: similarOpenness, or a stare against a frown:
+// similarIrisShow), both or neither, and its mouth interior when open;
+// otherwise the source's eyes carry identity. Eye by eye, a smiling woman
+// given Santa's face kept her own blue squinting eye beside his brown
+// wide-open one, and a three-quarter target's far eye, narrow from the
+// turn, counted as a squint. T is the target's mesh in the swap's pixels.
+func keptFeatures(p swap.Pair, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
+	eyes := !similarOpenness(p.Source.Mesh, T) || !similarIrisShow(p.Source, p.Target)
 	return eyes, eyes, mouthOpen(T)
 }
 
@@ -344,10 +345,7 @@ func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
 // eyes with their lids. T is the target's mesh in the swap's pixels (p's
 // may be at another scale).
 func keptOf(g faceRegions, p swap.Pair, T []faceswap.Point3, ox, oy, fw float64) *plane {
-	keepRight, keepLeft, keepMouth := keptFeatures(p.Source.Mesh, T)
-	if !similarIrisShow(p.Source, p.Target) {
-		keepRight, keepLeft = true, true
-	}
+	keepRight, keepLeft, keepMouth := keptFeatures(p, T)
 	poor := sourceEyesPoor(p, T)
 	keepRight, keepLeft = keepRight || poor, keepLeft || poor
 	keep := newPlane(g.w, g.h)
@@ -517,13 +515,8 @@ func sourceEyesPoor(p swap.Pair, T []faceswap.Point3) bool {
 // 0.6 to 1.67. Each face is measured on its more visible (wider) eye: a
 // turned face's far eye looks narrow and would count as a squint.
 func similarOpenness(s, t []faceswap.Point3) bool {
-	type eye struct{ top, bottom, outer, inner int }
-	re, le := eye{rightEyeTop, rightEyeBottom, 33, 133}, eye{leftEyeTop, leftEyeBottom, 263, 362}
 	open := func(m []faceswap.Point3) float64 {
-		e := re
-		if dist(m[le.outer], m[le.inner]) > dist(m[re.outer], m[re.inner]) {
-			e = le
-		}
+		e := eyeMarks[widerEye(m)]
 		return dist(m[e.top], m[e.bottom]) / max(dist(m[e.outer], m[e.inner]), 1e-6)
 	}
 	r := open(s) / max(open(t), 1e-6)
@@ -566,13 +559,8 @@ func irisShow(f faceswap.Face) (float64, bool) {
 	if len(m) != faceswap.MeshPoints {
 		return 0, false
 	}
-	type eye struct{ top, bottom, outer, inner int }
-	es := [2]eye{{rightEyeTop, rightEyeBottom, 33, 133}, {leftEyeTop, leftEyeBottom, 263, 362}}
-	k := 0
-	if dist(m[es[1].outer], m[es[1].inner]) > dist(m[es[0].outer], m[es[0].inner]) {
-		k = 1
-	}
-	e, ir := es[k], f.Irises[k]
+	k := widerEye(m)
+	e, ir := eyeMarks[k], f.Irises[k]
 	w := dist(m[e.outer], m[e.inner])
 	if ir.R <= 0 || w <= 0 || 2*ir.R/w < irisSizeMin || 2*ir.R/w > irisSizeMax {
 		return 0, false

@@ -67,11 +67,14 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 	before := resample.FromNRGBA(lo) // lowT rounded, as the swap sees it
 	lp := p
 	lp.Target.Mesh = make([]faceswap.Point3, len(T))
+	toLow := func(x, y float64) (float64, float64) { return (x - float64(r.Min.X)) * s, (y - float64(r.Min.Y)) * s }
 	for i, q := range T {
-		lp.Target.Mesh[i] = faceswap.Point3{X: (q.X - float64(r.Min.X)) * s, Y: (q.Y - float64(r.Min.Y)) * s, Z: q.Z * s}
+		x, y := toLow(q.X, q.Y)
+		lp.Target.Mesh[i] = faceswap.Point3{X: x, Y: y, Z: q.Z * s}
 	}
 	for k, c := range p.Target.Irises {
-		lp.Target.Irises[k] = faceswap.Circle{X: (c.X - float64(r.Min.X)) * s, Y: (c.Y - float64(r.Min.Y)) * s, R: c.R * s}
+		x, y := toLow(c.X, c.Y)
+		lp.Target.Irises[k] = faceswap.Circle{X: x, Y: y, R: c.R * s}
 	}
 	alone := opt
 	alone.Beside = nil

@@ -1,6 +1,9 @@
 package mesh
 
-import "faceswap/landmark"
+import (
+	"faceswap"
+	"faceswap/landmark"
+)
 
 // Contours of the 468-point face mesh (vertex indices as MediaPipe numbers
 // them), each in order around the region. "Left" and "right" are the
@@ -23,3 +26,21 @@ const (
 	mouthRightCorner            = 61
 	mouthLeftCorner             = 291
 )
+
+// eyeMark names the mesh vertices that measure one eye: the middle of its
+// upper and lower lids and its outer and inner corners.
+type eyeMark struct{ top, bottom, outer, inner int }
+
+// eyeMarks are the subject's right eye (the image's left), then its left,
+// in the order of faceswap.Face.Irises.
+var eyeMarks = [2]eyeMark{{rightEyeTop, rightEyeBottom, 33, 133}, {leftEyeTop, leftEyeBottom, 263, 362}}
+
+// widerEye returns which of m's eyes (an index into eyeMarks) looks wider:
+// the more visible one, as a turned face's far eye looks narrow.
+func widerEye(m []faceswap.Point3) int {
+	r, l := eyeMarks[0], eyeMarks[1]
+	if dist(m[l.outer], m[l.inner]) > dist(m[r.outer], m[r.inner]) {
+		return 1
+	}
+	return 0
+}
