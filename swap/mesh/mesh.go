@@ -227,6 +227,10 @@ func reshape(dst, src *image.NRGBA, p swap.Pair, others [][]faceswap.Point3, opt
 	}
 	moved := reshapeTarget(dst, T, N, others, faceWidth(T), k, opt.Beside)
 	p.Target.Mesh = N
+	// the irises move with their eyes (reshapedMesh moves each as a whole)
+	for i, e := range eyeMarks {
+		p.Target.Irises[i] = movedIris(p.Target.Irises[i], T, N, e)
+	}
 	return p, moved
 }
 
@@ -264,9 +268,32 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	if crop == nil {
 		crop = cropSource(src, S)
 	}
-	wp := warp(r, T, S, crop.reduced(faceWidth(S)/fw), opt.Interpolation, relightWeight(fw) > 0)
+	sc := crop.reduced(faceWidth(S) / fw)
+	wp := warp(r, T, S, sc, opt.Interpolation, relightWeight(fw) > 0)
 	target := resample.FromNRGBA(dst.SubImage(r).(*image.NRGBA))
 	fill(wp.img, target, wp.cover)
+
+	// the target's features that stay; where its eye openings would stay
+	// and the source's eyes can be drawn well, the source's eyeballs are
+	// drawn into them (transplantEye) with the target's gaze. Where the
+	// source's eyes are poor (sourceEyesPoor), the target's whole eyes
+	// stay: drawn from a turned or tiny source, the eyeballs came out
+	// hazy and grey.
+	keepEyes, _, keepMouth := keptFeatures(p, T)
+	poor := sourceEyesPoor(p, T)
+	if keepEyes && !poor {
+		// both or neither: one eye the source's and one the target's
+		// differ in colour
+		var draw [2]func()
+		for k := range draw {
+			draw[k] = transplantEye(wp.img, target, T, p.Target.Irises[k], ox, oy, sc, S, p.Source.Irises, k, opt.Interpolation)
+		}
+		if draw[0] != nil && draw[1] != nil {
+			draw[0]()
+			draw[1]()
+			keepEyes = false
+		}
+	}
 
 	// 2. regions of the target face, and the skin both faces show
 	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
@@ -287,7 +314,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	for i, v := range tgtFrames.v {
 		notSkin.v[i] = max(notSkin.v[i], v)
 	}
-	mask := blendMask(wp, target, g, notSkin, keptOf(g, p, T, ox, oy, fw), T, ox, oy, fw)
+	mask := blendMask(wp, target, g, notSkin, keptOf(g, T, keepEyes || poor, poor, keepMouth, ox, oy, fw), T, ox, oy, fw)
 
 	// 5. multi-band blend, then composite under the mask's support so that
 	// nothing outside it changes
@@ -339,32 +366,30 @@ func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
 	return skin
 }
 
-// keptOf marks (1, softened) which of the target's features stay
-// (keptFeatures): its eye openings and its open mouth; and when the
-// source's eyes cannot be drawn well (sourceEyesPoor), both of the target's
-// eyes with their lids. T is the target's mesh in the swap's pixels (p's
-// may be at another scale).
-func keptOf(g faceRegions, p swap.Pair, T []faceswap.Point3, ox, oy, fw float64) *plane {
-	keepRight, keepLeft, keepMouth := keptFeatures(p, T)
-	poor := sourceEyesPoor(p, T)
-	keepRight, keepLeft = keepRight || poor, keepLeft || poor
+// keptOf marks (1, softened) which of the target's features stay: its
+// eye openings (eyes), the lids and lashes around them (lids: where the
+// source's would be drawn from too little, sourceEyesPoor), and its open
+// mouth (mouth). T is the target's mesh in the swap's pixels.
+func keptOf(g faceRegions, T []faceswap.Point3, eyes, lids, mouth bool, ox, oy, fw float64) *plane {
 	keep := newPlane(g.w, g.h)
-	eyes := newPlane(g.w, g.h)
-	if keepRight {
-		eyes.add(polygon(g.w, g.h, T, rightEye, ox, oy))
-	}
-	if keepLeft {
-		eyes.add(polygon(g.w, g.h, T, leftEye, ox, oy))
-	}
-	if poor {
-		// the lids and lashes too, which the source's smear as much
-		eyes.blur(eyeLids * fw)
-		for i, v := range eyes.v {
-			eyes.v[i] = min(1, 3*v)
+	openings := polygon(g.w, g.h, T, rightEye, ox, oy)
+	openings.add(polygon(g.w, g.h, T, leftEye, ox, oy))
+	if lids {
+		// the lids and lashes, which the source's smear as much
+		around := copyPlane(openings)
+		around.blur(eyeLids * fw)
+		for i, v := range around.v {
+			around.v[i] = min(1, 3*v)
+			if !eyes {
+				// the openings hold the source's eyeballs
+				around.v[i] *= 1 - openings.v[i]
+			}
 		}
+		keep.add(around)
+	} else if eyes {
+		keep.add(openings)
 	}
-	keep.add(eyes)
-	if keepMouth {
+	if mouth {
 		keep.add(g.mouth)
 	}
 	keep.blur(max(0.7, 0.006*fw))
