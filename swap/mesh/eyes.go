@@ -31,7 +31,7 @@ const (
 	// eyeDrawnMin is the share of the target's opening that must find its
 	// source pixel inside the source's opening (directly or mirrored about
 	// the source's eye line); below it the target's eye stays.
-	eyeDrawnMin = 0.8
+	eyeDrawnMin = 0.5
 )
 
 // movedIris returns c, an iris of the eye e on mesh from, where it is on
@@ -91,11 +91,12 @@ func lidGap(m []faceswap.Point3, e eyeMark) float64 {
 // relative to the iris (its centre, its radius, the eye line's turn); one
 // the source's lids cover takes the one mirrored across the source's eye
 // line, or across the line through its iris centre across it, or both, as
-// an eyeball is about symmetric. Its lightness is then brought to the
-// target's range there (the shade of its lids and lashes: the office man
-// frowning down has his eyes in shadow), so a wide-open, brightly lit eye
-// drawn into a squint does not stare out of it, nor a dark iris out of a
-// shaded one (a gain on the whites alone turned it into a black hole).
+// an eyeball is about symmetric, and one no mirroring brings inside reads
+// the eyeball continued outwards (the nearest point inside the source's
+// opening towards its iris centre). Its lightness is then scaled to the
+// target's there (the shade of its lids and lashes), so a wide-open,
+// brightly lit eye drawn into a squint does not stare out of it; an eye
+// in deep shade is left alone (eyeShadeMax).
 func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Circle, ox, oy float64,
 	s *source, S []faceswap.Point3, irises [2]faceswap.Circle, k int, kern resample.Kernel) func() {
 	e := eyeMarks[k]
@@ -157,10 +158,28 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 					break
 				}
 			}
-			if !ok {
+			if ok {
+				found += float64(w)
+			} else if !insidePolygon(sx, sy, cS.X, cS.Y) {
 				continue
+			} else {
+				// beyond the source's lids every way: the eyeball
+				// continued outwards, the nearest point inside the
+				// source's opening on the way from its iris centre
+				px, py = cS.X+u*ax+v*nx, cS.Y+u*ay+v*ny
+				lo, hi := 0.0, 1.0
+				for range 12 {
+					mid := (lo + hi) / 2
+					if insidePolygon(sx, sy, cS.X+mid*(px-cS.X), cS.Y+mid*(py-cS.Y)) {
+						lo = mid
+					} else {
+						hi = mid
+					}
+				}
+				// a little inside, clear of the lash line
+				t := max(0, lo-clampInset*cS.R/max(math.Hypot(px-cS.X, py-cS.Y), 1e-9))
+				px, py = cS.X+t*(px-cS.X), cS.Y+t*(py-cS.Y)
 			}
-			found += float64(w)
 			r, g, b := s.img.At(kern, (px-0.5-s.ox)/s.scale, (py-0.5-s.oy)/s.scale)
 			q := pick{o: o, r: r, g: g, b: b, w: w}
 			if w >= 0.5 {
@@ -176,11 +195,12 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 	if len(lumS) < eyeRangeMin {
 		return nil
 	}
-	// the opening's range of lightness, its dark end (pupil, lashes) to
-	// its bright end (the whites), is made the target's: a shaded squint
-	// stays dim and soft, a lit eye bright
-	sLo, sHi := nth(lumS, len(lumS)/10), nth(lumS, len(lumS)*9/10)
-	tLo, tHi := nth(lumT, len(lumT)/10), nth(lumT, len(lumT)*9/10)
+	// the bright end of the opening (the whites) is brought to the
+	// target's: a shaded squint stays dim, a lit eye bright; the dark end
+	// (pupil, iris, lashes) keeps its depth (matching the whole range
+	// lifted it, and the irises came out a pale haze)
+	sHi := nth(lumS, len(lumS)*9/10)
+	tHi := nth(lumT, len(lumT)*9/10)
 	if tHi/3 < eyeShadeMax {
 		// the target's eye lies in deep shade (the office man frowning
 		// down at the table): scaled to it, the source's iris became a
@@ -188,12 +208,10 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 		return nil
 	}
 	gain := float32(1)
-	if sHi > sLo {
-		gain = float32(min(eyeGainMax, max(eyeGainMin, (tHi-tLo)/(sHi-sLo))))
+	if sHi > 0 {
+		gain = float32(min(eyeGainMax, max(eyeGainMin, tHi/sHi)))
 	}
-	// per channel: a third of the summed lightness
-	lo, tlo := float32(sLo/3), float32(tLo/3)
-	tone := func(v float32) float32 { return min(255, max(0, tlo+gain*(v-lo))) }
+	tone := func(v float32) float32 { return min(255, gain*v) }
 	return func() {
 		for _, q := range picks {
 			i := 3 * q.o
@@ -204,18 +222,22 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 	}
 }
 
-// The lightness of a transplanted eye (transplantEye): the span between
-// the tenth and ninetieth percentiles of its opening is scaled to the
-// target's by a gain between eyeGainMin and eyeGainMax, when at least
-// eyeRangeMin pixels lie wholly inside the opening.
+// The lightness of a transplanted eye (transplantEye): its opening's
+// ninetieth percentile is scaled to the target's by a gain between
+// eyeGainMin and eyeGainMax, when at least eyeRangeMin pixels lie wholly
+// inside the opening.
 // An eye whose opening's bright end (the ninetieth percentile, mean of
 // the channels) is darker than eyeShadeMax levels is in deep shade and
 // keeps the target's.
 const (
 	eyeShadeMax = 70
 	eyeRangeMin = 10
-	eyeGainMin  = 0.2
+	eyeGainMin  = 0.4
 	eyeGainMax  = 1.25
+	// clampInset is how far inside the source's opening (in its iris
+	// radii) a pixel of the target's opening that no mirroring brings
+	// inside is read.
+	clampInset = 0.15
 	// edgeSoft is the softening of the opening's edge, in iris radii.
 	edgeSoft = 0.15
 	// nearEyeShare: a source eye narrower than this share of its other

@@ -66,8 +66,8 @@ func wantGazeKept(t *testing.T, out *image.NRGBA, T, S faceswap.Face) {
 // are drawn into them with the target's gaze (transplantEye): Santa's
 // startled eyes into the smiling woman's squint. Before, her own eyes
 // stayed (a mean change of 9.3 levels inside the openings; 4.6 on the
-// large target below), and with them much of her identity; now 33.3 and
-// 59.7. The result's eyes must stay about as open as hers,
+// large target below), and with them much of her identity; now 33.6 and
+// 60.6. The result's eyes must stay about as open as hers,
 // with its irises where hers are (wantGazeKept), and the pixels inside the
 // openings must be the source's. The dim-light woman is the same on a
 // large target (the reduced swap).
