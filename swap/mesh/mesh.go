@@ -245,14 +245,38 @@ func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3
 // keptFeatures says which of the target's features stay: its eye openings
 // when its eyes' openness differs from the source's (a squint or closed
 // eyes against open ones: similarOpenness, or a stare against a frown:
-// similarIrisShow), both or neither, and its mouth interior when open;
-// otherwise the source's eyes carry identity. Eye by eye, a smiling woman
+// similarIrisShow, or somewhat on both: bothSomewhatApart), both or
+// neither, and its mouth interior when open; otherwise the source's eyes
+// carry identity (kept openings get the source's eyeballs where they can:
+// transplantEye). Eye by eye, a smiling woman
 // given Santa's face kept her own blue squinting eye beside his brown
 // wide-open one, and a three-quarter target's far eye, narrow from the
 // turn, counted as a squint. T is the target's mesh in the swap's pixels.
 func keptFeatures(p swap.Pair, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
-	eyes := !similarOpenness(p.Source.Mesh, T) || !similarIrisShow(p.Source, p.Target)
+	eyes := !similarOpenness(p.Source.Mesh, T) || !similarIrisShow(p.Source, p.Target) ||
+		bothSomewhatApart(p.Source, p.Target, T)
 	return eyes, eyes, mouthOpen(T)
+}
+
+// bothOpenMax is the factor by which the two faces' eye openings may
+// differ both by the lid gap over the eye's width (similarOpenness) and by
+// the lid gap over the iris diameter (similarIrisShow), the same way,
+// before the target's openings stay: two measures that agree tell as much
+// as one far apart. The laughing woman in the face-api demo photo, eyes
+// narrowed and cast down, given the calm portrait's face reads 1.42 and
+// 1.49 times less open; drawn, her eyes came out wide open.
+const bothOpenMax = 1.3
+
+// bothSomewhatApart reports whether the source's eyes are more open than
+// the target's, or less, by more than bothOpenMax on both measures; T is
+// the target's mesh as the swap sees it.
+func bothSomewhatApart(s, t faceswap.Face, T []faceswap.Point3) bool {
+	ri, ok := irisShowRatio(s, t)
+	if !ok {
+		return false
+	}
+	ro := openness(s.Mesh) / max(openness(T), 1e-6)
+	return (ro > bothOpenMax && ri > bothOpenMax) || (ro < 1/bothOpenMax && ri < 1/bothOpenMax)
 }
 
 // swapAt is swapOne at the resolution of dst. crop is the source face's
@@ -540,12 +564,14 @@ func sourceEyesPoor(p swap.Pair, T []faceswap.Point3) bool {
 // 0.6 to 1.67. Each face is measured on its more visible (wider) eye: a
 // turned face's far eye looks narrow and would count as a squint.
 func similarOpenness(s, t []faceswap.Point3) bool {
-	open := func(m []faceswap.Point3) float64 {
-		e := eyeMarks[widerEye(m)]
-		return dist(m[e.top], m[e.bottom]) / max(dist(m[e.outer], m[e.inner]), 1e-6)
-	}
-	r := open(s) / max(open(t), 1e-6)
+	r := openness(s) / max(openness(t), 1e-6)
 	return r > 0.6 && r < 1.67
+}
+
+// openness is the lid gap over the eye's width of m's wider eye.
+func openness(m []faceswap.Point3) float64 {
+	e := eyeMarks[widerEye(m)]
+	return dist(m[e.top], m[e.bottom]) / max(dist(m[e.outer], m[e.inner]), 1e-6)
 }
 
 // irisShowMax is the factor by which the source's and the target's lid
@@ -568,13 +594,19 @@ const (
 // white-rimmed stare. It also holds when either face's irises were not
 // found or their fit is implausible.
 func similarIrisShow(s, t faceswap.Face) bool {
+	r, ok := irisShowRatio(s, t)
+	return !ok || (r < irisShowMax && r > 1/irisShowMax)
+}
+
+// irisShowRatio is the source's lid gap over its iris diameter over the
+// target's (irisShow), and whether both could be measured.
+func irisShowRatio(s, t faceswap.Face) (float64, bool) {
 	rs, okS := irisShow(s)
 	rt, okT := irisShow(t)
-	if !okS || !okT {
-		return true
+	if !okS || !okT || rt <= 0 {
+		return 0, false
 	}
-	r := rs / rt
-	return r < irisShowMax && r > 1/irisShowMax
+	return rs / rt, true
 }
 
 // irisShow returns the lid gap over the iris diameter of f's more visible
