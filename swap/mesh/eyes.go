@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"math"
+	"slices"
 
 	"faceswap"
 	"faceswap/resample"
@@ -110,8 +111,21 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 	if !irisFits(cT, T, e) || !irisFits(cS, S, es) || lidGap(T, e) < eyeSeenMin*2*cT.R {
 		return nil
 	}
-	open := polygon(img.W, img.H, T, eyeContours[k], ox, oy)
-	open.blur(max(0.5, edgeSoft*cT.R))
+	// the target's opening, softened, in a window round it
+	soft := max(0.5, edgeSoft*cT.R)
+	xs, ys := pointsOf(T, eyeContours[k], ox, oy)
+	pad := int(math.Ceil(3*soft)) + 2
+	wx0, wy0 := max(0, int(slices.Min(xs))-pad), max(0, int(slices.Min(ys))-pad)
+	wx1, wy1 := min(img.W, int(slices.Max(xs))+pad+1), min(img.H, int(slices.Max(ys))+pad+1)
+	if wx1 <= wx0 || wy1 <= wy0 {
+		return nil
+	}
+	open := newPlane(wx1-wx0, wy1-wy0)
+	for i := range xs {
+		xs[i], ys[i] = xs[i]-float64(wx0), ys[i]-float64(wy0)
+	}
+	open.fillPolygon(xs, ys)
+	open.blur(soft)
 	sx, sy := pointsOf(S, eyeContours[ks], 0, 0)
 	// each eye's frame: along its corner line from the outer to the inner
 	// corner, and across it towards the chin, so that a point keeps its
@@ -137,10 +151,10 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 	var picks []pick
 	var total, found float64
 	var lumS, lumT []float64
-	for y := 0; y < img.H; y++ {
-		for x := 0; x < img.W; x++ {
+	for y := wy0; y < wy1; y++ {
+		for x := wx0; x < wx1; x++ {
 			o := y*img.W + x
-			w := open.v[o]
+			w := open.v[(y-wy0)*open.w+x-wx0]
 			if w <= 0 {
 				continue
 			}

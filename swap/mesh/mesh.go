@@ -396,8 +396,11 @@ func sharedSkin(g faceRegions, cover *plane, fw float64) *plane {
 // mouth (mouth). T is the target's mesh in the swap's pixels.
 func keptOf(g faceRegions, T []faceswap.Point3, eyes, lids, mouth bool, ox, oy, fw float64) *plane {
 	keep := newPlane(g.w, g.h)
-	openings := polygon(g.w, g.h, T, rightEye, ox, oy)
-	openings.add(polygon(g.w, g.h, T, leftEye, ox, oy))
+	var openings *plane
+	if eyes || lids {
+		openings = polygon(g.w, g.h, T, rightEye, ox, oy)
+		openings.add(polygon(g.w, g.h, T, leftEye, ox, oy))
+	}
 	if lids {
 		// the lids and lashes, which the source's smear as much
 		around := copyPlane(openings)
