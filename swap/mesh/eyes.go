@@ -68,7 +68,7 @@ func irisFits(c faceswap.Circle, m []faceswap.Point3, e eyeMark) bool {
 }
 
 // lidGap is the gap between eye e's lids on m across the line of its
-// corners.
+// corners (a lowered head's lid points stand apart along it too).
 func lidGap(m []faceswap.Point3, e eyeMark) float64 {
 	o, in, tp, bt := m[e.outer], m[e.inner], m[e.top], m[e.bottom]
 	w := math.Max(dist(o, in), 1e-9)
@@ -127,6 +127,7 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 	open.fillPolygon(xs, ys)
 	open.blur(soft)
 	sx, sy := pointsOf(S, eyeContours[ks], 0, 0)
+	centreSeen := insideXY(sx, sy, cS.X, cS.Y)
 	// each eye's frame: along its corner line from the outer to the inner
 	// corner, and across it towards the chin, so that a point keeps its
 	// place on the eyeball whichever eye it is drawn from
@@ -167,14 +168,14 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 			for _, m := range [4][2]float64{{1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
 				mu, mv := m[0]*u, m[1]*v
 				px, py = cS.X+mu*ax+mv*nx, cS.Y+mu*ay+mv*ny
-				if insidePolygon(sx, sy, px, py) {
+				if insideXY(sx, sy, px, py) {
 					ok = true
 					break
 				}
 			}
 			if ok {
 				found += float64(w)
-			} else if !insidePolygon(sx, sy, cS.X, cS.Y) {
+			} else if !centreSeen {
 				continue
 			} else {
 				// beyond the source's lids every way: the eyeball
@@ -184,7 +185,7 @@ func transplantEye(img, tgt *resample.Image, T []faceswap.Point3, cT faceswap.Ci
 				lo, hi := 0.0, 1.0
 				for range 12 {
 					mid := (lo + hi) / 2
-					if insidePolygon(sx, sy, cS.X+mid*(px-cS.X), cS.Y+mid*(py-cS.Y)) {
+					if insideXY(sx, sy, cS.X+mid*(px-cS.X), cS.Y+mid*(py-cS.Y)) {
 						lo = mid
 					} else {
 						hi = mid
@@ -261,15 +262,3 @@ const (
 
 // eyeContours are the openings' contours in the order of eyeMarks.
 var eyeContours = [2][]int{rightEye, leftEye}
-
-// insidePolygon reports whether (x, y) is inside the polygon xs, ys (even
-// crossings rule).
-func insidePolygon(xs, ys []float64, x, y float64) bool {
-	in := false
-	for i, j := 0, len(xs)-1; i < len(xs); j, i = i, i+1 {
-		if (ys[i] > y) != (ys[j] > y) && x < xs[j]+(y-ys[j])*(xs[i]-xs[j])/(ys[i]-ys[j]) {
-			in = !in
-		}
-	}
-	return in
-}

@@ -93,7 +93,7 @@ func TestKeptOpeningsTakeSourceEyeballs(t *testing.T) {
 			}
 			shaped, sp := moved(c.dst, c.src, pairs)
 			T := sp[0].Target
-			if keep, _, _ := keptFeatures(sp[0], T.Mesh); !keep {
+			if keep, _ := keptFeatures(sp[0], T.Mesh); !keep {
 				t.Fatal("the target's eye openings are not kept here: the case no longer tests the transplant")
 			}
 			wantEyesKept(t, eyeChange(t, shaped, out, T.Mesh, 1, rightEye, leftEye), false, 0)
@@ -125,7 +125,7 @@ func TestLaughingSquintKeepsOpenings(t *testing.T) {
 		t.Fatal(err)
 	}
 	shaped, sp := moved(dst, src, pairs)
-	if keep, _, _ := keptFeatures(sp[0], sp[0].Target.Mesh); !keep {
+	if keep, _ := keptFeatures(sp[0], sp[0].Target.Mesh); !keep {
 		t.Error("the target's eye openings were not kept")
 	}
 	wantEyesKept(t, eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye), true, 6)

@@ -243,19 +243,19 @@ func newShape(p swap.Pair, srcFrame, dstFrame image.Rectangle) []faceswap.Point3
 }
 
 // keptFeatures says which of the target's features stay: its eye openings
-// when its eyes' openness differs from the source's (a squint or closed
-// eyes against open ones: similarOpenness, or a stare against a frown:
-// similarIrisShow, or somewhat on both: bothSomewhatApart), both or
-// neither, and its mouth interior when open; otherwise the source's eyes
-// carry identity (kept openings get the source's eyeballs where they can:
-// transplantEye). Eye by eye, a smiling woman
-// given Santa's face kept her own blue squinting eye beside his brown
-// wide-open one, and a three-quarter target's far eye, narrow from the
-// turn, counted as a squint. T is the target's mesh in the swap's pixels.
-func keptFeatures(p swap.Pair, T []faceswap.Point3) (keepRight, keepLeft, keepMouth bool) {
-	eyes := !similarOpenness(p.Source.Mesh, T) || !similarIrisShow(p.Source, p.Target) ||
+// (both or neither) when its eyes' openness differs from the source's (a
+// squint or closed eyes against open ones: similarOpenness, or a stare
+// against a frown: similarIrisShow, or somewhat on both:
+// bothSomewhatApart), and its mouth interior when open; otherwise the
+// source's eyes carry identity (kept openings get the source's eyeballs
+// where they can: transplantEye). Eye by eye, a smiling woman given
+// Santa's face kept her own blue squinting eye beside his brown wide-open
+// one, and a three-quarter target's far eye, narrow from the turn,
+// counted as a squint. T is the target's mesh in the swap's pixels.
+func keptFeatures(p swap.Pair, T []faceswap.Point3) (eyes, mouth bool) {
+	eyes = !similarOpenness(p.Source.Mesh, T) || !similarIrisShow(p.Source, p.Target) ||
 		bothSomewhatApart(p.Source, p.Target, T)
-	return eyes, eyes, mouthOpen(T)
+	return eyes, mouthOpen(T)
 }
 
 // bothOpenMax is the factor by which the two faces' eye openings may
@@ -303,7 +303,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	// source's eyes are poor (sourceEyesPoor), the target's whole eyes
 	// stay: drawn from a turned or tiny source, the eyeballs came out
 	// hazy and grey.
-	keepEyes, _, keepMouth := keptFeatures(p, T)
+	keepEyes, keepMouth := keptFeatures(p, T)
 	poor := sourceEyesPoor(p, T)
 	if keepEyes && !poor {
 		// both or neither: one eye the source's and one the target's
@@ -621,15 +621,10 @@ func irisShow(f faceswap.Face) (float64, bool) {
 	}
 	k := widerEye(m)
 	e, ir := eyeMarks[k], f.Irises[k]
-	w := dist(m[e.outer], m[e.inner])
-	if ir.R <= 0 || w <= 0 || 2*ir.R/w < irisSizeMin || 2*ir.R/w > irisSizeMax {
+	if !irisFits(ir, m, e) {
 		return 0, false
 	}
-	// the gap across the eye: perpendicular to the line through its
-	// corners (a lowered head's lid points stand apart along it too)
-	o, in, tp, bt := m[e.outer], m[e.inner], m[e.top], m[e.bottom]
-	gap := math.Abs((in.X-o.X)*(bt.Y-tp.Y)-(in.Y-o.Y)*(bt.X-tp.X)) / w
-	return gap / (2 * ir.R), true
+	return lidGap(m, e) / (2 * ir.R), true
 }
 
 // Foreign things on the source, which hairLike marks firmly: pixels whose
