@@ -54,7 +54,10 @@ type Set struct {
 
 type config struct {
 	bin, out, md, testdata, eval, run, set string
-	second                                 bool
+	// compare is a results folder of an earlier run to compare out with
+	// (compare.go); nothing is swapped or judged
+	compare string
+	second  bool
 	// control swaps with the evaluator's own naive paste
 	// (tools/naive-swap.mjs) instead of the binary, which then only
 	// detects: the positive control, to tell what a swap that carries
@@ -72,6 +75,7 @@ func main() {
 	flag.StringVar(&c.set, "pairs", filepath.Join("tools", "quality", "pairs.json"), "the set of pairs")
 	flag.StringVar(&c.run, "run", "", "only pairs whose name matches this regular expression (the report is then not written)")
 	flag.BoolVar(&c.second, "second-opinion", true, "also judge identity with the evaluator's second model")
+	flag.StringVar(&c.compare, "compare", "", "compare the results in -out with those of an earlier run in this folder (totals, and each face that moved); nothing is swapped")
 	flag.BoolVar(&c.control, "control", false, "swap with the evaluator's naive paste (its positive control) instead of the binary; results and report go to out/quality-control/ unless -out and -md say otherwise")
 	flag.Parse()
 	if c.control {
@@ -92,19 +96,18 @@ func main() {
 
 func run(c config) error {
 	start := time.Now()
+	if c.compare != "" {
+		return compare(c)
+	}
 	if _, err := os.Stat(filepath.Join(c.testdata, "images", "manifest.json")); err != nil {
 		return fmt.Errorf("the shared test photos are not at %s (set FACESWAP_TESTDATA): make quality judges swaps of those photos and cannot run without them", c.testdata)
 	}
 	if _, err := os.Stat(filepath.Join(c.eval, "score.mjs")); err != nil {
 		return fmt.Errorf("the evaluator is not at %s (set FACESWAP_EVAL): make quality cannot judge results without it", c.eval)
 	}
-	var set Set
-	data, err := os.ReadFile(c.set)
+	set, err := loadSet(c.set)
 	if err != nil {
 		return err
-	}
-	if err := json.Unmarshal(data, &set); err != nil {
-		return fmt.Errorf("%s: %w", c.set, err)
 	}
 	var only *regexp.Regexp
 	if c.run != "" {
@@ -461,4 +464,36 @@ func splitInts(s string) []int {
 		out = append(out, v)
 	}
 	return out
+}
+
+// compare prints how the results in c.out differ from those in c.compare
+// (compareRuns).
+func compare(c config) error {
+	set, err := loadSet(c.set)
+	if err != nil {
+		return err
+	}
+	old, err := loadRun(c.compare, set)
+	if err != nil {
+		return err
+	}
+	cur, err := loadRun(c.out, set)
+	if err != nil {
+		return err
+	}
+	compareRuns(os.Stdout, set, c.compare, c.out, old, cur)
+	return nil
+}
+
+// loadSet reads the set of pairs from path.
+func loadSet(path string) (Set, error) {
+	var set Set
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return set, err
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return set, fmt.Errorf("%s: %w", path, err)
+	}
+	return set, nil
 }
