@@ -241,18 +241,33 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 		skinChroma = math.Inf(1)
 		greySource = false
 	}
-	for i := range wa.v {
-		a, b := float64(wa.v[i]), float64(wb.v[i])
-		// a pixel takes the skin's colour shift in proportion to how much
-		// of the skin's chroma it has: skin fully, neutral whites hardly
-		// (a full shift turned the whites of an orange-cast photo's eyes
-		// cyan on a neutral target)
-		k := 1.0
-		if skinChroma > 0 {
-			k = math.Min(1, math.Hypot(a, b)/skinChroma)
+	// across a large gap in skin lightness the colour follows each face's
+	// colour line (colourLineWeight)
+	var lines *colourLines
+	if !greySource && !math.IsInf(skinChroma, 1) {
+		lines = newColourLines(wl, wa, wb, tgt, skin)
+	}
+	chroma := func() {
+		for i := range wa.v {
+			a, b := float64(wa.v[i]), float64(wb.v[i])
+			// a pixel takes the skin's colour shift in proportion to how
+			// much of the skin's chroma it has: skin fully, neutral whites
+			// hardly (a full shift turned the whites of an orange-cast
+			// photo's eyes cyan on a neutral target)
+			k := 1.0
+			if skinChroma > 0 {
+				k = math.Min(1, math.Hypot(a, b)/skinChroma)
+			}
+			na, nb := (a-msa)*ga+mta, (b-msb)*gb+mtb
+			if lines != nil {
+				na, nb = lines.at(i, a, b, ga, gb, na, nb)
+			}
+			wa.v[i] = float32(a + k*(na-a))
+			wb.v[i] = float32(b + k*(nb-b))
 		}
-		wa.v[i] = float32(a + k*((a-msa)*ga+mta-a))
-		wb.v[i] = float32(b + k*((b-msb)*gb+mtb-b))
+	}
+	if lines == nil {
+		chroma()
 	}
 	sigma := lightSigma * fw
 	baseT := maskedLowPass(tl, skin, sigma)
@@ -271,6 +286,11 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 			v = relit.v[i] + (1-relightWeight(fw))*v
 		}
 		wl.v[i] = v
+	}
+	if lines != nil {
+		// after the lightness: the colour line is read at the new one
+		lines.to = wl
+		chroma()
 	}
 	if greySource {
 		tameMidBand(wl, tl, skin, fw)
@@ -424,4 +444,90 @@ func tameMidBand(wl, tl, skin *plane, fw float64) {
 	for i := range wl.v {
 		wl.v[i] += g * bs.v[i]
 	}
+}
+
+// colourLineFrom and colourLineAt: between these differences of the two
+// faces' mean skin lightness (L*), the colour transfer turns from a shift
+// of the source's colour to the target's (transfer) to the colour lines
+// (colourLines), fully from colourLineAt.
+const (
+	colourLineFrom = 10
+	colourLineAt   = 20
+	// colourSlopeMax bounds a colour line's slope (a* or b* per L*).
+	colourSlopeMax = 1.0
+)
+
+// colourLines take a source's colour onto a target whose skin is much
+// lighter or darker. Skin's a* and b* change with its lightness, each
+// face in its own way: fitted over the skin both show, a* = α + β·L* per
+// face (and b* the same). A pixel keeps its offset from the source's line
+// at its own lightness and takes the target's line at its new one. With
+// one shift of the mean colour for all, the darker patches of a
+// dark-skinned source (round the mouth, over the eyes) came out grey-green
+// on a light face, and a light source's rosy cheeks as red patches on a
+// dark one; near the two faces' lightness the shift stays (colourLineFrom):
+// the lines cost the FaceRes margin of faces of like tone and hardly
+// changed how they look.
+type colourLines struct {
+	w              float64 // the share of the lines (colourLineFrom..At)
+	sa, sb, ta, tb line
+	from, to       *plane // the source's lightness before and after the transfer
+}
+
+// newColourLines fits the lines of the warped source (wl, wa, wb) and the
+// target (tgt) over skin; nil when the two faces' skin is alike in
+// lightness.
+func newColourLines(wl, wa, wb *plane, tgt [3]*plane, skin *plane) *colourLines {
+	ms, _ := stats(wl, skin)
+	mt, _ := stats(tgt[0], skin)
+	x := math.Max(0, math.Min(1, (math.Abs(ms-mt)-colourLineFrom)/(colourLineAt-colourLineFrom)))
+	if x == 0 {
+		return nil
+	}
+	return &colourLines{
+		w:  x * x * (3 - 2*x),
+		sa: fitLine(wl, wa, skin), sb: fitLine(wl, wb, skin),
+		ta: fitLine(tgt[0], tgt[1], skin), tb: fitLine(tgt[0], tgt[2], skin),
+		from: copyPlane(wl),
+	}
+}
+
+// at returns pixel i's new colour (a, b its own; ga, gb the gains of the
+// spread; na, nb the plain shift's result), the lines' share mixed in.
+func (c *colourLines) at(i int, a, b, ga, gb, na, nb float64) (float64, float64) {
+	l0, l1 := float64(c.from.v[i]), float64(c.to.v[i])
+	la := (a-c.sa.at(l0))*ga + c.ta.at(l1)
+	lb := (b-c.sb.at(l0))*gb + c.tb.at(l1)
+	return na + c.w*(la-na), nb + c.w*(lb-nb)
+}
+
+// line is y = a + b·x.
+type line struct{ a, b float64 }
+
+func (l line) at(x float64) float64 { return l.a + l.b*x }
+
+// fitLine fits y on x by least squares, weighted by w, its slope bounded by
+// colourSlopeMax (and 0 where x hardly varies).
+func fitLine(x, y, w *plane) line {
+	var sw, sx, sy, sxx, sxy float64
+	for i, q := range w.v {
+		if q <= 0 {
+			continue
+		}
+		f, X, Y := float64(q), float64(x.v[i]), float64(y.v[i])
+		sw += f
+		sx += f * X
+		sy += f * Y
+		sxx += f * X * X
+		sxy += f * X * Y
+	}
+	if sw == 0 {
+		return line{}
+	}
+	mx, my := sx/sw, sy/sw
+	slope := 0.0
+	if v := sxx/sw - mx*mx; v > 1 {
+		slope = math.Max(-colourSlopeMax, math.Min(colourSlopeMax, (sxy/sw-mx*my)/v))
+	}
+	return line{my - slope*mx, slope}
 }
