@@ -205,7 +205,8 @@ const (
 
 // transfer makes the warped source face take the target's colour and
 // lighting while keeping its own detail: the chroma (a*, b*) is matched in
-// mean and spread over skin both faces show; the lightness keeps the
+// mean and spread over skin both faces show (across a large gap in skin
+// lightness, along each face's colour line: colourLines); the lightness keeps the
 // source's detail above a low-pass at lightSigma and takes the target's
 // low-pass (shading and skin tone), so one-sided light on the source does
 // not come through and the target's does. On small faces part of the
@@ -242,7 +243,7 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 		greySource = false
 	}
 	// across a large gap in skin lightness the colour follows each face's
-	// colour line (colourLineWeight)
+	// colour line (colourLines), read at the pixel's new lightness
 	var lines *colourLines
 	if !greySource && !math.IsInf(skinChroma, 1) {
 		lines = newColourLines(wl, wa, wb, tgt, skin)
