@@ -206,10 +206,10 @@ const (
 // transfer makes the warped source face take the target's colour and
 // lighting while keeping its own detail: the chroma (a*, b*) is matched in
 // mean and spread over skin both faces show (across a large gap in skin
-// lightness, along each face's colour line: colourLines); the lightness keeps the
-// source's detail above a low-pass at lightSigma and takes the target's
-// low-pass (shading and skin tone), so one-sided light on the source does
-// not come through and the target's does. On small faces part of the
+// lightness, along each face's colour line: colourLines); the lightness
+// keeps the source's detail above a low-pass at lightSigma and takes the
+// target's low-pass (shading and skin tone), so one-sided light on the
+// source does not come through and the target's does. On small faces part of the
 // source's shading is first replaced by the target's through a lighting
 // model fitted on each face's normals (relightBelow). Last, the source's
 // finer bands are sharpened towards the target's energy (matchBands): a
@@ -261,7 +261,8 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 			}
 			na, nb := (a-msa)*ga+mta, (b-msb)*gb+mtb
 			if lines != nil {
-				na, nb = lines.at(i, a, b, ga, gb, na, nb)
+				// run after the lightness transfer: wl is the new one
+				na, nb = lines.at(i, float64(wl.v[i]), a, b, ga, gb, na, nb)
 			}
 			wa.v[i] = float32(a + k*(na-a))
 			wb.v[i] = float32(b + k*(nb-b))
@@ -290,7 +291,6 @@ func transfer(w warped, tgt [3]*plane, skin *plane, fw float64) {
 	}
 	if lines != nil {
 		// after the lightness: the colour line is read at the new one
-		lines.to = wl
 		chroma()
 	}
 	if greySource {
@@ -472,7 +472,7 @@ const (
 type colourLines struct {
 	w              float64 // the share of the lines (colourLineFrom..At)
 	sa, sb, ta, tb line
-	from, to       *plane // the source's lightness before and after the transfer
+	from           *plane // the source's lightness before the transfer
 }
 
 // newColourLines fits the lines of the warped source (wl, wa, wb) and the
@@ -493,10 +493,11 @@ func newColourLines(wl, wa, wb *plane, tgt [3]*plane, skin *plane) *colourLines 
 	}
 }
 
-// at returns pixel i's new colour (a, b its own; ga, gb the gains of the
-// spread; na, nb the plain shift's result), the lines' share mixed in.
-func (c *colourLines) at(i int, a, b, ga, gb, na, nb float64) (float64, float64) {
-	l0, l1 := float64(c.from.v[i]), float64(c.to.v[i])
+// at returns pixel i's new colour (l1 its new lightness; a, b its own
+// colour; ga, gb the gains of the spread; na, nb the plain shift's
+// result), the lines' share mixed in.
+func (c *colourLines) at(i int, l1, a, b, ga, gb, na, nb float64) (float64, float64) {
+	l0 := float64(c.from.v[i])
 	la := (a-c.sa.at(l0))*ga + c.ta.at(l1)
 	lb := (b-c.sb.at(l0))*gb + c.tb.at(l1)
 	return na + c.w*(la-na), nb + c.w*(lb-nb)

@@ -9,7 +9,6 @@ import (
 	"faceswap"
 	"faceswap/internal/testenv"
 	"faceswap/resample"
-	"faceswap/swap"
 )
 
 // colourOff is how far the skin colour of the face of mesh T in img is
@@ -78,13 +77,8 @@ func TestToneGapColourFollowsTarget(t *testing.T) {
 			if len(sf) == 0 || len(tf) == 0 {
 				t.Fatalf("source: %d faces, target: %d", len(sf), len(tf))
 			}
-			pairs := []swap.Pair{{Source: sf[0], Target: tf[0]}}
-			out := clone(c.dst)
-			if _, err := New().Swap(out, c.src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-				t.Fatal(err)
-			}
-			shaped, sp := moved(c.dst, c.src, pairs)
-			T := sp[0].Target.Mesh
+			out, shaped, sp := swapPair(t, c.src, c.dst, sf[0], tf[0])
+			T := sp.Target.Mesh
 			off := colourOff(shaped, out, T)
 			t.Logf("skin colour %.2f a*b* units from the target's at the same lightness (the target itself: %.2f)", off, colourOff(shaped, shaped, T))
 			if off > 2.5 {

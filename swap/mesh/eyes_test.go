@@ -9,8 +9,6 @@ import (
 
 	"faceswap"
 	"faceswap/internal/testenv"
-	"faceswap/resample"
-	"faceswap/swap"
 )
 
 // nearestFace returns the face of fs whose box centre is nearest (x, y).
@@ -86,14 +84,9 @@ func TestKeptOpeningsTakeSourceEyeballs(t *testing.T) {
 			if len(sf) == 0 || len(tf) == 0 {
 				t.Fatalf("source: %d faces, target: %d", len(sf), len(tf))
 			}
-			pairs := []swap.Pair{{Source: sf[0], Target: tf[0]}}
-			out := clone(c.dst)
-			if _, err := New().Swap(out, c.src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-				t.Fatal(err)
-			}
-			shaped, sp := moved(c.dst, c.src, pairs)
-			T := sp[0].Target
-			if keep, _ := keptFeatures(sp[0], T.Mesh); !keep {
+			out, shaped, sp := swapPair(t, c.src, c.dst, sf[0], tf[0])
+			T := sp.Target
+			if keep, _ := keptFeatures(sp, T.Mesh); !keep {
 				t.Fatal("the target's eye openings are not kept here: the case no longer tests the transplant")
 			}
 			wantEyesKept(t, eyeChange(t, shaped, out, T.Mesh, 1, rightEye, leftEye), false, 0)
@@ -119,14 +112,9 @@ func TestLaughingSquintKeepsOpenings(t *testing.T) {
 	}
 	// the third face from the left
 	sort.Slice(tf, func(i, j int) bool { return tf[i].Box.X < tf[j].Box.X })
-	pairs := []swap.Pair{{Source: sf[0], Target: tf[2]}}
-	out := clone(dst)
-	if _, err := New().Swap(out, src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-		t.Fatal(err)
-	}
-	shaped, sp := moved(dst, src, pairs)
-	if keep, _ := keptFeatures(sp[0], sp[0].Target.Mesh); !keep {
+	out, shaped, sp := swapPair(t, src, dst, sf[0], tf[2])
+	if keep, _ := keptFeatures(sp, sp.Target.Mesh); !keep {
 		t.Error("the target's eye openings were not kept")
 	}
-	wantEyesKept(t, eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye), true, 6)
+	wantEyesKept(t, eyeChange(t, shaped, out, sp.Target.Mesh, 1, rightEye, leftEye), true, 6)
 }

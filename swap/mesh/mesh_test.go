@@ -128,6 +128,20 @@ func moved(orig, src *image.NRGBA, pairs []swap.Pair) (*image.NRGBA, []swap.Pair
 	return img, shaped
 }
 
+// swapPair swaps face sf of src into face tf of dst with the engine
+// (bilinear) and returns the result, dst as the swap's reshape moved it
+// (moved) and the pair as the swap saw it.
+func swapPair(t *testing.T, src, dst *image.NRGBA, sf, tf faceswap.Face) (out, shaped *image.NRGBA, p swap.Pair) {
+	t.Helper()
+	pairs := []swap.Pair{{Source: sf, Target: tf}}
+	out = clone(dst)
+	if _, err := New().Swap(out, src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
+		t.Fatal(err)
+	}
+	shaped, sp := moved(dst, src, pairs)
+	return out, shaped, sp[0]
+}
+
 // TestOutsideRegionsUntouched: every pixel outside the returned regions,
 // and so every face not selected, is byte-identical to the target.
 func TestOutsideRegionsUntouched(t *testing.T) {
@@ -1455,17 +1469,12 @@ func TestStartledSourceKeepsTargetGaze(t *testing.T) {
 					target = f
 				}
 			}
-			pairs := []swap.Pair{{Source: sf[0], Target: target}}
-			out := clone(c.dst)
-			if _, err := New().Swap(out, c.src, pairs, swap.Options{Interpolation: resample.Bilinear}); err != nil {
-				t.Fatal(err)
-			}
-			shaped, sp := moved(c.dst, c.src, pairs)
+			out, shaped, sp := swapPair(t, c.src, c.dst, sf[0], target)
 			if !c.kept {
-				wantEyesKept(t, eyeChange(t, shaped, out, sp[0].Target.Mesh, 1, rightEye, leftEye), false, 0)
+				wantEyesKept(t, eyeChange(t, shaped, out, sp.Target.Mesh, 1, rightEye, leftEye), false, 0)
 				return
 			}
-			wantGazeKept(t, out, sp[0].Target, sf[0])
+			wantGazeKept(t, out, sp.Target, sf[0])
 		})
 	}
 }

@@ -25,7 +25,7 @@ type totals struct {
 	pairs, pairsPass             int
 	faces, facesPass             int
 	identity, identity2, express int
-	margin                       float64 // mean FaceRes margin, id_src − id_tgt
+	margin                       float64 // mean FaceRes margin (margin)
 	missing                      []string
 }
 
@@ -74,8 +74,7 @@ func count(set Set, run []*Score) totals {
 		}
 		for _, p := range s.Pairs {
 			t.faces++
-			id2 := p.ID2Pass == nil || *p.ID2Pass
-			if p.Pass && id2 {
+			if facePass(p) {
 				t.facesPass++
 			}
 			if p.IDPass {
@@ -84,11 +83,11 @@ func count(set Set, run []*Score) totals {
 			if p.ID2Pass != nil && *p.ID2Pass {
 				t.identity2++
 			}
-			if !failedIn(p, "expression") {
+			if failedCheck("expression")(p) {
 				t.express++
 			}
-			if p.IDSrc != nil && p.IDTgt != nil {
-				sum += *p.IDSrc - *p.IDTgt
+			if m := margin(p); m != nil {
+				sum += *m
 			}
 		}
 	}
@@ -98,13 +97,13 @@ func count(set Set, run []*Score) totals {
 	return t
 }
 
-func failedIn(p PairScore, check string) bool {
-	for _, f := range p.Failed {
-		if f == check {
-			return true
-		}
+// margin is a face's FaceRes margin, id_src − id_tgt, or nil.
+func margin(p PairScore) *float64 {
+	if p.IDSrc == nil || p.IDTgt == nil {
+		return nil
 	}
-	return false
+	m := *p.IDSrc - *p.IDTgt
+	return &m
 }
 
 // moves are the numbers compared face by face, with the least change
@@ -114,13 +113,7 @@ var moves = []struct {
 	get  func(PairScore) *float64
 	min  float64
 }{
-	{"margin", func(p PairScore) *float64 {
-		if p.IDSrc == nil || p.IDTgt == nil {
-			return nil
-		}
-		m := *p.IDSrc - *p.IDTgt
-		return &m
-	}, 0.005},
+	{"margin", margin, 0.005},
 	{"expr", func(p PairScore) *float64 { return p.ExprDelta }, 0.005},
 	{"nme", func(p PairScore) *float64 { return p.NME }, 0.005},
 	{"seam", func(p PairScore) *float64 { return p.Seam }, 0.005},

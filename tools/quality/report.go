@@ -188,13 +188,17 @@ func (rep report) counts() (pass, faces, facesPass int) {
 		}
 		for _, p := range r.score.Pairs {
 			faces++
-			if p.Pass && (p.ID2Pass == nil || *p.ID2Pass) {
+			if facePass(p) {
 				facesPass++
 			}
 		}
 	}
 	return
 }
+
+// facePass reports whether a swapped face passes every gating check,
+// the second opinion's identity verdict included.
+func facePass(p PairScore) bool { return p.Pass && (p.ID2Pass == nil || *p.ID2Pass) }
 
 func (rep report) totalLine() string {
 	pass, faces, facesPass := rep.counts()
