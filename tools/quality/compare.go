@@ -83,7 +83,7 @@ func count(set Set, run []*Score) totals {
 			if p.ID2Pass != nil && *p.ID2Pass {
 				t.identity2++
 			}
-			if failedCheck("expression")(p) {
+			if passesCheck("expression")(p) {
 				t.express++
 			}
 			if m := margin(p); m != nil {
@@ -155,12 +155,5 @@ func compareRuns(w io.Writer, set Set, oldName, newName string, old, cur []*Scor
 	fmt.Fprintf(w, "%d faces moved\n", changed)
 }
 
-// faceFailures lists a face's failed checks, with the second opinion's
-// identity verdict, as one string.
-func faceFailures(p PairScore) string {
-	f := append([]string(nil), p.Failed...)
-	if p.ID2Pass != nil && !*p.ID2Pass {
-		f = append(f, "identity2")
-	}
-	return strings.Join(f, ",")
-}
+// faceFailures lists a face's failed checks (failures) as one string.
+func faceFailures(p PairScore) string { return strings.Join(failures(p), ",") }

@@ -234,7 +234,19 @@ func (rep report) caseLine(label, c string, ok func(PairScore) bool) string {
 	return fmt.Sprintf("| %s | %d/%d |\n", label, good, n)
 }
 
-func failedCheck(name string) func(PairScore) bool {
+// failures lists a face's failed checks, with the second opinion's
+// identity verdict as "identity2".
+func failures(p PairScore) []string {
+	f := append([]string(nil), p.Failed...)
+	if p.ID2Pass != nil && !*p.ID2Pass {
+		f = append(f, "identity2")
+	}
+	return f
+}
+
+// passesCheck is a test of whether a face passed the named check (and was
+// judged at all).
+func passesCheck(name string) func(PairScore) bool {
 	return func(p PairScore) bool {
 		for _, f := range p.Failed {
 			if f == name {
@@ -272,7 +284,7 @@ func (rep report) markdown() string {
 			}
 			ok := len(r.score.Pairs) > 0
 			for _, p := range r.score.Pairs {
-				if !failedCheck(c)(p) {
+				if !passesCheck(c)(p) {
 					ok = false
 				}
 			}
@@ -296,9 +308,9 @@ func (rep report) markdown() string {
 	}
 	fmt.Fprintf(&b, "| identity, second opinion | %d/%d |\n\n", n2, len(rep.rows))
 	b.WriteString("| case (acceptance) | pairs |\n| --- | --- |\n")
-	b.WriteString(rep.caseLine("black-and-white targets pass dchroma", "bw-target", failedCheck("dchroma")))
-	b.WriteString(rep.caseLine("smile-with-teeth targets keep the expression", "smile-teeth", failedCheck("expression")))
-	b.WriteString(rep.caseLine("grimace targets keep the expression", "grimace", failedCheck("expression")))
+	b.WriteString(rep.caseLine("black-and-white targets pass dchroma", "bw-target", passesCheck("dchroma")))
+	b.WriteString(rep.caseLine("smile-with-teeth targets keep the expression", "smile-teeth", passesCheck("expression")))
+	b.WriteString(rep.caseLine("grimace targets keep the expression", "grimace", passesCheck("expression")))
 	fmt.Fprintf(&b, "| every gating check | %d/%d |\n\n", pass, len(rep.rows))
 
 	b.WriteString("## Pairs\n\n")
@@ -323,10 +335,7 @@ func (rep report) markdown() string {
 		}
 		for i, p := range r.score.Pairs {
 			verdict := "pass"
-			fails := append([]string{}, p.Failed...)
-			if p.ID2Pass != nil && !*p.ID2Pass {
-				fails = append(fails, "identity2")
-			}
+			fails := failures(p)
 			if p.Error != "" {
 				fails = append(fails, "error: "+p.Error)
 			}
