@@ -349,7 +349,7 @@ func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *check
 	for i, pr := range pairs {
 		sp[i] = swap.Pair{Source: pr.Source, Target: pr.Target}
 		res.Faces[i] = FaceOutcome{TargetIndex: pr.TargetIndex, SourceIndex: pr.SourceIndex,
-			Estimate: assess.Pair(pr.Source, pr.Target, src.Rect, dst.Rect)}
+			Estimate: assess.Pair(pr.Source, pr.Target, src, dst)}
 	}
 	stage("select")
 	if err := ctx.Err(); err != nil {

@@ -20,6 +20,11 @@ import (
 func TestSwapWarnsPoorFaces(t *testing.T) {
 	testenv.Models(t, analysisModels...)
 	dir := t.TempDir()
+	// the portrait out of focus
+	soft := filepath.Join(dir, "portrait-blurred.png")
+	if err := writePNG(soft, testenv.Blur(testenv.Load(t, testenv.Photo(t, testenv.Portrait)), 4)); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name     string
 		args     []string
@@ -41,6 +46,11 @@ func TestSwapWarnsPoorFaces(t *testing.T) {
 			name: "resolution", faces: 1,
 			args:     []string{"--source", testenv.Photo(t, testenv.Tiny), "--target", testenv.Demo(t, 5)},
 			warnings: []string{`^warning: face 0: source face \d\d px wide for a 2\d\d-px target face \(source-resolution\)$`},
+		},
+		{
+			name: "soft", faces: 1,
+			args:     []string{"--source", soft, "--target", testenv.Photo(t, testenv.Portrait2)},
+			warnings: []string{`^warning: face 0: source face soft: its sharpest edges are \d+\.\d px wide across its 1\d\d px and land \d\.\d× as wide as the target face's own \(source-resolution\)$`},
 		},
 		{
 			name: "good", faces: 1,

@@ -1,9 +1,11 @@
 // Package assess estimates, before or after a swap, how well a swap engine
 // can put one face into another, from what the engine itself works from:
 // the two faces' 468-point meshes, their boxes and their images' bounds.
-// It reads no pixels and knows nothing of an engine's internals, so it
-// costs microseconds and says the same for every engine; its thresholds
-// were measured with the built-in mesh engine (see each constant).
+// Of the pixels it reads only the sharpness of each face's features
+// (EdgeWidth, about a millisecond for a large face), and it knows nothing
+// of an engine's internals, so it says the same for every engine; its
+// thresholds were measured with the built-in mesh engine (see each
+// constant).
 //
 // A pair is poor for four reasons, each a Reason:
 //
@@ -13,7 +15,9 @@
 //     and the underside of a tilted one come out stretched or invented.
 //     Roll (a head leaning sideways) is not a reason: a 2-D warp undoes it.
 //   - SourceResolution: the source face is much smaller than the target
-//     face, so it is enlarged and comes out soft beside the sharp picture.
+//     face, so it is enlarged and comes out soft beside the sharp picture;
+//     or it is out of focus (or was enlarged before it was sent), so that
+//     its features land in the target blurred beside the picture's own.
 //   - Occlusion: something the meshes show hides part of a face: the mesh
 //     model is unsure the face is all there, or the source face runs off
 //     its image. What it cannot see: a hand, a phone, a glass, a fringe or
@@ -123,6 +127,28 @@ const (
 	// crowd or group picture, the softness of an enlarged source is below
 	// what the picture shows of any face.
 	MinTargetWidth = 120.0
+	// MaxSoftness is how many times as wide as the target face's own
+	// edges the source face's sharpest may land in it (its EdgeWidth
+	// times the enlargement) before that is a concern, and MinSoftness
+	// how many times they may always: between the two, it is a concern
+	// when the source's edges are wider than MaxBlurShare of its face, so
+	// that the features themselves are smudged. By eye at full size: the
+	// smiling woman (3.4-px edges over 331 px, 1.0%) into the sharp
+	// elderly man (1.5 px) lands 3.2× as wide and looks a little softer,
+	// lashes and all; Luciano into the windblown woman 4.0×, a little
+	// soft, lashes gone; the windblown woman blurred by a Gaussian of 2,
+	// 4, 6 and 9 px (1.8, 3.5, 5.7, 7.4% of her face) into the elderly
+	// man lands 5.7, 11, 18 and 23× as wide: a little soft, blurred, very
+	// blurred, a smudge. 7 is between a little soft and blurred.
+	// The phones photo's out-of-focus background woman (12.5-px edges
+	// over 151 px, 8.3%) into Apollo 11's 48-px faces lands only 2.5–2.8×
+	// as wide as their own 1.5 px, yet their eyes and mouths come out as
+	// smudges; no sharp face of the test photos reaches 4.5% but the
+	// crowd's 26–30-px ones (4.7–5.8%), which land in faces of their own
+	// size (Apollo's) under 2× as wide.
+	MaxSoftness  = 7.0
+	MinSoftness  = 2.0
+	MaxBlurShare = 0.045
 	// MinPresence is the lowest mesh face-presence score that is not a
 	// concern. The faces of the test photos score 0.998 or more, but for
 	// a hand at the chin (0.951), a face turned 50° (0.834) and a false
@@ -158,13 +184,13 @@ const (
 	MaxEyeRatio = 2.0
 )
 
-// Pair estimates how well the source face src can be swapped into the
-// target face tgt. srcFrame and tgtFrame are the bounds of their images;
-// an empty one skips what needs it (a source face cut by its frame).
-// Faces without a full mesh give no concerns: there is nothing to judge,
-// and the mesh engine does not swap them.
-func Pair(src, tgt faceswap.Face, srcFrame, tgtFrame image.Rectangle) Estimate {
-	s, t := Measure(src, srcFrame), Measure(tgt, tgtFrame)
+// Pair estimates how well the source face src, in the image srcImg, can
+// be swapped into the target face tgt in tgtImg. A nil image skips what
+// needs it (a source face cut by its frame, a face's sharpness). Faces
+// without a full mesh give no concerns: there is nothing to judge, and
+// the mesh engine does not swap them.
+func Pair(src, tgt faceswap.Face, srcImg, tgtImg *image.NRGBA) Estimate {
+	s, t := MeasureIn(src, srcImg), MeasureIn(tgt, tgtImg)
 	if len(src.Mesh) != faceswap.MeshPoints || len(tgt.Mesh) != faceswap.MeshPoints {
 		return Estimate{Score: 1, Source: s, Target: t}
 	}
@@ -223,16 +249,32 @@ func poseGap(s, t Measures) aspect {
 // deg rounds an angle to whole degrees for a sentence (so -0.3 is "0").
 func deg(a float64) int { return int(math.Round(a)) }
 
-// resolution grows with the enlargement of the source (0 when it is not
-// enlarged, 1 at 1/MinSourceShare times) and is held under 1 while the
-// target is narrower than MinTargetWidth: beyond its threshold only when
-// both hold.
+// resolution is the larger of two parts. One grows with the enlargement
+// of the source (0 when it is not enlarged, 1 at 1/MinSourceShare times)
+// and is held under 1 while the target is narrower than MinTargetWidth.
+// The other, when both faces' edges were measured, is the source's
+// softness in the target (its edges' width there over the target's
+// own) over MaxSoftness, or, when larger and up to that over
+// MinSoftness, its edges' share of its face over MaxBlurShare. The
+// detail names the source's size when that is beyond its threshold.
 func resolution(s, t Measures) aspect {
 	if s.Width <= 0 || t.Width <= 0 {
 		return aspect{}
 	}
-	x := math.Min((t.Width/s.Width-1)/(1/MinSourceShare-1), t.Width/MinTargetWidth)
-	return aspect{x, fmt.Sprintf("source face %.0f px wide for a %.0f-px target face", s.Width, t.Width)}
+	size := aspect{math.Min((t.Width/s.Width-1)/(1/MinSourceShare-1), t.Width/MinTargetWidth),
+		fmt.Sprintf("source face %.0f px wide for a %.0f-px target face", s.Width, t.Width)}
+	var soft aspect
+	if s.Edge > 0 && t.Edge > 0 {
+		r := s.Edge * t.Width / s.Width / t.Edge
+		soft = aspect{math.Min(r/MinSoftness, math.Max(r/MaxSoftness, s.Edge/s.Width/MaxBlurShare)),
+			fmt.Sprintf("source face soft: its sharpest edges are %.1f px wide across its %.0f px and land %.1f× as wide as the target face's own",
+				s.Edge, s.Width, r)}
+	}
+	if size.x > 1 || soft.x <= size.x {
+		// an enlarged source is soft for that reason: its size says so
+		return aspect{math.Max(size.x, soft.x), size.detail}
+	}
+	return soft
 }
 
 func occlusion(s, t Measures) aspect {

@@ -110,7 +110,7 @@ func TestMeasureSynthetic(t *testing.T) {
 	if m := Measure(bare, frame); m != (Measures{Presence: 0.5}) {
 		t.Errorf("a face without a mesh measures %+v", m)
 	}
-	if e := Pair(bare, f, frame, frame); e.Poor() || e.Score != 1 {
+	if e := Pair(bare, f, image.NewNRGBA(frame), nil); e.Poor() || e.Score != 1 {
 		t.Errorf("a pair without a mesh: %+v", e)
 	}
 }
@@ -148,6 +148,16 @@ func TestJudge(t *testing.T) {
 		{"a 92-px face into a 331-px one", with(frontal, func(m *Measures) { m.Width = 92 }), with(frontal, func(m *Measures) { m.Width = 331 }), nil, ""},
 		{"a 20-px face into a 110-px one", with(frontal, func(m *Measures) { m.Width = 20 }), with(frontal, func(m *Measures) { m.Width = 110 }), nil, ""},
 		{"a large face into a small one", with(frontal, func(m *Measures) { m.Width = 400 }), with(frontal, func(m *Measures) { m.Width = 30 }), nil, ""},
+		{"an out-of-focus face into a small sharp one", with(frontal, func(m *Measures) { m.Width, m.Edge = 151, 12.5 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 48, 1.5 }),
+			[]Reason{SourceResolution}, "source face soft: its sharpest edges are 12.5 px wide across its 151 px and land 2.6× as wide as the target face's own"},
+		{"a blurred face into a sharp one", with(frontal, func(m *Measures) { m.Width, m.Edge = 345, 11.8 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 477, 1.53 }),
+			[]Reason{SourceResolution}, "land 10.7× as wide"},
+		{"a soft face into a sharp one", with(frontal, func(m *Measures) { m.Width, m.Edge = 331, 3.4 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 477, 1.53 }), nil, ""},
+		{"a crowd face into one of its size", with(frontal, func(m *Measures) { m.Width, m.Edge = 27, 1.5 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 48, 1.5 }), nil, ""},
+		{"an out-of-focus face into an out-of-focus one", with(frontal, func(m *Measures) { m.Width, m.Edge = 151, 12.5 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 160, 12 }), nil, ""},
+		{"an out-of-focus face, the target's edges unknown", with(frontal, func(m *Measures) { m.Width, m.Edge = 151, 12.5 }), with(frontal, func(m *Measures) { m.Width = 48 }), nil, ""},
+		{"a small sharp face into a large one says its size", with(frontal, func(m *Measures) { m.Width, m.Edge = 29, 1.44 }), with(frontal, func(m *Measures) { m.Width, m.Edge = 345, 1.47 }),
+			[]Reason{SourceResolution}, "source face 29 px wide for a 345-px target face"},
 		{"a source the mesh doubts", with(frontal, func(m *Measures) { m.Presence = 0.834 }), frontal,
 			[]Reason{Occlusion}, "the source face may be partly hidden (face-presence score 0.83)"},
 		{"a target the mesh doubts", frontal, with(frontal, func(m *Measures) { m.Presence = 0.951 }),

@@ -32,6 +32,9 @@ type Measures struct {
 	// Outside is the share of the face box that lies outside its image
 	// (0 when the image's bounds are not known).
 	Outside float64
+	// Edge is the face's EdgeWidth in its image, in pixels: how sharp it
+	// is (0 when not measured).
+	Edge float64
 }
 
 // Mesh points used here (MediaPipe FaceMesh numbering).
@@ -87,6 +90,17 @@ func Measure(f faceswap.Face, frame image.Rectangle) Measures {
 	if n > 0 {
 		m.EyeOpen /= n
 	}
+	return m
+}
+
+// MeasureIn is Measure of a face in img, with its Edge; a nil img
+// measures neither Edge nor Outside.
+func MeasureIn(f faceswap.Face, img *image.NRGBA) Measures {
+	if img == nil {
+		return Measure(f, image.Rectangle{})
+	}
+	m := Measure(f, img.Rect)
+	m.Edge = EdgeWidth(img, f)
 	return m
 }
 

@@ -44,7 +44,7 @@ type picture struct {
 	faces []faceswap.Face
 }
 
-func analyse(t *testing.T, img *image.NRGBA) picture {
+func analyse(t testing.TB, img *image.NRGBA) picture {
 	t.Helper()
 	faces, err := analyzer(t).Analyze(img, analysis.Options{})
 	if err != nil {
@@ -57,7 +57,7 @@ func analyse(t *testing.T, img *image.NRGBA) picture {
 // Photos by name: a derived photo every machine has (testenv.Group5 …),
 // "demoN" for face-api's demo photo N, or a path under the shared test
 // data ("images/…", "hard/…"), which skips without it.
-func load(t *testing.T, name string) picture {
+func load(t testing.TB, name string) picture {
 	t.Helper()
 	var path string
 	switch {
@@ -179,7 +179,7 @@ func TestPairsOnPhotos(t *testing.T) {
 			if si >= len(c.src.faces) || ti >= len(c.tgt.faces) {
 				t.Fatalf("%s: %d and %d faces", c.name, len(c.src.faces), len(c.tgt.faces))
 			}
-			e := Pair(c.src.faces[si], c.tgt.faces[ti], c.src.img.Rect, c.tgt.img.Rect)
+			e := Pair(c.src.faces[si], c.tgt.faces[ti], c.src.img, c.tgt.img)
 			if got, want := strings.Join(reasonStrings(e.Reasons()), "+"), strings.Join(reasonStrings(c.reasons), "+"); got != want {
 				t.Errorf("%s: reasons %q, want %q (score %.2f, %+v; source %+v, target %+v)", c.name, got, want, e.Score, e.Concerns, e.Source, e.Target)
 			}
@@ -204,6 +204,8 @@ func TestPairsOnPhotos(t *testing.T) {
 	// whole, its left part outside the picture)
 	big := demo5.faces[demo5.largest()].Box
 	cut := analyse(t, crop(demo5.img, int(big.X+0.3*big.W)))
+	// the portrait out of focus
+	blurred := analyse(t, testenv.Blur(portrait.img, 4))
 	run([]pair{
 		{"portrait into portrait2", portrait, portrait2, 0, 0, nil, ""},
 		// the same photo: the woman turned left (mouth closed) into the
@@ -218,11 +220,14 @@ func TestPairsOnPhotos(t *testing.T) {
 		{"into a face half covered", portrait, hidden, 0, 0, []Reason{Occlusion}, "the target face may be partly hidden"},
 		{"a face cut by the frame", cut, portrait2, 0, 0, []Reason{Occlusion}, "28% of the source face is outside its image"},
 		{"a face cut by the frame, as the target", portrait2, cut, 0, 0, nil, ""},
+		{"an out-of-focus face into a sharp one", blurred, portrait2, 0, 0, []Reason{SourceResolution}, "source face soft: its sharpest edges are "},
+		{"a sharp face into an out-of-focus one", portrait2, blurred, 0, 0, nil, ""},
 	})
 
 	// The shared photos (the pairs of tools/quality/pairs.json).
 	smiling := load(t, "images/portrait_woman_frontal_smiling.png")
 	luciano := load(t, "images/portrait_man_frontal_luciano.png")
+	apollo := load(t, "images/group3_apollo11_crew.jpg")
 	run([]pair{
 		{"smiling woman into the cameraman", smiling, load(t, "images/portrait_man_profile_cameraman_gray.png"), -1, -1, []Reason{PoseGap}, "turned 59° apart"},
 		{"three-quarter view into a frontal face", load(t, "hard/three_quarter_view_man_beard.jpg"), luciano, -1, -1, []Reason{PoseGap}, "turned 46° apart"},
@@ -234,6 +239,10 @@ func TestPairsOnPhotos(t *testing.T) {
 		{"crowd face into a large one", load(t, "images/group8_nasa_astronaut_class_2013.png"), load(t, "hard/windblown_hair_woman_smile_teeth.jpg"), 0, -1,
 			[]Reason{SourceResolution}, "px wide for a 345-px target face"},
 		{"Collins into the smiling woman", load(t, "images/portrait_woman_frontal_astronaut_collins.png"), smiling, -1, -1, nil, ""},
+		{"the phones photo's out-of-focus woman into an Apollo face", load(t, "hard/group2_women_phones_smile_teeth_occlusion.jpg"), apollo, 0, 0,
+			[]Reason{SourceResolution}, "source face soft: its sharpest edges are 12."},
+		{"a crowd face into an Apollo face", load(t, "images/group8_nasa_astronaut_class_2013.png"), apollo, 0, 0, nil, ""},
+		{"the smiling woman into the sharp elderly man", smiling, load(t, "hard/elderly_man_outdoor.jpg"), -1, -1, nil, ""},
 		{"Luciano into a laughing tilted head", luciano, load(t, "demo1"), -1, 2, []Reason{ExpressionGap}, "the target's mouth is open by 0.30"},
 		{"a laughing source into a closed mouth", load(t, "hard/windblown_hair_woman_smile_teeth.jpg"), luciano, -1, -1, nil, ""},
 	})
