@@ -346,10 +346,16 @@ func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *check
 	}
 	sp := make([]swap.Pair, len(pairs))
 	res.Faces = make([]FaceOutcome, len(pairs))
+	sources := map[int]assess.Measures{} // one source face may go into many
 	for i, pr := range pairs {
 		sp[i] = swap.Pair{Source: pr.Source, Target: pr.Target}
+		sm, ok := sources[pr.SourceIndex]
+		if !ok {
+			sm = assess.MeasureIn(pr.Source, src)
+			sources[pr.SourceIndex] = sm
+		}
 		res.Faces[i] = FaceOutcome{TargetIndex: pr.TargetIndex, SourceIndex: pr.SourceIndex,
-			Estimate: assess.Pair(pr.Source, pr.Target, src, dst)}
+			Estimate: assess.Judge(sm, assess.MeasureIn(pr.Target, dst))}
 	}
 	stage("select")
 	if err := ctx.Err(); err != nil {

@@ -190,8 +190,13 @@ const (
 // without a full mesh give no concerns: there is nothing to judge, and
 // the mesh engine does not swap them.
 func Pair(src, tgt faceswap.Face, srcImg, tgtImg *image.NRGBA) Estimate {
-	s, t := MeasureIn(src, srcImg), MeasureIn(tgt, tgtImg)
-	if len(src.Mesh) != faceswap.MeshPoints || len(tgt.Mesh) != faceswap.MeshPoints {
+	return Judge(MeasureIn(src, srcImg), MeasureIn(tgt, tgtImg))
+}
+
+// Judge is Pair from the faces' measures, for a caller that measures a
+// face once for several pairs (MeasureIn reads its pixels).
+func Judge(s, t Measures) Estimate {
+	if !s.Meshed || !t.Meshed {
 		return Estimate{Score: 1, Source: s, Target: t}
 	}
 	return judge(s, t)

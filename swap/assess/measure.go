@@ -35,6 +35,9 @@ type Measures struct {
 	// Edge is the face's EdgeWidth in its image, in pixels: how sharp it
 	// is (0 when not measured).
 	Edge float64
+	// Meshed is whether the face has a full mesh, which all but Presence
+	// and Outside are read from.
+	Meshed bool
 }
 
 // Mesh points used here (MediaPipe FaceMesh numbering).
@@ -74,6 +77,7 @@ func Measure(f faceswap.Face, frame image.Rectangle) Measures {
 	if len(f.Mesh) != faceswap.MeshPoints {
 		return m
 	}
+	m.Meshed = true
 	m.Yaw, m.Pitch, m.Roll = pose(f.Mesh)
 	p := f.Mesh
 	m.Width = dist(p[sides[0][0]], p[sides[0][1]])
