@@ -570,7 +570,7 @@
   // What each reason of X-Faces-Poor means, for people.
   const POOR_REASONS = {
     "pose-gap": "the two heads are turned or tilted far apart",
-    "source-resolution": "the source face is much smaller than the target face, so it comes out soft",
+    "source-resolution": "the source face is much smaller than the target face, or out of focus, so it comes out soft",
     "occlusion": "part of a face is hidden or outside its picture",
     "expression-gap": "the target's mouth or eyes are open where the source's are not",
   };
