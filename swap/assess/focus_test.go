@@ -37,8 +37,8 @@ func TestEdgeWidthGrowsWithBlur(t *testing.T) {
 	}
 }
 
-// TestEdgeWidthCannotTell: no image, no mesh, a face off the image or a
-// featureless one read 0.
+// TestEdgeWidthCannotTell: no image, no mesh, a face off the image, a
+// featureless one or a mesh of NaNs read 0.
 func TestEdgeWidthCannotTell(t *testing.T) {
 	f := face(0, 0, 0, 2, 200, 200, 0.04, 0.3)
 	grey := image.NewNRGBA(image.Rect(0, 0, 400, 400))
@@ -54,6 +54,7 @@ func TestEdgeWidthCannotTell(t *testing.T) {
 		{"no mesh", grey, faceswap.Face{Box: faceswap.Rect{X: 100, Y: 100, W: 200, H: 200}}},
 		{"a face beside the image", grey, face(0, 0, 0, 2, -1000, 200, 0.04, 0.3)},
 		{"a flat grey face", grey, f},
+		{"a mesh of NaNs", grey, nanFace()},
 	} {
 		if w := EdgeWidth(c.img, c.f); w != 0 {
 			t.Errorf("%s: %.2f px, want 0", c.name, w)
@@ -69,4 +70,14 @@ func BenchmarkEdgeWidth(b *testing.B) {
 	for b.Loop() {
 		EdgeWidth(p.img, f)
 	}
+}
+
+// nanFace is a face whose mesh points are all NaN: what a broken model
+// could give.
+func nanFace() faceswap.Face {
+	m := make([]faceswap.Point3, faceswap.MeshPoints)
+	for i := range m {
+		m[i] = faceswap.Point3{X: math.NaN(), Y: math.NaN(), Z: math.NaN()}
+	}
+	return faceswap.Face{Mesh: m}
 }
