@@ -556,6 +556,25 @@ func cubicAt(pix []uint8, w, h int, x, y float64) (r, g, b float32) {
 	x0, y0 := math.Floor(x), math.Floor(y)
 	wx, wy := keys(float32(x-x0)), keys(float32(y-y0))
 	xi, yi := int(x0)-1, int(y0)-1
+	if xi >= 0 && yi >= 0 && xi+3 < w && yi+3 < h {
+		// all 16 taps inside: no clamping, one slice per row
+		for j := 0; j < 4; j++ {
+			q := pix[4*(w*(yi+j)+xi) : 4*(w*(yi+j)+xi)+15 : 4*(w*(yi+j)+xi)+15]
+			rr := wx[0]*float32(q[0]) + wx[1]*float32(q[4]) + wx[2]*float32(q[8]) + wx[3]*float32(q[12])
+			rg := wx[0]*float32(q[1]) + wx[1]*float32(q[5]) + wx[2]*float32(q[9]) + wx[3]*float32(q[13])
+			rb := wx[0]*float32(q[2]) + wx[1]*float32(q[6]) + wx[2]*float32(q[10]) + wx[3]*float32(q[14])
+			r += wy[j] * rr
+			g += wy[j] * rg
+			b += wy[j] * rb
+		}
+		return r, g, b
+	}
+	return cubicClamped(pix, w, h, xi, yi, wx, wy)
+}
+
+// cubicClamped is cubicAt's sum with the taps at columns xi..xi+3 and
+// rows yi..yi+3 clamped into the image.
+func cubicClamped(pix []uint8, w, h, xi, yi int, wx, wy [4]float32) (r, g, b float32) {
 	var cols [4]int
 	for i := range cols {
 		cols[i] = 4 * min(max(xi+i, 0), w-1)

@@ -157,3 +157,31 @@ func TestReshapeMovesPicture(t *testing.T) {
 		})
 	}
 }
+
+// TestCubicAtInside: where all sixteen taps lie inside the image, cubicAt's
+// unclamped sum gives the very bits of the clamped one, so the reshape's
+// result does not depend on which path a pixel took.
+func TestCubicAtInside(t *testing.T) {
+	const w, h = 23, 17
+	pix := make([]uint8, 4*w*h)
+	for i := range pix {
+		pix[i] = uint8((i*37 + i*i*11) % 256)
+	}
+	inside := 0
+	for y := -1.5; y < h+1; y += 0.37 {
+		for x := -1.5; x < w+1; x += 0.29 {
+			r, g, b := cubicAt(pix, w, h, x, y)
+			x0, y0 := math.Floor(x), math.Floor(y)
+			cr, cg, cb := cubicClamped(pix, w, h, int(x0)-1, int(y0)-1, keys(float32(x-x0)), keys(float32(y-y0)))
+			if r != cr || g != cg || b != cb {
+				t.Fatalf("at %.2f, %.2f: %v %v %v, clamped %v %v %v", x, y, r, g, b, cr, cg, cb)
+			}
+			if x >= 1 && y >= 1 && x < w-3 && y < h-3 {
+				inside++
+			}
+		}
+	}
+	if inside == 0 {
+		t.Fatal("no point had all its taps inside")
+	}
+}
