@@ -191,4 +191,4 @@ func level(p []float32, v float32) float32 {
 	return float32(len(p) - 1)
 }
 
-func abs(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
+func abs(v float32) float32 { return float32(math.Abs(float64(v))) }
