@@ -34,6 +34,10 @@
 //     closed eyes (a crying baby's shut eyes read as open), so the eye half
 //     rarely fires.
 //
+// An engine may add what it saw while swapping a pair (a Finding, folded
+// in by Estimate.Fold): the mesh engine reports a source face's glasses,
+// whose frames it paints out, as an Occlusion.
+//
 // A poor pair is still swapped as well as the engine can; the estimate is
 // what the API reports beside the result.
 package assess
@@ -91,6 +95,59 @@ func (e Estimate) Reasons() []Reason {
 		out[i] = c.Reason
 	}
 	return out
+}
+
+// Finding is what an engine saw of a pair while swapping it that the
+// measures taken before the swap cannot tell (the mesh engine reports the
+// frames of glasses it painted out of the source face): a reason, how far
+// towards its threshold it is (X, as for the measured aspects: 1 at the
+// threshold, beyond it a concern) and a sentence for people.
+type Finding struct {
+	Reason Reason
+	X      float64
+	Detail string
+}
+
+// Fold adds an engine's finding to e: e's score falls to the finding's
+// when that is lower, and a finding beyond its threshold joins the concern
+// of its reason, which is made, in the order of AllReasons, when e has
+// none. e's concerns are copied, not changed in place.
+func (e *Estimate) Fold(f Finding) {
+	e.Score = math.Min(e.Score, score(f.X))
+	if f.X <= 1 {
+		return
+	}
+	cs := make([]Concern, 0, len(e.Concerns)+1)
+	added := false
+	for _, c := range e.Concerns {
+		switch {
+		case c.Reason == f.Reason:
+			if c.Detail == "" {
+				c.Detail = f.Detail
+			} else {
+				c.Detail = join([]string{c.Detail, f.Detail})
+			}
+			added = true
+		case !added && rank(f.Reason) < rank(c.Reason):
+			cs = append(cs, Concern{Reason: f.Reason, Detail: f.Detail})
+			added = true
+		}
+		cs = append(cs, c)
+	}
+	if !added {
+		cs = append(cs, Concern{Reason: f.Reason, Detail: f.Detail})
+	}
+	e.Concerns = cs
+}
+
+// rank is r's place in AllReasons (len(AllReasons) for another).
+func rank(r Reason) int {
+	for i, a := range AllReasons {
+		if a == r {
+			return i
+		}
+	}
+	return len(AllReasons)
 }
 
 // The thresholds. Each was measured on the shared test photos and the 34

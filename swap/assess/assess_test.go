@@ -3,6 +3,7 @@ package assess
 import (
 	"image"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,4 +227,51 @@ func reasonStrings(rs []Reason) []string {
 		out[i] = string(r)
 	}
 	return out
+}
+
+// TestFold: an engine's finding lowers the score and, beyond its
+// threshold, joins the concern of its reason or makes one in the order of
+// AllReasons, without changing the estimate it was folded into.
+func TestFold(t *testing.T) {
+	base := Estimate{Score: 0.3, Concerns: []Concern{
+		{Reason: PoseGap, Detail: "turned"},
+		{Reason: ExpressionGap, Detail: "mouth"},
+	}}
+	for _, c := range []struct {
+		name  string
+		e     Estimate
+		f     Finding
+		score float64
+		want  []Concern
+	}{
+		{"below its threshold", Estimate{Score: 1}, Finding{Occlusion, 0.5, "x"}, score(0.5), nil},
+		{"into a good pair", Estimate{Score: 1}, Finding{Occlusion, 2, "glasses"}, score(2),
+			[]Concern{{Occlusion, "glasses"}}},
+		{"between two reasons", base, Finding{Occlusion, 2, "glasses"}, score(2),
+			[]Concern{{PoseGap, "turned"}, {Occlusion, "glasses"}, {ExpressionGap, "mouth"}}},
+		{"after the others", base, Finding{ExpressionGap, 3, "glasses"}, score(3),
+			[]Concern{{PoseGap, "turned"}, {ExpressionGap, "mouth; glasses"}}},
+		{"first", Estimate{Score: 0.2, Concerns: []Concern{{Occlusion, "hidden"}}}, Finding{PoseGap, 1.2, "turned"}, 0.2,
+			[]Concern{{PoseGap, "turned"}, {Occlusion, "hidden"}}},
+		{"joins its reason", Estimate{Score: 0.2, Concerns: []Concern{{Occlusion, "hidden"}}}, Finding{Occlusion, 1.2, "glasses"}, 0.2,
+			[]Concern{{Occlusion, "hidden; glasses"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := slices.Clone(c.e.Concerns)
+			e := c.e
+			e.Fold(c.f)
+			if math.Abs(e.Score-c.score) > 1e-12 {
+				t.Errorf("score %.4f, want %.4f", e.Score, c.score)
+			}
+			if !slices.Equal(e.Concerns, c.want) {
+				t.Errorf("concerns %+v, want %+v", e.Concerns, c.want)
+			}
+			if !slices.Equal(c.e.Concerns, before) {
+				t.Errorf("the estimate folded into changed: %+v, was %+v", c.e.Concerns, before)
+			}
+			if e.Poor() != (len(c.want) > 0) {
+				t.Errorf("poor: %v with concerns %+v", e.Poor(), e.Concerns)
+			}
+		})
+	}
 }
