@@ -370,6 +370,12 @@ func (p *Pipeline) run(ctx context.Context, core *cpu.Core, r *Request, c *check
 	if res.Regions, err = c.engine.Swap(dst, src, sp, opt); err != nil {
 		return nil, err
 	}
+	// what the engine saw while swapping joins each face's estimate
+	for i, r := range res.Regions[:min(len(res.Regions), len(res.Faces))] {
+		for _, f := range r.Findings {
+			res.Faces[i].Estimate.Fold(f)
+		}
+	}
 	if release != nil {
 		release()
 	}

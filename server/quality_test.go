@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -118,6 +119,34 @@ func TestPoorFaces(t *testing.T) {
 		t.Fatalf("good pair: %d", good.StatusCode)
 	}
 	checkQuality(t, good, []int{3}, "")
+}
+
+// TestPoorSourceGlasses: what the engine saw while swapping reaches the
+// answer: the issue's own example (Santa, whose gold-rimmed glasses the
+// engine paints out, into the smiling woman) is poor for occlusion, with
+// the engine's sentence in faces_quality.
+func TestPoorSourceGlasses(t *testing.T) {
+	src, dst := sharedPhoto(t, "portrait_man_glasses_beard_santa.jpg"), sharedPhoto(t, "portrait_woman_frontal_smiling.png")
+	s := start(t, nil)
+	key, _ := s.key(faceswap.KeyOptions{Credits: 10})
+	req := map[string]any{
+		"source_img": base64.StdEncoding.EncodeToString(src), "target_img": base64.StdEncoding.EncodeToString(dst),
+		"image_format": "png",
+	}
+	r := s.swap(key, req)
+	if r.StatusCode != 200 {
+		t.Fatalf("%d: %.200s", r.StatusCode, r.body)
+	}
+	checkQuality(t, r, []int{0}, "0=occlusion")
+	r64 := s.swap(key, with(req, "base64", true))
+	var body jobs.ImageJSON
+	if err := json.Unmarshal(r64.body, &body); err != nil || r64.StatusCode != 200 {
+		t.Fatalf("base64: %d %v", r64.StatusCode, err)
+	}
+	if fq := body.FacesQuality; len(fq) != 1 || len(fq[0].Poor) != 1 || fq[0].Poor[0].Reason != "occlusion" ||
+		!strings.HasPrefix(fq[0].Poor[0].Detail, "the source face wears glasses") {
+		t.Errorf("faces_quality %+v", fq)
+	}
 }
 
 // checkFacesQuality checks a faces_quality list against the header the

@@ -13,6 +13,7 @@ import (
 
 	"faceswap"
 	"faceswap/resample"
+	"faceswap/swap/assess"
 )
 
 // Pair is one swap: a face of the source image into a face of the target.
@@ -40,6 +41,10 @@ type Options struct {
 type Region struct {
 	Bounds image.Rectangle
 	Alpha  []uint8
+	// Findings are what the engine saw while swapping the pair that makes
+	// its result poorer than the estimate made before the swap says
+	// (assess.Estimate.Fold); none for most pairs.
+	Findings []assess.Finding
 }
 
 // Union returns a region covering every given one, with the largest alpha

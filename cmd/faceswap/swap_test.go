@@ -82,6 +82,23 @@ func TestSwapWarnsPoorFaces(t *testing.T) {
 	}
 }
 
+// TestSwapWarnsSourceGlasses: what the engine saw while swapping joins
+// the pair's warning: Santa's gold-rimmed glasses, painted out of his face,
+// make the issue's own example (Santa into the smiling woman) poor.
+func TestSwapWarnsSourceGlasses(t *testing.T) {
+	testenv.Models(t, analysisModels...)
+	out := filepath.Join(t.TempDir(), "santa.png")
+	code, stdout, stderr, err := cli(t, "swap", "--source", testenv.PhotoPath(t, "portrait_man_glasses_beard_santa.jpg"),
+		"--target", testenv.PhotoPath(t, "portrait_woman_frontal_smiling.png"), "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, stderr)
+	}
+	want := "warning: face 0: the source face wears glasses: their frames are painted out with the skin around them, and traces of them may show (occlusion)\n"
+	if lines := strings.SplitAfterN(stdout, "\n", 2); len(lines) != 2 || lines[1] != want {
+		t.Errorf("output:\n%s\nwant after the summary:\n%s", stdout, want)
+	}
+}
+
 // TestDetectNumbersFacesAsSwap: the face detect numbers i in an order is
 // the face swap replaces for input_faces_index i in that order: the
 // result differs from the target inside that face's box and nowhere near

@@ -289,15 +289,17 @@ func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i 
 // removeFrames paints over the frames of glasses (frameMarks) in the
 // warped source img, whose face has mesh m in the region at ox, oy, with
 // the skin around them (paintOver). cheeks is where its skin is measured.
-// It returns how much of each pixel was painted over (0..1).
-func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) *plane {
+// It returns how much of each pixel was painted over (0..1), and whether
+// what was painted reaches across both eyes (acrossEyes) as a pair of
+// glasses does: strands of hair over one eye are painted too.
+func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (painted *plane, glasses bool) {
 	l, a, b := toLab(img)
 	skin := skinOf(l, a, b, cheeks)
 	marks, ok := frameMarks(l, a, b, m, skin, ox, oy, fw, false)
 	if !ok {
-		return newPlane(img.W, img.H) // all 0
+		return newPlane(img.W, img.H), false // all 0
 	}
-	return paintOver(img, [3]*plane{l, a, b}, marks, skin, fw, 0)
+	return paintOver(img, [3]*plane{l, a, b}, marks, skin, fw, 0), acrossEyes(marks, m, ox, oy)
 }
 
 // grainOf is, for each pixel where painted > 0, the fine detail of l

@@ -1402,7 +1402,7 @@ func TestFramePaintIsSmooth(t *testing.T) {
 	wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
 	fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
 	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
-	painted := removeFrames(wp.img, T, cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy), ox, oy, fw)
+	painted, _ := removeFrames(wp.img, T, cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy), ox, oy, fw)
 	inside := copyPlane(painted)
 	for i, v := range inside.v {
 		inside.v[i] = 0

@@ -149,7 +149,7 @@ func (e *Engine) swapReduced(dst, src *image.NRGBA, crop *source, p swap.Pair, r
 	} else {
 		compose(0, h)
 	}
-	return swap.Region{Bounds: r, Alpha: alpha}
+	return swap.Region{Bounds: r, Alpha: alpha, Findings: low.Findings}
 }
 
 // reduceBy returns im reduced k times by averaging k×k blocks (the last

@@ -17,6 +17,7 @@ type source struct {
 	ox, oy float64 // source-image position of img's pixel (0,0) centre, in index coordinates
 	scale  float64 // source-image pixels per img pixel (a power of two)
 	ratio  float64 // the ratio reduced made it for (0: the full-scale crop)
+	wired  bool    // frames of thin-wire glasses were painted out of it (unwire)
 }
 
 // cropSource is the source face's neighbourhood (the mesh bounds plus a
@@ -56,7 +57,7 @@ func (s *source) reduced(ratio float64) *source {
 	if ratio <= 1 || s.ratio == ratio {
 		return s
 	}
-	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale, ratio: ratio}
+	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale, ratio: ratio, wired: s.wired}
 	for ratio >= 2 && out.img.W > 8 && out.img.H > 8 {
 		out.img = reduceBy(out.img, 2)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above

@@ -292,6 +292,7 @@ func (c *source) unwire(m []faceswap.Point3) {
 	marks = marks.maxOver(1)
 	marks.add(glare)
 	paintOver(c.img, [3]*plane{l, a, b}, marks, skin, fw, max(1, wireGrain*fw))
+	c.wired = true
 }
 
 // findWire is wireFramesIn for the face of mesh m (in img's pixels, fw
