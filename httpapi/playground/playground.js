@@ -571,7 +571,7 @@
   const POOR_REASONS = {
     "pose-gap": "the two heads are turned or tilted far apart",
     "source-resolution": "the source face is much smaller than the target face, or out of focus, so it comes out soft",
-    "occlusion": "part of a face is hidden or outside its picture",
+    "occlusion": "part of a face is hidden or outside its picture, or the source wears glasses",
     "expression-gap": "the target's mouth or eyes are open where the source's are not",
   };
 
