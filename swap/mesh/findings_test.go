@@ -68,3 +68,63 @@ func TestSourceGlassesReported(t *testing.T) {
 		})
 	}
 }
+
+// TestFramesPainted: frames are painted out of a source that wears
+// glasses; strands of hair over one eye of a woman looking down are
+// painted as frames (which hides some of them) but are not glasses; and
+// nothing is painted on a woman turned 50°, whose eye make-up, painted as
+// frames, left the outline of a pair of spectacles round the new eyes
+// (both in face-api's demo photo 2).
+func TestFramesPainted(t *testing.T) {
+	byX := func(fs []faceswap.Face, k int) faceswap.Face {
+		fs = slices.Clone(fs)
+		slices.SortFunc(fs, func(a, b faceswap.Face) int { return int(a.Box.X - b.Box.X) })
+		if k >= len(fs) {
+			t.Fatalf("%d faces, want face %d from the left", len(fs), k)
+		}
+		return fs[k]
+	}
+	straw := func(t *testing.T) *image.NRGBA {
+		return testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
+	}
+	demo2 := func(t *testing.T) *image.NRGBA { return testenv.Load(t, testenv.Demo(t, 2)) }
+	luciano := func(t *testing.T) *image.NRGBA { return photo(t, "portrait_man_frontal_luciano.png") }
+	phones := func(t *testing.T) *image.NRGBA {
+		return testenv.Load(t, filepath.Join(testenv.HardDir(t), "group2_women_phones_smile_teeth_occlusion.jpg"))
+	}
+	for _, c := range []struct {
+		name            string
+		src, dst        func(t *testing.T) *image.NRGBA
+		sf, tf          int // from the left
+		paints, glasses bool
+	}{
+		{"red frames", straw, luciano, 0, 0, true, true},
+		{"hair over one eye", demo2, phones, 1, 1, true, false},
+		{"eye make-up on a turned face", demo2, luciano, 0, 0, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src, dst := c.src(t), c.dst(t)
+			p := swap.Pair{Source: byX(faces(t, src), c.sf), Target: byX(faces(t, dst), c.tf)}
+			img := clone(dst)
+			shaped, _ := reshapeAll(img, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear})
+			T, S := shaped[0].Target.Mesh, shaped[0].Source.Mesh
+			r, fw := regionOf(img, T)
+			ox, oy := float64(r.Min.X), float64(r.Min.Y)
+			wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
+			fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
+			g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
+			cheeks := cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy)
+			painted, glasses := paintFrames(wp.img, p.Source, src.Rect, T, cheeks, ox, oy, fw)
+			var n int
+			for _, v := range painted.v {
+				if v > 0 {
+					n++
+				}
+			}
+			t.Logf("%d pixels painted, glasses %v", n, glasses)
+			if glasses != c.glasses || (n > 0) != c.paints {
+				t.Errorf("glasses %v with %d pixels painted, want glasses %v, painted %v", glasses, n, c.glasses, c.paints)
+			}
+		})
+	}
+}

@@ -291,7 +291,8 @@ func bridgeMarked(w, h int, m []faceswap.Point3, ox, oy, fw float64, far func(i 
 // the skin around them (paintOver). cheeks is where its skin is measured.
 // It returns how much of each pixel was painted over (0..1), and whether
 // what was painted reaches across both eyes (acrossEyes) as a pair of
-// glasses does: strands of hair over one eye are painted too.
+// glasses does: strands of hair over one eye of a woman looking down
+// (face-api's demo photo 2) are painted too, which hides some of them.
 func removeFrames(img *resample.Image, m []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (painted *plane, glasses bool) {
 	l, a, b := toLab(img)
 	skin := skinOf(l, a, b, cheeks)

@@ -332,7 +332,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
 	cheeks := cheekBand(T, skin, ox, oy)
-	painted, glasses := removeFrames(wp.img, T, cheeks, ox, oy, fw)
+	painted, glasses := paintFrames(wp.img, p.Source, src.Rect, T, cheeks, ox, oy, fw)
 	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw, true)
 	transfer(wp, tgtLab, skin, fw)
 
@@ -354,10 +354,32 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 		mask.v[i] *= 1 - v
 	}
 	reg := swap.Region{Bounds: r, Alpha: alpha}
-	if (crop.wired || glasses) && math.Abs(assess.Measure(p.Source, src.Rect).Yaw) <= assess.MaxPoseGap {
+	if glasses || (crop.wired && !turnedFar(p.Source, src.Rect)) {
 		reg.Findings = append(reg.Findings, sourceGlasses)
 	}
 	return reg, mask
+}
+
+// paintFrames paints the frames of the source's glasses out of the warped
+// source img (removeFrames) and returns what it painted and whether those
+// were glasses (marks across both eyes); src is the source
+// face in an image of bounds srcFrame, and T the target's mesh in img's
+// region at ox, oy. Nothing is painted on a source turned farther than
+// assess.MaxPoseGap (turnedFar): the far half of such a face is drawn as
+// its near half's mirror, and the eye make-up of a woman turned 50° (in
+// face-api's demo photo 2), read as frames and painted over, left the
+// outline of a pair of spectacles round the new eyes.
+func paintFrames(img *resample.Image, src faceswap.Face, srcFrame image.Rectangle, T []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (painted *plane, glasses bool) {
+	if turnedFar(src, srcFrame) {
+		return newPlane(img.W, img.H), false
+	}
+	return removeFrames(img, T, cheeks, ox, oy, fw)
+}
+
+// turnedFar reports whether face f, in an image of bounds frame, is turned
+// left or right by more than assess.MaxPoseGap.
+func turnedFar(f faceswap.Face, frame image.Rectangle) bool {
+	return math.Abs(assess.Measure(f, frame).Yaw) > assess.MaxPoseGap
 }
 
 // sourceGlasses is what the engine reports of a pair whose source face
@@ -366,13 +388,9 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 // is. Traces of the frames showed on every such pair of the quality set
 // (Santa's gold rims as pale arcs around both eyes, the tiny man's brown
 // rims above and below his eyes), and none kept both the identity and the
-// expression the evaluator looks for. What removeFrames paints counts
-// only when it reaches across both eyes as a pair of glasses does (strands
-// of hair over one eye of a woman looking down, in face-api's demo photo
-// 2, were painted as frames), and nothing is reported for a face turned
-// more than assess.MaxPoseGap: the far half of such a face is drawn as its
-// near half's mirror, whose eye make-up read as frames on a woman turned
-// 50° in the same photo. Nothing measures how much the traces show, so
+// expression the evaluator looks for. Frames count as paintFrames finds
+// them; wire rims (unwire, on the source as it is) only on a face turned
+// less than assess.MaxPoseGap, as paintFrames. Nothing measures how much the traces show, so
 // X is 2, as far beyond the threshold as a measured reason at twice it.
 var sourceGlasses = assess.Finding{Reason: assess.Occlusion, X: 2,
 	Detail: "the source face wears glasses: their frames are painted out with the skin around them, and traces of them may show"}
