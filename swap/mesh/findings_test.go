@@ -21,14 +21,6 @@ import (
 // of a woman turned 50°, both painted as frames, were reported as glasses
 // before the two gates (acrossEyes, the source's yaw).
 func TestSourceGlassesReported(t *testing.T) {
-	byX := func(fs []faceswap.Face, k int) faceswap.Face {
-		fs = slices.Clone(fs)
-		slices.SortFunc(fs, func(a, b faceswap.Face) int { return int(a.Box.X - b.Box.X) })
-		if k >= len(fs) {
-			t.Fatalf("%d faces, want face %d from the left", len(fs), k)
-		}
-		return fs[k]
-	}
 	hard := func(n string) func(t *testing.T) *image.NRGBA {
 		return func(t *testing.T) *image.NRGBA { return testenv.Load(t, filepath.Join(testenv.HardDir(t), n)) }
 	}
@@ -50,7 +42,7 @@ func TestSourceGlassesReported(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src, dst := c.src(t), c.dst(t)
-			p := swap.Pair{Source: byX(faces(t, src), c.sf), Target: byX(faces(t, dst), c.tf)}
+			p := swap.Pair{Source: fromLeft(t, faces(t, src), c.sf), Target: fromLeft(t, faces(t, dst), c.tf)}
 			regions, err := New().Swap(clone(dst), src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear})
 			if err != nil {
 				t.Fatal(err)
@@ -76,14 +68,6 @@ func TestSourceGlassesReported(t *testing.T) {
 // frames, left the outline of a pair of spectacles round the new eyes
 // (both in face-api's demo photo 2).
 func TestFramesPainted(t *testing.T) {
-	byX := func(fs []faceswap.Face, k int) faceswap.Face {
-		fs = slices.Clone(fs)
-		slices.SortFunc(fs, func(a, b faceswap.Face) int { return int(a.Box.X - b.Box.X) })
-		if k >= len(fs) {
-			t.Fatalf("%d faces, want face %d from the left", len(fs), k)
-		}
-		return fs[k]
-	}
 	straw := func(t *testing.T) *image.NRGBA {
 		return testenv.Load(t, filepath.Join(testenv.HardDir(t), "glasses_clear_woman_drinking_straw.jpg"))
 	}
@@ -104,17 +88,9 @@ func TestFramesPainted(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src, dst := c.src(t), c.dst(t)
-			p := swap.Pair{Source: byX(faces(t, src), c.sf), Target: byX(faces(t, dst), c.tf)}
-			img := clone(dst)
-			shaped, _ := reshapeAll(img, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear})
-			T, S := shaped[0].Target.Mesh, shaped[0].Source.Mesh
-			r, fw := regionOf(img, T)
-			ox, oy := float64(r.Min.X), float64(r.Min.Y)
-			wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
-			fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
-			g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
-			cheeks := cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy)
-			painted, glasses := paintFrames(wp.img, p.Source, src.Rect, T, cheeks, ox, oy, fw)
+			p := swap.Pair{Source: fromLeft(t, faces(t, src), c.sf), Target: fromLeft(t, faces(t, dst), c.tf)}
+			w := warpedFor(src, dst, p)
+			painted, glasses := paintFrames(w.img, p.Source, src.Rect, w.T, w.cheeks, w.ox, w.oy, w.fw)
 			var n int
 			for _, v := range painted.v {
 				if v > 0 {
@@ -127,4 +103,15 @@ func TestFramesPainted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fromLeft returns the k-th of fs from the image's left (by box).
+func fromLeft(t *testing.T, fs []faceswap.Face, k int) faceswap.Face {
+	t.Helper()
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b faceswap.Face) int { return int(a.Box.X - b.Box.X) })
+	if k >= len(fs) {
+		t.Fatalf("%d faces, want face %d from the left", len(fs), k)
+	}
+	return fs[k]
 }

@@ -1381,6 +1381,31 @@ func hardIntoLuciano(t *testing.T, name string) (orig, shaped, out *image.NRGBA,
 	return orig, shaped, out, m, r, fw
 }
 
+// warpedPair is a pair's source warped onto its target as a swap does it
+// before the frames are painted out (reshape, warp, fill), with the target
+// mesh T in the swap's region at ox, oy, the face width and the cheeks'
+// band where the source's skin is measured.
+type warpedPair struct {
+	warped
+	T      []faceswap.Point3
+	ox, oy float64
+	fw     float64
+	cheeks *plane
+}
+
+// warpedFor warps p's source in src onto its target in dst (bilinear).
+func warpedFor(src, dst *image.NRGBA, p swap.Pair) warpedPair {
+	img := clone(dst)
+	shaped, _ := reshapeAll(img, src, []swap.Pair{p}, swap.Options{Interpolation: resample.Bilinear})
+	T, S := shaped[0].Target.Mesh, shaped[0].Source.Mesh
+	r, fw := regionOf(img, T)
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
+	wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
+	fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
+	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
+	return warpedPair{warped: wp, T: T, ox: ox, oy: oy, fw: fw, cheeks: cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy)}
+}
+
 // TestFramePaintIsSmooth: the frames painted over (removeFrames) take a
 // fill with no edges of its own. Filled scale by scale, each pixel from
 // the finest that had enough skin near it, the fills of two scales met at
@@ -1394,15 +1419,9 @@ func TestFramePaintIsSmooth(t *testing.T) {
 	if len(sf) == 0 || len(tf) == 0 {
 		t.Fatalf("faces: source %d, target %d", len(sf), len(tf))
 	}
-	img := clone(dst)
-	shaped, _ := reshapeAll(img, src, []swap.Pair{{Source: sf[0], Target: tf[0]}}, swap.Options{Interpolation: resample.Bilinear})
-	T, S := shaped[0].Target.Mesh, shaped[0].Source.Mesh
-	r, fw := regionOf(img, T)
-	ox, oy := float64(r.Min.X), float64(r.Min.Y)
-	wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
-	fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
-	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
-	painted, _ := removeFrames(wp.img, T, cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy), ox, oy, fw)
+	w := warpedFor(src, dst, swap.Pair{Source: sf[0], Target: tf[0]})
+	painted, _ := removeFrames(w.img, w.T, w.cheeks, w.ox, w.oy, w.fw)
+	wp := w.warped
 	inside := copyPlane(painted)
 	for i, v := range inside.v {
 		inside.v[i] = 0
