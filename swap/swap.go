@@ -48,12 +48,14 @@ type Region struct {
 }
 
 // Union returns a region covering every given one, with the largest alpha
-// any of them has at each pixel.
+// any of them has at each pixel, and all their findings.
 func Union(rs ...Region) Region {
 	var b image.Rectangle
 	n := 0
 	var only Region
+	var findings []assess.Finding
 	for _, r := range rs {
+		findings = append(findings, r.Findings...)
 		if r.Bounds.Empty() {
 			continue
 		}
@@ -63,11 +65,12 @@ func Union(rs ...Region) Region {
 	}
 	switch n {
 	case 0:
-		return Region{}
+		return Region{Findings: findings}
 	case 1:
+		only.Findings = findings
 		return only
 	}
-	u := Region{Bounds: b, Alpha: make([]uint8, b.Dx()*b.Dy())}
+	u := Region{Bounds: b, Alpha: make([]uint8, b.Dx()*b.Dy()), Findings: findings}
 	for _, r := range rs {
 		if r.Bounds.Empty() {
 			continue

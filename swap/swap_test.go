@@ -3,6 +3,8 @@ package swap
 import (
 	"image"
 	"testing"
+
+	"faceswap/swap/assess"
 )
 
 func filled(r image.Rectangle, a uint8) Region {
@@ -37,5 +39,30 @@ func TestUnion(t *testing.T) {
 	}
 	if none := Union(Region{}, Region{}); !none.Bounds.Empty() || none.Alpha != nil {
 		t.Errorf("union of empty regions: %v", none.Bounds)
+	}
+}
+
+// TestUnionKeepsFindings: what an engine saw while swapping survives the
+// union of a pair's regions (the mesh engine's reshape and swap), whether
+// two regions are merged, one is alone or all are empty.
+func TestUnionKeepsFindings(t *testing.T) {
+	f := assess.Finding{Reason: assess.Occlusion, X: 2, Detail: "glasses"}
+	a := filled(image.Rect(0, 0, 10, 10), 100)
+	b := filled(image.Rect(5, 5, 15, 15), 1)
+	b.Findings = []assess.Finding{f}
+	for _, c := range []struct {
+		name string
+		u    Region
+	}{
+		{"merged", Union(a, b)},
+		{"alone", Union(Region{}, b)},
+		{"empty", Union(Region{}, Region{Findings: b.Findings})},
+	} {
+		if len(c.u.Findings) != 1 || c.u.Findings[0] != f {
+			t.Errorf("%s: findings %+v, want %+v", c.name, c.u.Findings, f)
+		}
+	}
+	if u := Union(a, Region{}); u.Findings != nil {
+		t.Errorf("findings %+v from regions with none", u.Findings)
 	}
 }

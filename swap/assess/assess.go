@@ -122,11 +122,7 @@ func (e *Estimate) Fold(f Finding) {
 	for _, c := range e.Concerns {
 		switch {
 		case c.Reason == f.Reason:
-			if c.Detail == "" {
-				c.Detail = f.Detail
-			} else {
-				c.Detail = join([]string{c.Detail, f.Detail})
-			}
+			c.Detail = join([]string{c.Detail, f.Detail})
 			added = true
 		case !added && rank(f.Reason) < rank(c.Reason):
 			cs = append(cs, Concern{Reason: f.Reason, Detail: f.Detail})

@@ -90,7 +90,7 @@ func TestFramesPainted(t *testing.T) {
 			src, dst := c.src(t), c.dst(t)
 			p := swap.Pair{Source: fromLeft(t, faces(t, src), c.sf), Target: fromLeft(t, faces(t, dst), c.tf)}
 			w := warpedFor(src, dst, p)
-			painted, glasses := paintFrames(w.img, p.Source, src.Rect, w.T, w.cheeks, w.ox, w.oy, w.fw)
+			painted, glasses := paintFrames(w.img, w.crop, w.T, w.cheeks, w.ox, w.oy, w.fw)
 			var n int
 			for _, v := range painted.v {
 				if v > 0 {

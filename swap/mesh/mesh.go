@@ -70,9 +70,7 @@ func (e *Engine) Swap(dst, src *image.NRGBA, pairs []swap.Pair, opt swap.Options
 	}
 	run := func(idx []int, opt swap.Options) {
 		for _, i := range idx {
-			reg := e.swapOne(dst, src, crops[i], shaped[i], rects[i], widths[i], opt)
-			regions[i] = swap.Union(moved[i], reg)
-			regions[i].Findings = reg.Findings
+			regions[i] = swap.Union(moved[i], e.swapOne(dst, src, crops[i], shaped[i], rects[i], widths[i], opt))
 		}
 	}
 	if opt.Beside != nil && len(pairs) > 1 {
@@ -332,7 +330,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 	tl, ta, tb := toLab(target)
 	tgtLab := [3]*plane{tl, ta, tb}
 	cheeks := cheekBand(T, skin, ox, oy)
-	painted, glasses := paintFrames(wp.img, p.Source, src.Rect, T, cheeks, ox, oy, fw)
+	painted, glasses := paintFrames(wp.img, crop, T, cheeks, ox, oy, fw)
 	tgtFrames, _ := frameMarks(tl, ta, tb, T, skinOf(tl, ta, tb, cheeks), ox, oy, fw, true)
 	transfer(wp, tgtLab, skin, fw)
 
@@ -354,7 +352,7 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 		mask.v[i] *= 1 - v
 	}
 	reg := swap.Region{Bounds: r, Alpha: alpha}
-	if glasses || (crop.wired && !turnedFar(p.Source, src.Rect)) {
+	if glasses || (crop.wired && !crop.turned) {
 		reg.Findings = append(reg.Findings, sourceGlasses)
 	}
 	return reg, mask
@@ -362,24 +360,24 @@ func (e *Engine) swapAt(dst, src *image.NRGBA, crop *source, p swap.Pair, r imag
 
 // paintFrames paints the frames of the source's glasses out of the warped
 // source img (removeFrames) and returns what it painted and whether those
-// were glasses (marks across both eyes); src is the source
-// face in an image of bounds srcFrame, and T the target's mesh in img's
-// region at ox, oy. Nothing is painted on a source turned farther than
-// assess.MaxPoseGap (turnedFar): the far half of such a face is drawn as
-// its near half's mirror, and the eye make-up of a woman turned 50° (in
-// face-api's demo photo 2), read as frames and painted over, left the
-// outline of a pair of spectacles round the new eyes.
-func paintFrames(img *resample.Image, src faceswap.Face, srcFrame image.Rectangle, T []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (painted *plane, glasses bool) {
-	if turnedFar(src, srcFrame) {
+// were glasses (marks across both eyes); crop is the source's, and T the
+// target's mesh in img's region at ox, oy. Nothing is painted on a source
+// turned farther than assess.MaxPoseGap (crop.turned): the far half of
+// such a face is drawn as its near half's mirror, and the eye make-up of
+// a woman turned 50° (in face-api's demo photo 2), read as frames and
+// painted over, left the outline of a pair of spectacles round the new
+// eyes.
+func paintFrames(img *resample.Image, crop *source, T []faceswap.Point3, cheeks *plane, ox, oy, fw float64) (painted *plane, glasses bool) {
+	if crop.turned {
 		return newPlane(img.W, img.H), false
 	}
 	return removeFrames(img, T, cheeks, ox, oy, fw)
 }
 
-// turnedFar reports whether face f, in an image of bounds frame, is turned
-// left or right by more than assess.MaxPoseGap.
-func turnedFar(f faceswap.Face, frame image.Rectangle) bool {
-	return math.Abs(assess.Measure(f, frame).Yaw) > assess.MaxPoseGap
+// turnedFar reports whether the face of mesh m is turned left or right by
+// more than assess.MaxPoseGap.
+func turnedFar(m []faceswap.Point3) bool {
+	return math.Abs(assess.Measure(faceswap.Face{Mesh: m}, image.Rectangle{}).Yaw) > assess.MaxPoseGap
 }
 
 // sourceGlasses is what the engine reports of a pair whose source face
@@ -389,9 +387,10 @@ func turnedFar(f faceswap.Face, frame image.Rectangle) bool {
 // (Santa's gold rims as pale arcs around both eyes, the tiny man's brown
 // rims above and below his eyes), and none kept both the identity and the
 // expression the evaluator looks for. Frames count as paintFrames finds
-// them; wire rims (unwire, on the source as it is) only on a face turned
-// less than assess.MaxPoseGap, as paintFrames. Nothing measures how much the traces show, so
-// X is 2, as far beyond the threshold as a measured reason at twice it.
+// them; wire rims (unwire, on the source as it is) only on a face that is
+// not turned far, as for paintFrames. Nothing measures how much the
+// traces show, so X is 2, as far beyond the threshold as a measured
+// reason at twice it.
 var sourceGlasses = assess.Finding{Reason: assess.Occlusion, X: 2,
 	Detail: "the source face wears glasses: their frames are painted out with the skin around them, and traces of them may show"}
 

@@ -1382,11 +1382,12 @@ func hardIntoLuciano(t *testing.T, name string) (orig, shaped, out *image.NRGBA,
 }
 
 // warpedPair is a pair's source warped onto its target as a swap does it
-// before the frames are painted out (reshape, warp, fill), with the target
-// mesh T in the swap's region at ox, oy, the face width and the cheeks'
+// before the frames are painted out (reshape, warp, fill), with the source
+// crop it was warped from, the target mesh T in the swap's region at ox, oy, the face width and the cheeks'
 // band where the source's skin is measured.
 type warpedPair struct {
 	warped
+	crop   *source
 	T      []faceswap.Point3
 	ox, oy float64
 	fw     float64
@@ -1400,10 +1401,11 @@ func warpedFor(src, dst *image.NRGBA, p swap.Pair) warpedPair {
 	T, S := shaped[0].Target.Mesh, shaped[0].Source.Mesh
 	r, fw := regionOf(img, T)
 	ox, oy := float64(r.Min.X), float64(r.Min.Y)
-	wp := warp(r, T, S, cropSource(src, S).reduced(faceWidth(S)/fw), resample.Bilinear, false)
+	crop := cropSource(src, S).reduced(faceWidth(S) / fw)
+	wp := warp(r, T, S, crop, resample.Bilinear, false)
 	fill(wp.img, resample.FromNRGBA(img.SubImage(r).(*image.NRGBA)), wp.cover)
 	g := regionsOf(r.Dx(), r.Dy(), T, ox, oy)
-	return warpedPair{warped: wp, T: T, ox: ox, oy: oy, fw: fw, cheeks: cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy)}
+	return warpedPair{warped: wp, crop: crop, T: T, ox: ox, oy: oy, fw: fw, cheeks: cheekBand(T, sharedSkin(g, wp.cover, fw), ox, oy)}
 }
 
 // TestFramePaintIsSmooth: the frames painted over (removeFrames) take a

@@ -18,6 +18,7 @@ type source struct {
 	scale  float64 // source-image pixels per img pixel (a power of two)
 	ratio  float64 // the ratio reduced made it for (0: the full-scale crop)
 	wired  bool    // frames of thin-wire glasses were painted out of it (unwire)
+	turned bool    // the face is turned far (turnedFar): no frames are painted out of its warp (paintFrames)
 }
 
 // cropSource is the source face's neighbourhood (the mesh bounds plus a
@@ -35,7 +36,7 @@ func cropSource(src *image.NRGBA, mesh []faceswap.Point3) *source {
 	for y := 0; y < r.Dy(); y++ {
 		copy(cp.Pix[y*cp.Stride:y*cp.Stride+4*r.Dx()], sub.Pix[y*sub.Stride:])
 	}
-	s := &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1}
+	s := &source{img: resample.FromNRGBA(cp), ox: float64(r.Min.X), oy: float64(r.Min.Y), scale: 1, turned: turnedFar(mesh)}
 	s.unwire(mesh)
 	return s
 }
@@ -57,7 +58,7 @@ func (s *source) reduced(ratio float64) *source {
 	if ratio <= 1 || s.ratio == ratio {
 		return s
 	}
-	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale, ratio: ratio, wired: s.wired}
+	out := &source{img: s.img, ox: s.ox, oy: s.oy, scale: s.scale, ratio: ratio, wired: s.wired, turned: s.turned}
 	for ratio >= 2 && out.img.W > 8 && out.img.H > 8 {
 		out.img = reduceBy(out.img, 2)
 		// a halved pixel centre j sits at 2j + 0.5 of the level above
